@@ -1,0 +1,677 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One GPU backend interface with two implementations: NVML (nvidia-ml-py) and the nvidia-smi CSV CLI.
+
+Private module_utils: not an API. Helpers here raise the domain errors below (``str(exc)`` is one line
+that says what to do); only modules turn them into ``fail_json``.
+
+Backend interface (``NvmlBackend`` and ``SmiBackend``)::
+
+    name                      'nvml' or 'nvidia_smi'
+    gpus()                    [Gpu]   (enumerated once per run; a lost GPU has lost=True)
+    details(gpu)              dict of per-GPU facts (unsupported fields are None)
+    persistence(gpu)          bool
+    set_persistence(gpu, on)  None
+    driver_version()          '580.95.05'
+    nvml_version()            '13.580.95.05' or None
+    cuda_driver_version()     '13.0' or None
+    close()                   nvmlShutdown (NVML); both are context managers
+
+``open_backend(module, 'auto'|'nvml'|'nvidia_smi')`` picks one: auto is NVML when ``pynvml`` imports and
+libnvidia-ml loads, else nvidia-smi. NVML is initialised once per backend object.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import re
+import traceback
+
+try:
+    import pynvml
+except ImportError:  # pragma: no cover - depends on the target host
+    pynvml = None
+    PYNVML_IMPORT_ERROR = traceback.format_exc()
+else:
+    PYNVML_IMPORT_ERROR = None
+
+# Overridable by tests (module-internal, not user options).
+SYSFS_PCI_DEVICES = "/sys/bus/pci/devices"
+PROC_ROOT = "/proc"
+PERSISTENCED_PID_FILE = "/var/run/nvidia-persistenced/nvidia-persistenced.pid"
+
+NVIDIA_PCI_VENDOR = 0x10DE
+# PCI class codes (class << 8 | subclass) of NVIDIA compute devices: VGA controller, 3D controller.
+GPU_PCI_CLASSES = (0x0300, 0x0302)
+
+COMPUTE_MODES = {0: "Default", 1: "Exclusive_Thread", 2: "Prohibited", 3: "Exclusive_Process"}
+ARCHITECTURES = {
+    2: "Kepler", 3: "Maxwell", 4: "Pascal", 5: "Volta", 6: "Turing", 7: "Ampere", 8: "Ada",
+    9: "Hopper", 10: "Blackwell", 13: "Rubin",
+}
+
+# NVML return codes (nvml.h); kept here so that the module does not depend on pynvml to map errors.
+NVML_ERROR_NOT_SUPPORTED = 3
+NVML_ERROR_NO_PERMISSION = 4
+NVML_ERROR_DRIVER_NOT_LOADED = 9
+NVML_ERROR_LIBRARY_NOT_FOUND = 12
+NVML_ERROR_FUNCTION_NOT_FOUND = 13
+NVML_ERROR_GPU_IS_LOST = 15
+NVML_ERROR_LIB_RM_VERSION_MISMATCH = 18
+
+# nvidia-smi exit codes (nvidia-smi(1)), plus 18 for the driver/library mismatch.
+SMI_RC_NOT_SUPPORTED = 3
+SMI_RC_NO_PERMISSION = 4
+SMI_RC_QUERY_FAILED = 6
+SMI_RC_DRIVER_NOT_LOADED = 9
+SMI_RC_LIBRARY_NOT_FOUND = 12
+SMI_RC_GPU_LOST = 15
+SMI_RC_MISMATCH = 18
+MISMATCH_TEXT = "Driver/library version mismatch"
+
+
+def one_line(text):
+    """Collapse whitespace so that a message is exactly one line."""
+    return " ".join(str(text).split())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Domain errors
+# ---------------------------------------------------------------------------------------------------
+class NvidiaError(Exception):
+    """Base class. ``str(exc)`` is one line that says what to do."""
+
+    default = "NVIDIA GPU query failed"
+
+    def __init__(self, msg=None, traceback=None):
+        super(NvidiaError, self).__init__(one_line(msg or self.default))
+        self.traceback = traceback
+
+    @property
+    def msg(self):
+        return str(self)
+
+
+class DriverNotLoaded(NvidiaError):
+    default = ("The NVIDIA kernel driver is not loaded (no GPU, or no module built for the running kernel): "
+               "check 'lsmod | grep nvidia' and 'dmesg', install the driver (role gpuhost.provision.nvidia_driver) "
+               "or reboot into the kernel it was built for")
+
+
+class LibraryNotFound(NvidiaError):
+    default = ("NVML (libnvidia-ml.so.1) was not found: install the NVIDIA driver's userspace libraries "
+               "(Debian: libnvidia-ml1, Ubuntu: libnvidia-compute-<branch>, RHEL: nvidia-driver-NVML)")
+
+
+class NoPermission(NvidiaError):
+    default = "Insufficient permissions for this NVIDIA GPU operation: run the task as root (become: true)"
+
+
+class GpuLost(NvidiaError):
+    def __init__(self, pci_bus_id=None, msg=None):
+        self.pci_bus_id = pci_bus_id
+        where = pci_bus_id or "(unknown PCI bus id)"
+        super(GpuLost, self).__init__(msg or (
+            "GPU %s has fallen off the bus (GPU is lost): look for Xid 79 in 'dmesg', drain the host, "
+            "then reset the GPU or reboot the host" % where))
+
+
+class UnknownGpuSelector(NvidiaError):
+    default = "Unknown GPU selector"
+
+
+class NotSupported(NvidiaError):
+    default = "This operation is not supported on this GPU"
+
+
+class DriverLibraryMismatch(NvidiaError):
+    default = ("Failed to initialize NVML: Driver/library version mismatch: the loaded nvidia kernel module "
+               "is from another driver version than the userspace libraries (usually after a driver upgrade): "
+               "reboot the host, or unload and reload the nvidia kernel modules")
+
+
+class CommandFailed(NvidiaError):
+    default = "nvidia-smi failed"
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------
+# PCI bus ids and GPU selection
+# ---------------------------------------------------------------------------------------------------
+_PCI_RE = re.compile(r"^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$")
+
+
+def normalize_pci_bus_id(value):
+    """'3b:00.0', '0000:3B:00.0', '00000000:3b:00.0' -> '00000000:3B:00.0' (NVML's form); None if invalid."""
+    if not isinstance(value, str):
+        return None
+    match = _PCI_RE.match(value.strip())
+    if not match:
+        return None
+    domain, bus, device, function = match.groups()
+    return "%08X:%02X:%02X.%X" % (int(domain or "0", 16), int(bus, 16), int(device, 16), int(function, 16))
+
+
+class Gpu(object):
+    """One GPU as enumerated by a backend."""
+
+    def __init__(self, index, uuid=None, pci_bus_id=None, name=None, handle=None, lost=False):
+        self.index = index
+        self.uuid = uuid
+        self.pci_bus_id = normalize_pci_bus_id(pci_bus_id) or pci_bus_id
+        self.name = name
+        self.handle = handle
+        self.lost = lost
+
+    def label(self):
+        return self.pci_bus_id or ("index %s" % self.index)
+
+    def ident(self):
+        return {"index": self.index, "uuid": self.uuid, "pci_bus_id": self.pci_bus_id}
+
+
+def select_gpus(gpus, selectors):
+    """Resolve ``all`` or a list of index / UUID / PCI bus id to GPUs. Raises UnknownGpuSelector or GpuLost."""
+    if selectors is None:
+        selectors = ["all"]
+    if not isinstance(selectors, (list, tuple)):
+        selectors = [selectors]
+    if any(isinstance(s, str) and s.strip().lower() == "all" for s in selectors):
+        chosen = list(gpus)
+    else:
+        chosen = []
+        for selector in selectors:
+            gpu = _match_selector(gpus, selector)
+            if gpu not in chosen:
+                chosen.append(gpu)
+    for gpu in chosen:
+        if gpu.lost:
+            raise GpuLost(gpu.pci_bus_id)
+    return chosen
+
+
+def _match_selector(gpus, selector):
+    if isinstance(selector, bool) or not isinstance(selector, (int, str)):
+        raise UnknownGpuSelector(
+            "GPU selector %r is not valid: use 'all', an index, a UUID (GPU-...) or a PCI bus id (0000:3b:00.0)"
+            % (selector,))
+    text = str(selector).strip()
+    if re.match(r"^\d+$", text):
+        index = int(text)
+        for gpu in gpus:
+            if gpu.index == index:
+                return gpu
+        if not gpus:
+            raise UnknownGpuSelector("GPU index %d does not exist: no NVIDIA GPU is visible on this host" % index)
+        raise UnknownGpuSelector(
+            "GPU index %d does not exist: this host has %d GPU(s), indexes 0-%d" % (index, len(gpus), len(gpus) - 1))
+    if text.lower().startswith("gpu-"):
+        for gpu in gpus:
+            if gpu.uuid and gpu.uuid.lower() == text.lower():
+                return gpu
+        raise UnknownGpuSelector("No GPU has UUID %s: list them with 'nvidia-smi -L'" % text)
+    bus_id = normalize_pci_bus_id(text)
+    if bus_id:
+        for gpu in gpus:
+            if gpu.pci_bus_id == bus_id:
+                return gpu
+        raise UnknownGpuSelector(
+            "No GPU at PCI bus id %s: list them with 'nvidia-smi --query-gpu=index,pci.bus_id --format=csv'" % bus_id)
+    raise UnknownGpuSelector(
+        "GPU selector %r is not valid: use 'all', an index, a UUID (GPU-...) or a PCI bus id (0000:3b:00.0)"
+        % (text,))
+
+
+# ---------------------------------------------------------------------------------------------------
+# NVML backend
+# ---------------------------------------------------------------------------------------------------
+class NvmlBackend(object):
+    name = "nvml"
+
+    def __init__(self, nvml):
+        self._nvml = nvml
+        self._initialised = False
+        self._gpus = None
+        self._call("nvmlInit")
+        self._initialised = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self._initialised:
+            self._initialised = False
+            try:
+                self._nvml.nvmlShutdown()
+            except self._nvml.NVMLError:
+                pass
+
+    def _call(self, fname, *args, **kwargs):
+        gpu = kwargs.get("gpu")
+        what = kwargs.get("what", fname)
+        try:
+            return getattr(self._nvml, fname)(*args)
+        except self._nvml.NVMLError as exc:
+            raise self._map_error(exc, gpu, what)
+
+    def _map_error(self, exc, gpu, what):
+        code = getattr(exc, "value", None)
+        where = " on GPU %s" % gpu.label() if gpu is not None else ""
+        if code == NVML_ERROR_DRIVER_NOT_LOADED:
+            return DriverNotLoaded()
+        if code == NVML_ERROR_LIBRARY_NOT_FOUND:
+            return LibraryNotFound()
+        if code == NVML_ERROR_LIB_RM_VERSION_MISMATCH:
+            return DriverLibraryMismatch()
+        if code == NVML_ERROR_GPU_IS_LOST:
+            return GpuLost(gpu.pci_bus_id if gpu is not None else None)
+        if code == NVML_ERROR_NO_PERMISSION:
+            return NoPermission("Insufficient permissions for %s%s: run the task as root (become: true)" % (what, where))
+        if code in (NVML_ERROR_NOT_SUPPORTED, NVML_ERROR_FUNCTION_NOT_FOUND):
+            return NotSupported("%s is not supported%s (driver or GPU lacks it)" % (what, where))
+        return NvidiaError("NVML %s failed%s: %s" % (what, where, exc))
+
+    def _optional(self, fname, gpu, *args):
+        """A per-GPU query whose lack of support is a None, not an error."""
+        try:
+            return self._call(fname, gpu.handle, *args, gpu=gpu)
+        except NotSupported:
+            return None
+        except NvidiaError as exc:
+            if isinstance(exc, (GpuLost, DriverNotLoaded, DriverLibraryMismatch, NoPermission)):
+                raise
+            return None
+
+    def driver_version(self):
+        return _text(self._call("nvmlSystemGetDriverVersion"))
+
+    def nvml_version(self):
+        try:
+            return _text(self._call("nvmlSystemGetNVMLVersion"))
+        except NotSupported:
+            return None
+
+    def cuda_driver_version(self):
+        try:
+            value = self._call("nvmlSystemGetCudaDriverVersion")
+        except NotSupported:
+            return None
+        return "%d.%d" % (value // 1000, (value % 1000) // 10)
+
+    def gpus(self):
+        if self._gpus is None:
+            gpus = []
+            for index in range(self._call("nvmlDeviceGetCount")):
+                gpus.append(self._enumerate(index))
+            self._gpus = gpus
+        return self._gpus
+
+    def _enumerate(self, index):
+        gpu = Gpu(index)
+        try:
+            gpu.handle = self._call("nvmlDeviceGetHandleByIndex", index, gpu=gpu)
+        except GpuLost:
+            gpu.lost = True
+            return gpu
+        try:
+            gpu.pci_bus_id = normalize_pci_bus_id(_text(self._call("nvmlDeviceGetPciInfo", gpu.handle, gpu=gpu).busId))
+            gpu.uuid = _text(self._call("nvmlDeviceGetUUID", gpu.handle, gpu=gpu))
+            gpu.name = _text(self._call("nvmlDeviceGetName", gpu.handle, gpu=gpu))
+        except GpuLost:
+            gpu.lost = True
+        return gpu
+
+    def persistence(self, gpu):
+        return self._call("nvmlDeviceGetPersistenceMode", gpu.handle, gpu=gpu, what="reading persistence mode") == 1
+
+    def set_persistence(self, gpu, enabled):
+        self._call("nvmlDeviceSetPersistenceMode", gpu.handle, 1 if enabled else 0, gpu=gpu,
+                   what="setting persistence mode")
+
+    def details(self, gpu):
+        facts = _empty_details(gpu)
+        if gpu.lost:
+            return facts
+        opt = self._optional
+        facts["persistence_mode"] = _bool(opt("nvmlDeviceGetPersistenceMode", gpu))
+        facts["compute_mode"] = COMPUTE_MODES.get(opt("nvmlDeviceGetComputeMode", gpu))
+        mig = opt("nvmlDeviceGetMigMode", gpu)
+        if mig:
+            facts["mig_mode_current"], facts["mig_mode_pending"] = _bool(mig[0]), _bool(mig[1])
+        ecc = opt("nvmlDeviceGetEccMode", gpu)
+        if ecc:
+            facts["ecc_mode_current"], facts["ecc_mode_pending"] = _bool(ecc[0]), _bool(ecc[1])
+        facts["power_limit_w"] = _watts(opt("nvmlDeviceGetPowerManagementLimit", gpu))
+        limits = opt("nvmlDeviceGetPowerManagementLimitConstraints", gpu)
+        if limits:
+            facts["power_limit_min_w"], facts["power_limit_max_w"] = _watts(limits[0]), _watts(limits[1])
+        facts["power_default_limit_w"] = _watts(opt("nvmlDeviceGetPowerManagementDefaultLimit", gpu))
+        memory = opt("nvmlDeviceGetMemoryInfo", gpu)
+        if memory is not None:
+            facts["memory_total_mib"] = int(memory.total) // (1024 * 1024)
+        capability = opt("nvmlDeviceGetCudaComputeCapability", gpu)
+        if capability:
+            facts["compute_capability"] = "%d.%d" % tuple(capability)
+        facts["vbios_version"] = _text(opt("nvmlDeviceGetVbiosVersion", gpu))
+        arch = opt("nvmlDeviceGetArchitecture", gpu)
+        facts["architecture"] = ARCHITECTURES.get(arch) if arch is not None else None
+        return facts
+
+
+def _bool(value):
+    return None if value is None else bool(value)
+
+
+def _watts(milliwatts):
+    return None if milliwatts is None else round(milliwatts / 1000.0, 2)
+
+
+DETAIL_KEYS = (
+    "persistence_mode", "compute_mode", "mig_mode_current", "mig_mode_pending", "ecc_mode_current",
+    "ecc_mode_pending", "power_limit_w", "power_limit_min_w", "power_limit_max_w", "power_default_limit_w",
+    "memory_total_mib", "compute_capability", "vbios_version", "architecture",
+)
+
+
+def _empty_details(gpu):
+    facts = {"index": gpu.index, "name": gpu.name, "uuid": gpu.uuid, "pci_bus_id": gpu.pci_bus_id, "lost": gpu.lost}
+    for key in DETAIL_KEYS:
+        facts[key] = None
+    return facts
+
+
+# ---------------------------------------------------------------------------------------------------
+# nvidia-smi backend
+# ---------------------------------------------------------------------------------------------------
+# (nvidia-smi --query-gpu field, fact key, converter)
+SMI_FIELDS = (
+    ("index", "index", int),
+    ("uuid", "uuid", str),
+    ("pci.bus_id", "pci_bus_id", str),
+    ("name", "name", str),
+    ("persistence_mode", "persistence_mode", "bool"),
+    ("compute_mode", "compute_mode", str),
+    ("mig.mode.current", "mig_mode_current", "bool"),
+    ("mig.mode.pending", "mig_mode_pending", "bool"),
+    ("ecc.mode.current", "ecc_mode_current", "bool"),
+    ("ecc.mode.pending", "ecc_mode_pending", "bool"),
+    ("power.limit", "power_limit_w", float),
+    ("power.min_limit", "power_limit_min_w", float),
+    ("power.max_limit", "power_limit_max_w", float),
+    ("power.default_limit", "power_default_limit_w", float),
+    ("memory.total", "memory_total_mib", int),
+    ("compute_cap", "compute_capability", str),
+    ("vbios_version", "vbios_version", str),
+    ("driver_version", "driver_version", str),
+)
+SMI_QUERY = ",".join(field for field, _key, _conv in SMI_FIELDS)
+SMI_NONE = ("[N/A]", "N/A", "[Not Supported]", "Not Supported", "[Unknown Error]", "")
+_SMI_LOST_RE = re.compile(r"(?:GPU is lost|fallen off the bus|Unable to determine the device handle)", re.I)
+_SMI_BUS_RE = re.compile(r"([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])")
+
+
+def _convert(value, conv):
+    value = value.strip()
+    if value in SMI_NONE or value.startswith("[") and value.endswith("]"):
+        return None
+    if conv == "bool":
+        lowered = value.lower()
+        if lowered in ("enabled", "on", "1"):
+            return True
+        if lowered in ("disabled", "off", "0"):
+            return False
+        return None
+    try:
+        if conv is float:
+            return round(float(value), 2)
+        return conv(value)
+    except ValueError:
+        return None
+
+
+def parse_smi_csv(text):
+    """Parse ``--query-gpu=SMI_QUERY --format=csv,noheader,nounits`` output into (rows, lost bus ids)."""
+    rows, lost = [], []
+    lines = [line for line in text.splitlines() if line.strip()]
+    for fields in csv.reader(lines, skipinitialspace=True):
+        line = ", ".join(fields)
+        if len(fields) != len(SMI_FIELDS):
+            if _SMI_LOST_RE.search(line):
+                match = _SMI_BUS_RE.search(line)
+                lost.append(normalize_pci_bus_id(match.group(1)) if match else None)
+            continue
+        rows.append(dict((key, _convert(value, conv)) for (_f, key, conv), value in zip(SMI_FIELDS, fields)))
+    return rows, lost
+
+
+def parse_smi_version(text):
+    """Parse ``nvidia-smi --version``: {'driver': ..., 'nvml': ..., 'cuda': ...}."""
+    found = {}
+    for line in text.splitlines():
+        if ":" not in line:
+            continue
+        key, value = [part.strip() for part in line.split(":", 1)]
+        key = key.lower()
+        if key.startswith("nvml"):
+            found["nvml"] = value
+        elif key.startswith("driver"):
+            found["driver"] = value
+        elif key.startswith("cuda"):
+            found["cuda"] = value
+    return found
+
+
+class SmiBackend(object):
+    name = "nvidia_smi"
+
+    def __init__(self, module):
+        self._module = module
+        self._bin = module.get_bin_path("nvidia-smi")
+        if not self._bin:
+            raise LibraryNotFound(
+                "Neither NVML (python module pynvml with libnvidia-ml.so.1) nor nvidia-smi is available: install the "
+                "NVIDIA driver utilities (Debian: nvidia-smi, Ubuntu: nvidia-utils-<branch>) or nvidia-ml-py")
+        self._rows = None
+        self._gpus = None
+        self._version = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        pass
+
+    def run(self, args, gpu=None, what=None, allow_rc=()):
+        """Run nvidia-smi with an argv list and LANG=C; map failures to domain errors."""
+        argv = [self._bin] + list(args)
+        rc, out, err = self._module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+        if rc != 0 and rc not in allow_rc:
+            raise smi_error(rc, out, err, argv, gpu, what)
+        return rc, out, err
+
+    def _query(self):
+        if self._rows is None:
+            rc, out, err = self.run(["--query-gpu=" + SMI_QUERY, "--format=csv,noheader,nounits"],
+                                    allow_rc=(SMI_RC_GPU_LOST, SMI_RC_QUERY_FAILED))
+            if rc == SMI_RC_QUERY_FAILED and "No devices were found" not in out + err:
+                raise smi_error(rc, out, err, [self._bin, "--query-gpu=..."], None, None)
+            rows, lost = parse_smi_csv(out if rc != SMI_RC_QUERY_FAILED else "")
+            self._rows = rows
+            gpus = [Gpu(r["index"], r["uuid"], r["pci_bus_id"], r["name"]) for r in rows]
+            known = set(r["index"] for r in rows)
+            next_index = 0
+            for bus_id in lost:
+                while next_index in known:
+                    next_index += 1
+                gpus.append(Gpu(next_index, pci_bus_id=bus_id, lost=True))
+                known.add(next_index)
+            gpus.sort(key=lambda g: g.index)
+            self._gpus = gpus
+        return self._rows
+
+    def gpus(self):
+        self._query()
+        return self._gpus
+
+    def _row(self, gpu):
+        for row in self._query():
+            if row["index"] == gpu.index:
+                return row
+        raise GpuLost(gpu.pci_bus_id)
+
+    def details(self, gpu):
+        facts = _empty_details(gpu)
+        if gpu.lost:
+            return facts
+        row = self._row(gpu)
+        for key in DETAIL_KEYS:
+            if key in row:
+                facts[key] = row[key]
+        return facts
+
+    def persistence(self, gpu):
+        value = self._row(gpu)["persistence_mode"]
+        if value is None:
+            raise NotSupported("Persistence mode is not reported for GPU %s" % gpu.label())
+        return value
+
+    def set_persistence(self, gpu, enabled):
+        target = gpu.pci_bus_id if gpu.pci_bus_id else str(gpu.index)
+        self.run(["-i", target, "-pm", "1" if enabled else "0"], gpu=gpu, what="setting persistence mode")
+
+    def _versions(self):
+        if self._version is None:
+            rc, out, err = self.run(["--version"], allow_rc=tuple(range(1, 256)))
+            if MISMATCH_TEXT in out + err:
+                raise DriverLibraryMismatch()
+            self._version = parse_smi_version(out) if rc == 0 else {}
+        return self._version
+
+    def driver_version(self):
+        rows = self._query()
+        if rows and rows[0].get("driver_version"):
+            return rows[0]["driver_version"]
+        return self._versions().get("driver")
+
+    def nvml_version(self):
+        return self._versions().get("nvml")
+
+    def cuda_driver_version(self):
+        return self._versions().get("cuda")
+
+
+def smi_error(rc, out, err, argv, gpu=None, what=None):
+    text = "%s %s" % (out or "", err or "")
+    where = " on GPU %s" % gpu.label() if gpu is not None else ""
+    if rc == SMI_RC_MISMATCH or MISMATCH_TEXT in text:
+        return DriverLibraryMismatch()
+    if rc == SMI_RC_DRIVER_NOT_LOADED:
+        return DriverNotLoaded()
+    if rc == SMI_RC_LIBRARY_NOT_FOUND:
+        return LibraryNotFound()
+    if rc == SMI_RC_GPU_LOST:
+        match = _SMI_BUS_RE.search(text)
+        bus_id = gpu.pci_bus_id if gpu is not None else (normalize_pci_bus_id(match.group(1)) if match else None)
+        return GpuLost(bus_id)
+    if rc == SMI_RC_NO_PERMISSION:
+        return NoPermission("Insufficient permissions for %s%s: run the task as root (become: true)"
+                            % (what or "nvidia-smi", where))
+    if rc == SMI_RC_NOT_SUPPORTED:
+        return NotSupported("%s is not supported%s" % (what or "This nvidia-smi operation", where))
+    detail = one_line(err or out or "no output")[:300]
+    return CommandFailed("%s failed with rc %s: %s" % (" ".join(argv), rc, detail))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Choosing a backend
+# ---------------------------------------------------------------------------------------------------
+BACKENDS = ("auto", "nvml", "nvidia_smi")
+
+
+def open_backend(module, backend="auto"):
+    """Return an initialised backend (use it as a context manager so NVML is shut down once)."""
+    if backend not in BACKENDS:
+        raise NvidiaError("backend must be one of %s, not %r" % (", ".join(BACKENDS), backend))
+    if backend in ("auto", "nvml"):
+        if pynvml is None:
+            if backend == "nvml":
+                raise LibraryNotFound(
+                    "backend=nvml needs the Python module pynvml on the target: install nvidia-ml-py "
+                    "(Debian: python3-pynvml) or use backend: nvidia_smi", traceback=PYNVML_IMPORT_ERROR)
+        else:
+            try:
+                return NvmlBackend(pynvml)
+            except LibraryNotFound:
+                if backend == "nvml":
+                    raise
+    return SmiBackend(module)
+
+
+# ---------------------------------------------------------------------------------------------------
+# PCI view (sysfs) and nvidia-persistenced
+# ---------------------------------------------------------------------------------------------------
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except (IOError, OSError):
+        return None
+
+
+def pci_gpus(root=None):
+    """NVIDIA display/3D controllers that the PCI bus shows, whether or not a driver or NVML sees them."""
+    root = root or SYSFS_PCI_DEVICES
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError:
+        return []
+    devices = []
+    for entry in entries:
+        path = os.path.join(root, entry)
+        try:
+            vendor = int(_read(os.path.join(path, "vendor")) or "0", 16)
+            pci_class = int(_read(os.path.join(path, "class")) or "0", 16)
+        except ValueError:
+            continue
+        if vendor != NVIDIA_PCI_VENDOR or (pci_class >> 8) not in GPU_PCI_CLASSES:
+            continue
+        driver_link = os.path.join(path, "driver")
+        driver = os.path.basename(os.readlink(driver_link)) if os.path.islink(driver_link) else None
+        devices.append({
+            "pci_bus_id": normalize_pci_bus_id(entry) or entry,
+            "device_id": _read(os.path.join(path, "device")),
+            "class": "0x%06x" % pci_class,
+            "driver": driver,
+        })
+    return devices
+
+
+def persistenced_running():
+    """True when nvidia-persistenced runs (pid file + /proc, else a scan of /proc/*/comm)."""
+    pid = _read(PERSISTENCED_PID_FILE)
+    if pid and pid.isdigit():
+        comm = _read(os.path.join(PROC_ROOT, pid, "comm"))
+        if comm and comm.startswith("nvidia-persist"):
+            return True
+    try:
+        entries = os.listdir(PROC_ROOT)
+    except OSError:
+        return False
+    for entry in entries:
+        if entry.isdigit():
+            comm = _read(os.path.join(PROC_ROOT, entry, "comm"))
+            if comm and comm.startswith("nvidia-persist"):
+                return True
+    return False

@@ -1,0 +1,379 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: driver_version_check
+short_description: Check the NVIDIA driver against a CUDA version and detect driver/library mismatches
+version_added: 0.1.0
+description:
+  - Reports the installed driver (package manager), the loaded kernel module (C(/sys/module/nvidia/version)),
+    the userspace version (NVML, or the C(libnvidia-ml.so.<version>) file name when NVML cannot initialise),
+    and the kernel module flavor (open or proprietary, from C(/proc/driver/nvidia/version)).
+  - Detects the "Failed to initialize NVML - Driver/library version mismatch" state (kernel module loaded from
+    another driver than the userspace libraries, usually after an upgrade) and whether a reboot is required.
+  - With O(cuda_version), resolves the minimum driver from NVIDIA's CUDA toolkit/driver table and says whether
+    the driver is compatible; with O(driver_version), evaluates that candidate instead of the host's driver
+    (pre-flight for a package candidate).
+  - Works on a host with no GPU and no driver; it reports nulls instead of failing. It never changes anything.
+author:
+  - gpuhost.provision developers
+options:
+  cuda_version:
+    description:
+      - CUDA version the workloads need, as V(12), V(12.4) or V(12.4.1) (quote it in YAML, V(12.10) is not V(12.1)).
+      - V(12) means the lowest 12.x release, V(12.4) the 12.4 GA release, V(12.4.1) update 1 of 12.4.
+      - When omitted, the module only reports.
+    type: str
+  driver_version:
+    description:
+      - Evaluate this driver version (two or three numeric parts, e.g. V(570.124.06)) instead of the host's.
+      - A package epoch (V(1:)) and revision (V(-0ubuntu1)) are ignored.
+    type: str
+  compatibility:
+    description:
+      - V(toolkit) requires the driver the CUDA toolkit release lists as its minimum.
+      - V(minor) accepts the lower minimum of CUDA minor-version compatibility (CUDA 11 and later,
+        limited feature set).
+    type: str
+    choices: [toolkit, minor]
+    default: toolkit
+  fail_on_incompatible:
+    description:
+      - Fail when the driver is not compatible with O(cuda_version), or when no driver could be found.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux hosts, with or without NVIDIA GPUs and driver.
+notes:
+  - The table (see C(plugins/module_utils/_cuda_compat.py)) is NVIDIA's Linux x86_64 table from the CUDA
+    Toolkit release notes, with the date it was read.
+seealso:
+  - module: gpuhost.provision.nvidia_gpu_facts
+"""
+
+EXAMPLES = r"""
+- name: Is the loaded driver good for CUDA 12.4?
+  gpuhost.provision.driver_version_check:
+    cuda_version: "12.4"
+  register: __driver
+
+- name: Pre-flight a package candidate before installing it
+  gpuhost.provision.driver_version_check:
+    cuda_version: "13.0"
+    driver_version: "580.95.05-0ubuntu1"
+    fail_on_incompatible: true
+
+- name: Reboot when the kernel module does not match the userspace driver
+  ansible.builtin.reboot:
+  when: __driver.reboot_required
+"""
+
+RETURN = r"""
+driver_version:
+  description: The driver version evaluated, the candidate O(driver_version) if given, else the loaded kernel
+    module, else the userspace library, else the installed package.
+  returned: always
+  type: str
+  sample: "580.95.05"
+driver_source:
+  description: Where RV(driver_version) came from, V(candidate), V(kernel_module), V(userspace) or V(installed).
+  returned: always
+  type: str
+  sample: kernel_module
+installed_version:
+  description: Highest NVIDIA driver version installed according to dpkg or rpm, or null.
+  returned: always
+  type: str
+  sample: "580.95.05"
+kernel_module_version:
+  description: Version of the loaded nvidia kernel module, or null when none is loaded.
+  returned: always
+  type: str
+  sample: "580.95.05"
+userspace_version:
+  description: Version of the userspace driver (NVML), or of the libnvidia-ml.so file when NVML cannot start.
+  returned: always
+  type: str
+  sample: "580.95.05"
+kernel_module_flavor:
+  description: V(open) or V(proprietary) kernel module, from C(/proc/driver/nvidia/version); null if none loaded.
+  returned: always
+  type: str
+  sample: open
+mismatch:
+  description: Whether the loaded kernel module and the userspace driver differ (NVML fails with
+    "Driver/library version mismatch").
+  returned: always
+  type: bool
+  sample: false
+reboot_required:
+  description: Whether a reboot is needed, mismatch, installed driver differing from the loaded module, or a
+    driver installed with no module loaded.
+  returned: always
+  type: bool
+  sample: false
+reboot_reasons:
+  description: One line per reason for RV(reboot_required).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+cuda_version:
+  description: The normalised O(cuda_version), or null.
+  returned: always
+  type: str
+  sample: "12.4"
+required_min_driver:
+  description: Minimum driver for RV(cuda_version) under O(compatibility), or null.
+  returned: always
+  type: str
+  sample: "550.54.14"
+compatible:
+  description: Whether RV(driver_version) meets RV(required_min_driver); null without a CUDA version or driver.
+  returned: always
+  type: bool
+  sample: true
+max_cuda_version:
+  description: Highest CUDA release in the table that RV(driver_version) runs under O(compatibility), or null.
+  returned: always
+  type: str
+  sample: "13.0.2"
+compatibility:
+  description: The compatibility rule used.
+  returned: always
+  type: str
+  sample: toolkit
+msg:
+  description: One-line summary.
+  returned: always
+  type: str
+  sample: "driver 580.95.05 (kernel_module) runs CUDA up to 13.0.2; CUDA 12.4 needs >= 550.54.14: compatible"
+"""
+
+import glob
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
+    CudaCompatError,
+    compare_driver_versions,
+    driver_at_least,
+    max_cuda_version,
+    normalize_driver_version,
+    parse_driver_version,
+    resolve_min_driver,
+)
+from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
+    DriverLibraryMismatch,
+    NvidiaError,
+    one_line,
+    open_backend,
+)
+
+# Overridable by tests (module-internal).
+SYS_MODULE_VERSION = "/sys/module/nvidia/version"
+PROC_DRIVER_VERSION = "/proc/driver/nvidia/version"
+NVML_LIB_DIRS = (
+    "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
+    "/usr/local/nvidia/lib64", "/usr/local/nvidia/lib",
+)
+DPKG_PATTERNS = ("nvidia-driver", "nvidia-driver-[0-9]*", "libnvidia-ml1", "libnvidia-compute-[0-9]*",
+                 "nvidia-kernel-common", "nvidia-kernel-common-[0-9]*")
+RPM_PATTERNS = ("nvidia-driver", "nvidia-driver-[0-9]*", "kmod-nvidia*", "nvidia-kmod*", "xorg-x11-drv-nvidia")
+
+_LIB_RE = re.compile(r"^libnvidia-ml\.so\.(\d+\.\d+(?:\.\d+)?)$")
+_PROC_RE = re.compile(r"Kernel Module.*?\s(\d+\.\d+(?:\.\d+)?)\s")
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except (IOError, OSError):
+        return None
+
+
+def _valid_driver(text):
+    try:
+        return normalize_driver_version(text)
+    except CudaCompatError:
+        return None
+
+
+class HostDriver(object):
+    """Read the driver state of the host: package, kernel module, userspace library."""
+
+    def __init__(self, module):
+        self.module = module
+        self.nvml_mismatch = False
+
+    def kernel_module_version(self):
+        version = _read(SYS_MODULE_VERSION)
+        if version:
+            return _valid_driver(version)
+        match = _PROC_RE.search((_read(PROC_DRIVER_VERSION) or "") + " ")
+        return match.group(1) if match else None
+
+    def kernel_module_flavor(self):
+        text = _read(PROC_DRIVER_VERSION)
+        if not text:
+            return None
+        if "Open Kernel Module" in text:
+            return "open"
+        return "proprietary" if "Kernel Module" in text else None
+
+    def userspace_version(self):
+        try:
+            with open_backend(self.module, "nvml") as backend:
+                return _valid_driver(backend.driver_version())
+        except DriverLibraryMismatch:
+            self.nvml_mismatch = True
+        except NvidiaError:
+            pass
+        return self.library_file_version()
+
+    def library_file_version(self):
+        for directory in NVML_LIB_DIRS:
+            link = os.path.join(directory, "libnvidia-ml.so.1")
+            if os.path.exists(link):
+                match = _LIB_RE.match(os.path.basename(os.path.realpath(link)))
+                if match:
+                    return match.group(1)
+        found = []
+        for directory in NVML_LIB_DIRS:
+            for path in glob.glob(os.path.join(directory, "libnvidia-ml.so.*")):
+                match = _LIB_RE.match(os.path.basename(path))
+                if match:
+                    found.append(match.group(1))
+        return max(found, key=parse_driver_version) if found else None
+
+    def installed_version(self):
+        dpkg = self.module.get_bin_path("dpkg-query")
+        if dpkg:
+            argv = [dpkg, "-W", "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"] + list(DPKG_PATTERNS)
+            lines = self._run(argv)
+            versions = [f[1] for f in lines if len(f) >= 3 and f[2].startswith("ii")]
+        else:
+            rpm = self.module.get_bin_path("rpm")
+            if not rpm:
+                return None
+            argv = [rpm, "-q", "--qf", "%{NAME}\\t%{VERSION}\\n"] + list(RPM_PATTERNS)
+            versions = [f[1] for f in self._run(argv) if len(f) >= 2]
+        drivers = [v for v in (_valid_driver(v) for v in versions) if v and parse_driver_version(v)[0] >= 100]
+        return max(drivers, key=parse_driver_version) if drivers else None
+
+    def _run(self, argv):
+        # dpkg-query and rpm exit non-zero when a pattern matches nothing; what did match is still printed.
+        _rc, out, _err = self.module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+        return [line.split("\t") for line in out.splitlines() if "\t" in line]
+
+
+class DriverCheck(object):
+    def __init__(self, module, host=None):
+        self.module = module
+        self.host = host or HostDriver(module)
+
+    def validate(self):
+        """Check the inputs before reading the host; raises CudaCompatError."""
+        params = self.module.params
+        candidate = None
+        if params["driver_version"] is not None:
+            candidate = normalize_driver_version(params["driver_version"])
+        resolution = None
+        if params["cuda_version"] is not None:
+            resolution = resolve_min_driver(params["cuda_version"], params["compatibility"])
+        return candidate, resolution
+
+    def run(self):
+        candidate, resolution = self.validate()
+        host = self.host
+        result = {
+            "kernel_module_version": host.kernel_module_version(),
+            "kernel_module_flavor": host.kernel_module_flavor(),
+            "userspace_version": host.userspace_version(),
+            "installed_version": host.installed_version(),
+            "compatibility": self.module.params["compatibility"],
+        }
+        kernel, user, installed = result["kernel_module_version"], result["userspace_version"], result["installed_version"]
+        mismatch = host.nvml_mismatch or bool(kernel and user and compare_driver_versions(kernel, user) != 0)
+        reasons = []
+        if mismatch:
+            reasons.append("loaded kernel module %s differs from userspace driver %s (Driver/library version mismatch)"
+                           % (kernel or "unknown", user or "unknown"))
+        if installed and kernel and compare_driver_versions(installed, kernel) != 0:
+            reasons.append("installed driver %s differs from loaded kernel module %s" % (installed, kernel))
+        if installed and not kernel:
+            reasons.append("driver %s is installed but no nvidia kernel module is loaded" % installed)
+        result.update(mismatch=mismatch, reboot_required=bool(reasons), reboot_reasons=reasons)
+
+        for source, version in (("candidate", candidate), ("kernel_module", kernel), ("userspace", user),
+                                ("installed", installed)):
+            if version:
+                break
+        else:
+            source, version = None, None
+        result.update(driver_version=version, driver_source=source)
+        result["max_cuda_version"] = max_cuda_version(version, result["compatibility"]) if version else None
+        result["cuda_version"] = resolution.cuda_version if resolution else None
+        result["required_min_driver"] = resolution.min_driver if resolution else None
+        result["compatible"] = driver_at_least(version, resolution.min_driver) if resolution and version else None
+        result["msg"] = self.summary(result)
+        return result, (resolution.warnings if resolution else [])
+
+    @staticmethod
+    def summary(result):
+        if result["driver_version"]:
+            text = "driver %s (%s) runs CUDA up to %s" % (
+                result["driver_version"], result["driver_source"], result["max_cuda_version"] or "none in the table")
+        else:
+            text = "no NVIDIA driver found (no package, kernel module or libnvidia-ml)"
+        if result["cuda_version"]:
+            verdict = {True: "compatible", False: "NOT compatible", None: "unknown"}[result["compatible"]]
+            text += "; CUDA %s needs >= %s (%s): %s" % (
+                result["cuda_version"], result["required_min_driver"], result["compatibility"], verdict)
+        if result["reboot_required"]:
+            text += "; reboot required: " + "; ".join(result["reboot_reasons"])
+        return one_line(text)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            cuda_version=dict(type="str"),
+            driver_version=dict(type="str"),
+            compatibility=dict(type="str", default="toolkit", choices=["toolkit", "minor"]),
+            fail_on_incompatible=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        result, warnings = DriverCheck(module).run()
+    except CudaCompatError as exc:
+        module.fail_json(msg=one_line(exc))
+    for warning in warnings:
+        module.warn(warning)
+    if module.params["fail_on_incompatible"] and module.params["cuda_version"] is not None and not result["compatible"]:
+        if result["driver_version"] is None:
+            result["msg"] = ("No NVIDIA driver found to check against CUDA %s: install one "
+                             "(role gpuhost.provision.nvidia_driver) or pass driver_version" % result["cuda_version"])
+        module.fail_json(changed=False, **result)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
