@@ -1,0 +1,44 @@
+# gpuhost.provision — the two commands of README.md, and the pieces they are made of.
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export CONTAINERS_CONF ?= $(ROOT)/scripts/containers.conf
+export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.cache/collections
+DEMO_NODE := gpu-node-1
+
+.PHONY: demo test lint sanity units molecule images deps venv collections clean bench
+
+## demo: converge the disposable systemd container gpu-node-1 with playbooks/site.yml
+demo: deps venv collections
+	@bash scripts/build-images.sh debian12
+	@bash scripts/demo.sh $(DEMO_NODE)
+
+## test: lint, sanity, unit tests and every molecule scenario; ends with `N passed, N failed`
+test:
+	@bash scripts/test.sh
+
+lint sanity units molecule:
+	@bash scripts/test.sh $@
+
+# one scenario: make molecule-one SCENARIO=smoke
+molecule-one: deps venv collections
+	@PYTHONPATH=$(ROOT)/molecule/_shared molecule --base-config molecule/base.yml test -s $(SCENARIO)
+
+images: deps
+	@bash scripts/build-images.sh debian12 debian13
+
+deps:
+	@bash scripts/install-deps.sh
+
+venv:
+	@bash scripts/venv.sh .venv python3 -r requirements-dev.txt
+
+collections: venv
+	@bash scripts/collections.sh $(VENV) > /dev/null
+
+## clean: remove what demo and test made here (containers, venvs, caches); the image cache stays in ~/.cache
+clean:
+	-@podman rm -f $(DEMO_NODE) > /dev/null 2>&1
+	-@podman ps -a --format '{{.Names}}' | grep '^gpuhost-' | xargs -r podman rm -f > /dev/null
+	rm -rf .venv .venv-core-latest .cache tests/output .pytest_cache

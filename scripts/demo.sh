@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make demo: start (or reuse) the systemd container $1 from the local Debian 12 test image and run
+# playbooks/site.yml against it through inventory/demo.yml. Re-runnable; `make clean` removes it.
+set -euo pipefail
+node=${1:-gpu-node-1}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+if [ "$(podman inspect --format '{{.State.Running}}' "$node" 2>/dev/null)" != "true" ]; then
+  podman rm -f "$node" > /dev/null 2>&1 || true
+  echo "demo: starting $node from localhost/gpuhost-test-debian12"
+  podman run -d --name "$node" --hostname "$node" --systemd=always localhost/gpuhost-test-debian12 > /dev/null
+  podman exec "$node" systemctl is-system-running --wait > /dev/null 2>&1 || true
+fi
+export ANSIBLE_PIPELINING=True ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
+ansible-playbook -i inventory/demo.yml playbooks/site.yml "${@:2}"

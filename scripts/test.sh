@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The whole suite, in order: ansible-lint, ansible-test sanity (ansible-core 2.19 on Python 3.11, and the
+# newest ansible-core on the newest Python >= 3.12 present), unit tests, every molecule scenario.
+# Every step runs even when an earlier one failed, so one run shows everything; the failing steps are named
+# at the end, followed by one line `N passed, N failed` (unit tests count one each, every other step one).
+#   test.sh [lint|sanity|units|molecule ...]   (default: all, in that order)
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+logs="$root/.cache/logs"
+mkdir -p "$logs"
+export PATH="$root/.venv/bin:$PATH"
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$root/scripts/containers.conf}"
+export ANSIBLE_COLLECTIONS_PATH="$root/.cache/collections"
+export PYTHONPATH="$root/molecule/_shared${PYTHONPATH:+:$PYTHONPATH}"
+export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
+
+passed=0 failed=0 failures=()
+record() {  # name rc seconds
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "== PASS $1 (${3}s)"
+  else failed=$((failed + 1)); failures+=("$1"); echo "== FAIL $1 (${3}s): see $logs/$1.log"; fi
+}
+step() {  # name command...: run, log, show the tail on failure
+  local name=$1 start rc; shift
+  echo "== $name"
+  start=$(date +%s)
+  "$@" > "$logs/$name.log" 2>&1; rc=$?
+  [ "$rc" -eq 0 ] || tail -n 40 "$logs/$name.log" | sed "s/^/   $name| /"
+  record "$name" "$rc" "$(( $(date +%s) - start ))"
+}
+
+do_lint() { step ansible-lint ansible-lint --offline; }
+
+do_sanity() {
+  step sanity-core2.19-py3.11 bash scripts/sanity.sh .venv 3.11
+  local newest
+  newest=$(bash scripts/newest-python.sh)
+  if [ -n "$newest" ]; then
+    local ver
+    ver=$("$newest" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    if bash scripts/venv.sh .venv-core-latest "$newest" "ansible-core>=2.20" > "$logs/venv-core-latest.log" 2>&1; then
+      step "sanity-core$(.venv-core-latest/bin/python -c 'import ansible; print(ansible.__version__)' | cut -d. -f1,2)-py$ver" \
+        bash scripts/sanity.sh .venv-core-latest "$ver"
+    else
+      cat "$logs/venv-core-latest.log"; record sanity-newest-core 1 0
+    fi
+  else
+    echo "== sanity on Python >= 3.12 skipped: no such interpreter here"
+  fi
+}
+
+do_units() {
+  echo "== unit tests"
+  local start rc line p f
+  start=$(date +%s)
+  python -m pytest tests/unit -q -p no:cacheprovider 2>&1 | tee "$logs/units.log" | tail -n 25
+  rc=${PIPESTATUS[0]}
+  line=$(tail -n 1 "$logs/units.log")
+  p=$(grep -oE '[0-9]+ passed' <<<"$line" | cut -d' ' -f1); f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$line" | awk '{s += $1} END {print s + 0}')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
+  [ "$rc" -eq 0 ] || failures+=("unit tests")
+  echo "== unit tests: rc $rc ($(( $(date +%s) - start ))s)"
+}
+
+do_molecule() {
+  local scenario
+  bash scripts/build-images.sh debian12 debian13 || { record images 1 0; return; }
+  for scenario in $(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | grep -v '^_' | sort); do
+    step "molecule-$scenario" molecule --base-config molecule/base.yml test -s "$scenario"
+  done
+}
+
+bash scripts/install-deps.sh || { echo "FAIL: installing system packages (scripts/install-deps.sh)"; exit 1; }
+bash scripts/venv.sh .venv python3 -r requirements-dev.txt || { echo "FAIL: creating .venv"; exit 1; }
+bash scripts/collections.sh .venv > /dev/null || { echo "FAIL: containers.podman collection (scripts/collections.sh)"; exit 1; }
+
+[ "$#" -gt 0 ] || set -- lint sanity units molecule
+for what in "$@"; do "do_$what"; done
+
+echo
+if [ "${#failures[@]}" -gt 0 ]; then printf 'failed steps: %s\n' "$(IFS=,; echo "${failures[*]}")"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
