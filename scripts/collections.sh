@@ -13,11 +13,11 @@ mkdir -p "$tree/gpuhost" "$cache/wheels"
 [ -L "$tree/gpuhost/provision" ] || ln -sfn "$root" "$tree/gpuhost/provision"
 
 if [ ! -f "$tree/containers/podman/MANIFEST.json" ]; then
-  wheel=$(ls "$cache/wheels"/ansible-"$ansible_pkg"-*.whl 2>/dev/null | head -n1 || true)
+  wheel=$(find "$cache/wheels" -name "ansible-$ansible_pkg-*.whl" | head -n1)
   if [ -z "$wheel" ]; then
     echo "collections: downloading ansible==$ansible_pkg from PyPI for containers.podman"
     "$venv/bin/python" -m pip download -q --no-deps --only-binary=:all: -d "$cache/wheels" "ansible==$ansible_pkg"
-    wheel=$(ls "$cache/wheels"/ansible-"$ansible_pkg"-*.whl | head -n1)
+    wheel=$(find "$cache/wheels" -name "ansible-$ansible_pkg-*.whl" | head -n1)
   fi
   tmp=$(mktemp -d)
   "$venv/bin/python" - "$wheel" "$tmp" <<'PY'

@@ -3,7 +3,7 @@
 # images, zstd for their cache, rsync for the sanity tree, git. Installs only what is missing.
 set -euo pipefail
 need=()
-for pkg in podman runc debootstrap zstd rsync git uidmap python3-venv; do
+for pkg in podman runc debootstrap zstd rsync git uidmap python3-venv shellcheck; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 [ "${#need[@]}" -eq 0 ] && exit 0

@@ -6,7 +6,7 @@
 #   test.sh [lint|sanity|units|molecule ...]   (default: all, in that order)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 logs="$root/.cache/logs"
 mkdir -p "$logs"
 export PATH="$root/.venv/bin:$PATH"
@@ -38,7 +38,7 @@ do_sanity() {
   if [ -n "$newest" ]; then
     local ver
     ver=$("$newest" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    if bash scripts/venv.sh .venv-core-latest "$newest" "ansible-core>=2.20" > "$logs/venv-core-latest.log" 2>&1; then
+    if bash scripts/venv.sh .venv-core-latest "$newest" "ansible-core==2.21.5" > "$logs/venv-core-latest.log" 2>&1; then
       step "sanity-core$(.venv-core-latest/bin/python -c 'import ansible; print(ansible.__version__)' | cut -d. -f1,2)-py$ver" \
         bash scripts/sanity.sh .venv-core-latest "$ver"
     else

@@ -2,7 +2,9 @@
 """The harness itself: systemd runs as PID 1 in each test host and the converge really reached it."""
 from __future__ import annotations
 
-from molecule_hosts import testinfra_hosts  # noqa: F401  (podman:// hosts of this scenario)
+import molecule_hosts
+
+testinfra_hosts = molecule_hosts.testinfra_hosts  # podman://<container> for each host of this scenario
 
 
 def test_systemd_is_pid_1_and_running(host):
