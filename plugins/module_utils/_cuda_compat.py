@@ -63,7 +63,8 @@ TOOLKIT_MIN_DRIVER = (
 # runs, with a limited feature set, on a driver at or above the family minimum.
 # Source: https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html (Table 1,
 # read 2026-11: 13.x >= 580, 12.x >= 525, 11.x >= 450 with the footnote that the 11.x family needs
-# 450.80.02). No minor-version compatibility before CUDA 11.
+# 450.80.02). No minor-version compatibility before CUDA 11. Branch-only minima ('580') are returned as
+# such in required_min_driver and compare as 580.0.0.
 MINOR_COMPAT_MIN_DRIVER = {
     13: "580",
     12: "525",
@@ -130,7 +131,12 @@ def normalize_driver_version(value):
 
 
 def _key(version):
-    parts = parse_driver_version(version) if not isinstance(version, tuple) else version
+    if isinstance(version, tuple):
+        parts = version
+    elif re.match(r"^\d+$", str(version)):
+        parts = (int(version),)     # a branch minimum of the minor-compatibility table, e.g. '580'
+    else:
+        parts = parse_driver_version(version)
     return tuple(parts) + (0,) * (3 - len(parts))
 
 
