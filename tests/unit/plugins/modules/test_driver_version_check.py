@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.gpuhost.provision.plugins.modules import driver_version_check as mod
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fixture_text
+
+DPKG = "/usr/bin/dpkg-query"
+PROPRIETARY = ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.216.01  Wed Sep 18 21:58:37 UTC 2024\n"
+               "GCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n")
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch, commands):
+    """A fake host: /sys/module/nvidia/version, /proc/driver/nvidia/version, lib dir, dpkg-query."""
+    sysmod = tmp_path / "sys_module_nvidia_version"
+    procver = tmp_path / "proc_driver_nvidia_version"
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    monkeypatch.setattr(mod, "SYS_MODULE_VERSION", str(sysmod))
+    monkeypatch.setattr(mod, "PROC_DRIVER_VERSION", str(procver))
+    monkeypatch.setattr(mod, "NVML_LIB_DIRS", (str(libdir),))
+
+    class Host(object):
+        def kernel(self, version, proc_text=None):
+            sysmod.write_text(version + "\n")
+            procver.write_text(proc_text or fixture_text("proc_driver_nvidia_version_open.txt").replace("580.159.04", version))
+
+        def library(self, version):
+            (libdir / ("libnvidia-ml.so." + version)).write_text("")
+            link = libdir / "libnvidia-ml.so.1"
+            if os.path.lexists(str(link)):
+                link.unlink()
+            os.symlink("libnvidia-ml.so." + version, str(link))
+
+        def packages(self, text):
+            commands.bins["dpkg-query"] = DPKG
+            commands.on(lambda a: a[0] == DPKG, rc=1, out=text)
+
+    return Host()
+
+
+def run(run_module, args):
+    return run_module(mod, args)
+
+
+def test_healthy_host(run_module, nvml, host, commands):
+    host.kernel("580.95.05")
+    host.library("580.95.05")
+    host.packages("nvidia-driver-580-open\t580.95.05-0ubuntu1\tii \nlibnvidia-compute-580\t580.95.05-0ubuntu1\tii \n"
+                  "nvidia-driver-assistant\t0.21.57-1\tii \nlibnvidia-ml1\t535.216.01-1\trc \n")
+    f = nvml(fake.one_gpu())
+    failed, r = run(run_module, {"cuda_version": "12.4"})
+    assert not failed and r["changed"] is False
+    assert (r["installed_version"], r["kernel_module_version"], r["userspace_version"]) == ("580.95.05",) * 3
+    assert r["kernel_module_flavor"] == "open" and r["mismatch"] is False and r["reboot_required"] is False
+    assert (r["driver_version"], r["driver_source"]) == ("580.95.05", "kernel_module")
+    assert (r["cuda_version"], r["required_min_driver"], r["compatible"], r["max_cuda_version"]) == ("12.4", "550.54.14", True, "13.0.2")
+    assert r["msg"].endswith("compatible") and "\n" not in r["msg"]
+    assert f.names() == ["nvmlInit", "nvmlSystemGetDriverVersion", "nvmlShutdown"]
+    assert commands.argvs() == [[DPKG, "-W", "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"] + list(mod.DPKG_PATTERNS)]
+
+
+def test_mismatch_after_upgrade(run_module, nvml, host):
+    """Seed 004: kernel module from the old driver, libraries from the new one."""
+    host.kernel("570.133.20")
+    host.library("580.95.05")
+    host.packages("nvidia-driver-580\t580.95.05-0ubuntu1\tii \n")
+    nvml(fake.one_gpu(init_error=fake.NVML_ERROR_LIB_RM_VERSION_MISMATCH))
+    failed, r = run(run_module, {"cuda_version": "13.0"})
+    assert not failed
+    assert (r["kernel_module_version"], r["userspace_version"], r["installed_version"]) == ("570.133.20", "580.95.05", "580.95.05")
+    assert r["mismatch"] is True and r["reboot_required"] is True and len(r["reboot_reasons"]) == 2
+    assert r["compatible"] is False and "reboot required" in r["msg"] and "\n" not in r["msg"]
+
+
+def test_installed_but_no_module_loaded(run_module, nvml, host):
+    host.packages("nvidia-driver\t535.216.01-1~deb12u1\tii \n")
+    nvml(fake.one_gpu(init_error=fake.NVML_ERROR_DRIVER_NOT_LOADED))
+    failed, r = run(run_module, {})
+    assert not failed and r["kernel_module_version"] is None and r["kernel_module_flavor"] is None
+    assert r["reboot_required"] is True and "no nvidia kernel module is loaded" in r["reboot_reasons"][0]
+    assert (r["driver_version"], r["driver_source"], r["max_cuda_version"]) == ("535.216.01", "installed", "12.2")
+    assert r["compatible"] is None and r["cuda_version"] is None
+
+
+def test_proprietary_flavor_from_proc_only(run_module, nvml, host, tmp_path, monkeypatch):
+    host.kernel("535.216.01", PROPRIETARY)
+    monkeypatch.setattr(mod, "SYS_MODULE_VERSION", str(tmp_path / "absent"))
+    nvml(None)
+    failed, r = run(run_module, {"cuda_version": "12", "compatibility": "minor"})
+    assert not failed and r["kernel_module_version"] == "535.216.01" and r["kernel_module_flavor"] == "proprietary"
+    assert r["required_min_driver"] == "525" and r["compatible"] is True and r["max_cuda_version"] == "12.9"
+
+
+def test_nothing_at_all(run_module, nvml, host, commands):
+    nvml(None)
+    commands.bins = {}
+    failed, r = run(run_module, {"cuda_version": "12.8"})
+    assert not failed
+    assert all(r[k] is None for k in ("driver_version", "installed_version", "kernel_module_version", "userspace_version",
+                                      "kernel_module_flavor", "compatible", "max_cuda_version"))
+    assert r["mismatch"] is False and r["reboot_required"] is False and r["required_min_driver"] == "570.26"
+
+
+def test_candidate_preflight(run_module, nvml, host):
+    host.kernel("535.216.01", PROPRIETARY)
+    nvml(fake.one_gpu(driver="535.216.01"))
+    failed, r = run(run_module, {"cuda_version": "12.8", "driver_version": "1:570.124.06-1"})
+    assert not failed and (r["driver_version"], r["driver_source"]) == ("570.124.06", "candidate")
+    assert r["compatible"] is True and r["kernel_module_version"] == "535.216.01"
+
+
+def test_update_warning(run_module, nvml, host):
+    nvml(None)
+    failed, r = run(run_module, {"cuda_version": "12.8.1", "driver_version": "570.124.06"})
+    assert not failed and r["required_min_driver"] == "570.26" and len(r["warnings"]) == 1
+
+
+def test_fail_on_incompatible(run_module, nvml, host):
+    host.kernel("580.159.04")
+    nvml(fake.one_gpu(driver="580.159.04"))
+    failed, r = run(run_module, {"cuda_version": "13.2", "fail_on_incompatible": True})
+    assert failed and "NOT compatible" in r["msg"] and "\n" not in r["msg"] and r["compatible"] is False
+
+
+def test_fail_on_incompatible_without_driver(run_module, nvml, host, commands):
+    nvml(None)
+    commands.bins = {}
+    failed, r = run(run_module, {"cuda_version": "13.0", "fail_on_incompatible": True})
+    assert failed and r["msg"].startswith("No NVIDIA driver found to check against CUDA 13.0")
+
+
+BAD = [
+    ({"cuda_version": "twelve"}, "cuda_version 'twelve' is not a CUDA version"),
+    ({"cuda_version": "12.4.1.1"}, "is not a CUDA version"),
+    ({"cuda_version": "12.x"}, "is not a CUDA version"),
+    ({"cuda_version": ""}, "is not a CUDA version"),
+    ({"cuda_version": "12.7"}, "CUDA 12.7 is not a CUDA release in the table"),
+    ({"cuda_version": "15"}, "newer than the compatibility table"),
+    ({"cuda_version": "8.0"}, "older than the compatibility table"),
+    ({"driver_version": "abc"}, "driver version 'abc' is not an NVIDIA driver version"),
+    ({"driver_version": "580"}, "is not an NVIDIA driver version"),
+    ({"compatibility": "forward"}, "value of compatibility must be one of"),
+    ({"fail_on_incompatible": "maybe"}, "fail_on_incompatible"),
+    ({"cuda_version": ["12.4"]}, "cuda_version"),
+    ({"cuda": "12.4"}, "Unsupported parameters"),
+]
+
+
+@pytest.mark.parametrize("args,needle", BAD)
+def test_bad_input(run_module, nvml, host, commands, args, needle):
+    f = nvml(fake.one_gpu())
+    failed, r = run(run_module, args)
+    assert failed and needle in r["msg"], r["msg"]
+    assert "\n" not in r["msg"]
+    assert f.calls == [] and commands.calls == []     # inputs are refused before the host is read
