@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ description:
   - Never fails because there is no driver, no NVML library or no GPU; then C(available) is false,
     C(error) says why and the PCI view is still filled. Fields a GPU does not support are null.
 author:
-  - gpuhost.provision developers
+  - gpuhost.provision developers (@gpuhost)
 options:
   backend:
     description:

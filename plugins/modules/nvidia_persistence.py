@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ description:
     supported way to keep GPUs initialised is the C(nvidia-persistenced) daemon (role
     gpuhost.provision.persistenced); the module warns when it sets persistence while the daemon is not running.
 author:
-  - gpuhost.provision developers
+  - gpuhost.provision developers (@gpuhost)
 options:
   state:
     description:
