@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Real state after the persistenced role, for every persistenced-* scenario (table below, by scenario name)."""
+from __future__ import annotations
+
+import os
+
+import molecule_hosts
+
+testinfra_hosts = molecule_hosts.testinfra_hosts
+
+UNIT = "/etc/systemd/system/nvidia-persistenced.service"
+VENDOR = "/usr/lib/systemd/system/nvidia-persistenced.service"
+USER = "nvidia-persistenced"
+NOLOGIN = "/usr/sbin/nologin"
+
+BASE = {
+    "user": USER,             # None: run as root, no user created
+    "flags": ["--user nvidia-persistenced", "--persistence-mode"],
+    "absent_flags": ["--no-persistence-mode", "--verbose"],
+    "active": "inactive",     # no GPU in a container: auto and false never start it
+    "vendor_marker": "--user nvpd",
+    "comment": "NVIDIA Persistence Daemon",
+    "journal_failure": False,
+}
+SCENARIOS = {
+    "persistenced-fresh": {},
+    "persistenced-masked-etc": {},
+    "persistenced-masked-run": {},
+    "persistenced-ubuntu-static": {"vendor_marker": "--no-persistence-mode --verbose"},
+    "persistenced-login-user": {"comment": "hand-made"},
+    "persistenced-nostart": {},
+    "persistenced-root": {
+        "user": None,
+        "flags": ["--persistence-mode"],
+        "absent_flags": ["--user", "--no-persistence-mode", "--verbose"],
+    },
+    "persistenced-start-true-nogpu": {
+        "flags": ["--user nvidia-persistenced", "--persistence-mode", "--verbose"],
+        "absent_flags": ["--no-persistence-mode"],
+        "active": "failed",
+        "journal_failure": True,
+    },
+}
+SCENARIO = os.environ.get("MOLECULE_SCENARIO_NAME", "")
+EXPECT = {**BASE, **SCENARIOS.get(SCENARIO, {})}
+
+
+def journal(host):
+    """The unit's status and journal, appended to assertion messages so a failure shows them."""
+    return host.run("systemctl status nvidia-persistenced --no-pager; "
+                    "journalctl -u nvidia-persistenced -n 40 --no-pager").stdout
+
+
+def test_scenario_is_known():
+    assert SCENARIO in SCENARIOS, f"add {SCENARIO!r} to the table in {__file__}"
+
+
+def exec_start(host):
+    lines = [ln for ln in host.file(UNIT).content_string.splitlines() if ln.startswith("ExecStart=")]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_unit_file_is_ours_and_complete(host):
+    unit = host.file(UNIT)
+    assert unit.is_file and not unit.is_symlink
+    assert unit.user == "root" and unit.group == "root" and unit.mode == 0o644
+    text = unit.content_string
+    assert text.startswith("#\n# Ansible managed")
+    for line in ("Type=forking", "ExecStopPost=/bin/rm -rf /var/run/nvidia-persistenced", "Restart=always",
+                 "WantedBy=multi-user.target"):
+        assert line in text.splitlines(), line
+
+
+def test_exec_start_flags(host):
+    line = exec_start(host)
+    assert line.startswith("ExecStart=/usr/bin/nvidia-persistenced ")
+    argv = line.split()
+    for flag in EXPECT["flags"]:
+        assert f" {flag}" in line + " ", (flag, line)
+    for flag in EXPECT["absent_flags"]:
+        assert flag not in argv, (flag, line)
+
+
+def test_systemd_uses_our_unit_enabled_and_not_masked(host):
+    enabled = host.run("systemctl is-enabled nvidia-persistenced.service").stdout.strip()
+    assert enabled == "enabled", journal(host)
+    show = host.run("systemctl show -p FragmentPath -p LoadState -p UnitFileState nvidia-persistenced").stdout
+    props = dict(ln.split("=", 1) for ln in show.splitlines() if "=" in ln)
+    assert props["FragmentPath"] == UNIT
+    assert props["LoadState"] == "loaded"
+    assert props["UnitFileState"] == "enabled"
+    for where in ("/etc/systemd/system", "/run/systemd/system"):
+        f = host.file(f"{where}/nvidia-persistenced.service")
+        assert not (f.is_symlink and f.linked_to == "/dev/null"), f"mask left in {where}"
+        if f.exists:
+            assert f.size > 0, f"empty-file mask left in {where}"
+    assert not host.file("/run/systemd/system/nvidia-persistenced.service").exists
+
+
+def test_vendor_unit_is_untouched(host):
+    vendor = host.file(VENDOR)
+    assert vendor.is_file
+    assert EXPECT["vendor_marker"] in vendor.content_string
+
+
+def test_daemon_user(host):
+    name = EXPECT["user"]
+    if name is None:
+        assert not host.user(USER).exists, "root mode must not create a daemon user"
+        return
+    user = host.user(name)
+    assert user.exists
+    assert user.shell == NOLOGIN
+    assert 0 < user.uid < 1000, user.uid
+    assert user.gecos.split(",")[0] == EXPECT["comment"]
+    assert not host.file(user.home).exists or user.home in ("/nonexistent",), user.home
+    shadow = host.run(f"getent shadow {name}").stdout.split(":")
+    assert shadow[1].startswith("!"), "password must be locked"
+
+
+def test_service_state(host):
+    state = host.run("systemctl is-active nvidia-persistenced.service").stdout.strip()
+    assert state == EXPECT["active"], journal(host)
+    if state != "active":
+        # the runtime directory is the daemon's (created at start, removed by ExecStopPost), never a file task's
+        assert not host.file("/run/nvidia-persistenced").exists
+
+
+def test_journal_shows_the_daemon_ran_as_its_user_and_failed_only_for_lack_of_a_gpu(host):
+    journal = host.run("journalctl -u nvidia-persistenced.service --no-pager -o cat").stdout
+    if not EXPECT["journal_failure"]:
+        assert "Failed to query NVIDIA devices" not in journal
+        return
+    uid = host.user(USER).uid
+    assert "Verbose syslog connection opened" in journal                       # --verbose
+    assert f"Now running with user ID {uid} " in journal                       # --user nvidia-persistenced
+    assert (f"Failed to query NVIDIA devices. Please ensure that the NVIDIA device files (/dev/nvidia*) "
+            f"exist, and that user {uid} has read and write permissions for those files.") in journal
+    # ...and nothing else went wrong: the library loaded and the runtime directory was usable
+    for other in ("Failed to open libnvidia-cfg", "Unable to access", "Failed to change ownership",
+                  "Failed to set user ID", "Failed to open PID file"):
+        assert other not in journal, other
+    result = host.run("systemctl show -p Result nvidia-persistenced").stdout.strip()
+    assert result in ("Result=exit-code", "Result=start-limit-hit"), result
