@@ -23,7 +23,7 @@ description:
   - Unlike C(ansible.builtin.systemd_service) with C(masked=false), it does not need a running systemd
     and also removes runtime masks in C(/run/systemd/system).
 author:
-  - gpuhost.provision developers
+  - gpuhost.provision developers (@gpuhost)
 options:
   name:
     description:
