@@ -1,0 +1,316 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Which NVIDIA driver packages, streams and holds a distribution needs: data and pure functions.
+
+Private module_utils: not an API. No I/O here; ``nvidia_driver_plan`` reads the host and the package
+manager and uses these functions to decide. Errors raise ``DriverPlanError`` (one-line message saying
+what to do); the module turns them into ``fail_json``.
+
+Supported inputs:
+
+* Debian 12/13, source ``distro`` (contrib/non-free) or ``cuda_repo`` (NVIDIA's CUDA repository);
+* Ubuntu 22.04/24.04, source ``distro`` (``nvidia-driver-<branch>-server[-open]``, precompiled
+  ``linux-modules-nvidia-<branch>-server[-open]-<flavour>`` preferred, DKMS otherwise) or ``cuda_repo``;
+* RHEL/Rocky/Alma 8/9 (CUDA repository, dnf module stream ``nvidia-driver:<branch>-dkms|-open``) and
+  EL10 (CUDA repository, packages + versionlock). EL has no distribution driver: ``distro`` resolves to
+  the CUDA repository.
+"""
+from __future__ import annotations
+
+import re
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
+    CudaCompatError,
+    compare_driver_versions,
+    driver_at_least,
+    normalize_driver_version,
+    parse_driver_version,
+)
+
+# First branch whose default kernel module flavour is the open one (NVIDIA: open modules are the default
+# from R560, Turing and newer only). Maxwell/Pascal/Volta need the proprietary module and end at R580.
+OPEN_DEFAULT_FROM_BRANCH = 560
+LAST_BRANCH_FOR_PRE_TURING = 580
+# PCI device ids of NVIDIA GPUs grew with each architecture: Turing (TU102 0x1e02) and every later one
+# (Ampere 0x20xx/0x22xx-0x25xx, Hopper 0x23xx, Ada 0x26xx-0x28xx, Blackwell 0x29xx/0x2bxx/0x2cxx) are at
+# or above 0x1e00; Volta (GV100 0x1db1, Titan V 0x1d81), Pascal and Maxwell are below it.
+FIRST_TURING_DEVICE_ID = 0x1E00
+
+# Driver branches NVIDIA has published for Linux servers (production, new feature and LTS), oldest first.
+# Used to look for a branch on distributions that ship one package per branch (Ubuntu, CUDA repository).
+KNOWN_BRANCHES = (470, 525, 535, 545, 550, 555, 560, 565, 570, 575, 580, 590, 595)
+
+CUDA_REPO_BASE = "https://developer.download.nvidia.com/compute/cuda/repos"
+CUDA_KEYRING_PACKAGE = "cuda-keyring"
+CUDA_KEYRING_VERSION = "1.1-1"
+
+SOURCES = ("distro", "cuda_repo")
+KERNEL_MODULES = ("auto", "open", "proprietary")
+EL_FAMILY_NAMES = ("RedHat", "Rocky", "AlmaLinux", "CentOS", "OracleLinux")
+
+
+class DriverPlanError(Exception):
+    """``str(exc)`` is a one-line message that says what to do."""
+
+
+def branch_of(version):
+    """'535.54.03' -> 535; '580' -> 580."""
+    text = str(version).strip()
+    if re.match(r"^\d+$", text):
+        return int(text)
+    try:
+        return parse_driver_version(text)[0]
+    except CudaCompatError as exc:
+        raise DriverPlanError(str(exc))
+
+
+def device_is_turing_or_newer(device_id):
+    """'0x2330' (H100) -> True; '0x1db1' (V100) -> False; unreadable ids count as new (None -> True)."""
+    try:
+        value = int(str(device_id), 16)
+    except (TypeError, ValueError):
+        return True
+    return value >= FIRST_TURING_DEVICE_ID
+
+
+def choose_kernel_module(kernel_module, branch, pci_devices=None):
+    """The module flavour ('open' or 'proprietary') and a one-line reason.
+
+    ``auto``: with GPUs on the PCI bus, open when every GPU is Turing or newer and the branch is R560 or
+    later, proprietary when any GPU is older; without GPUs, the branch's default.
+    Explicit ``open`` on a pre-Turing GPU and any pre-Turing GPU on a branch after R580 raise.
+    """
+    if kernel_module not in KERNEL_MODULES:
+        raise DriverPlanError("kernel_module must be one of %s, not %r" % (", ".join(KERNEL_MODULES), kernel_module))
+    devices = list(pci_devices or [])
+    old = [d for d in devices if not device_is_turing_or_newer(d.get("device_id"))]
+    if old and branch is not None and branch > LAST_BRANCH_FOR_PRE_TURING:
+        raise DriverPlanError(
+            "GPU %s (device %s) is older than Turing and is not supported after R%d; set "
+            "nvidia_driver_branch to %d or lower (or a lower CUDA version)"
+            % (old[0].get("pci_bus_id"), old[0].get("device_id"), LAST_BRANCH_FOR_PRE_TURING, LAST_BRANCH_FOR_PRE_TURING))
+    if kernel_module == "open":
+        if old:
+            raise DriverPlanError(
+                "GPU %s (device %s) is older than Turing and cannot use the open kernel module: set "
+                "nvidia_driver_kernel_module to proprietary or auto" % (old[0].get("pci_bus_id"), old[0].get("device_id")))
+        return "open", "requested"
+    if kernel_module == "proprietary":
+        return "proprietary", "requested"
+    if old:
+        return "proprietary", "a GPU older than Turing (device %s) needs the proprietary module" % old[0].get("device_id")
+    default = "open" if branch is not None and branch >= OPEN_DEFAULT_FROM_BRANCH else "proprietary"
+    if devices:
+        if default == "open":
+            return "open", "all %d GPU(s) are Turing or newer and R%s defaults to the open module" % (len(devices), branch)
+        return "proprietary", "R%s predates open-module default (R%d)" % (branch, OPEN_DEFAULT_FROM_BRANCH)
+    return default, "no GPU on the PCI bus: the default of R%s" % branch
+
+
+def kernel_flavour(kernel_release):
+    """Ubuntu kernel flavour from a release: '5.15.0-91-generic' -> 'generic'; '6.8.0-1015-aws' -> 'aws'."""
+    match = re.match(r"^\d+\.\d+\.\d+-\d+-(.+)$", str(kernel_release or ""))
+    return match.group(1) if match else None
+
+
+def family_of(distribution, os_family):
+    """'debian', 'ubuntu' or 'el'; raises for anything else."""
+    if distribution == "Ubuntu":
+        return "ubuntu"
+    if distribution == "Debian":
+        return "debian"
+    if os_family == "RedHat" or distribution in EL_FAMILY_NAMES:
+        return "el"
+    raise DriverPlanError(
+        "distribution %s (family %s) is not supported by role nvidia_driver: Debian 12/13, Ubuntu 22.04/24.04 "
+        "and RHEL-compatible 8/9/10 are" % (distribution, os_family))
+
+
+def effective_source(family, source):
+    if source not in SOURCES:
+        raise DriverPlanError("source must be distro or cuda_repo, not %r" % (source,))
+    return "cuda_repo" if family == "el" else source
+
+
+def cuda_repo_id(family, distribution, major_version):
+    """'debian12', 'ubuntu2204', 'rhel9' — the directory name in NVIDIA's CUDA repository."""
+    major = str(major_version)
+    if family == "debian":
+        return "debian%s" % major
+    if family == "ubuntu":
+        return "ubuntu%s04" % major if re.match(r"^\d+$", major) else "ubuntu%s" % major.replace(".", "")
+    return "rhel%s" % major
+
+
+def cuda_repo_url(repo_id, arch="x86_64"):
+    return "%s/%s/%s/" % (CUDA_REPO_BASE, repo_id, arch)
+
+
+def cuda_keyring_url(repo_id, arch="x86_64"):
+    return "%s%s_%s_all.deb" % (cuda_repo_url(repo_id, arch), CUDA_KEYRING_PACKAGE, CUDA_KEYRING_VERSION)
+
+
+class PackageSet(object):
+    """What to install for one branch: the package whose version decides, the list, holds, stream."""
+
+    def __init__(self, version_package, packages, hold, versioned=None, stream=None, headers=None,
+                 modules_package=None, notes=None):
+        self.version_package = version_package      # its candidate version is the driver version
+        self.packages = list(packages)              # without versions
+        self.hold = list(hold)                      # apt-mark hold / dnf versionlock names
+        self.versioned = list(versioned or [])      # pinned to the driver's package version on install
+        self.stream = stream                        # dnf module stream 'nvidia-driver:570-open'
+        self.headers = list(headers or [])          # kernel headers for a DKMS build (in packages too)
+        self.modules_package = modules_package      # precompiled module package (Ubuntu), if used
+        self.notes = list(notes or [])
+
+    def as_dict(self):
+        return {
+            "version_package": self.version_package,
+            "packages": self.packages,
+            "hold": self.hold,
+            "versioned": self.versioned,
+            "stream": self.stream,
+            "headers": self.headers,
+            "modules_package": self.modules_package,
+            "notes": self.notes,
+        }
+
+
+def debian_distro_packages(flavor, branch, build_module, kernel_release):
+    """Debian contrib/non-free: one driver branch per release (``nvidia-driver``)."""
+    kmod = "nvidia-open-kernel-dkms" if flavor == "open" else "nvidia-kernel-dkms"
+    driver = ["nvidia-driver", kmod, "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1"]
+    if branch is None or branch >= 525:
+        driver.append("firmware-nvidia-gsp")      # GSP firmware: needed by open modules, used from R525
+    headers = ["linux-headers-%s" % kernel_release] if build_module and kernel_release else []
+    packages = driver + ["nvidia-persistenced", "python3-pynvml"] + headers
+    return PackageSet("nvidia-driver", packages, hold=driver + ["nvidia-persistenced"], versioned=driver,
+                      headers=headers)
+
+
+def ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precompiled_available=True):
+    """Ubuntu restricted: ``nvidia-driver-<branch>-server[-open]``; precompiled modules preferred."""
+    suffix = "-server-open" if flavor == "open" else "-server"
+    driver = "nvidia-driver-%d%s" % (branch, suffix)
+    utils = "nvidia-utils-%d-server" % branch
+    flavour = kernel_flavour(kernel_release)
+    notes = []
+    modules = None
+    headers = []
+    if flavour and precompiled_available:
+        modules = "linux-modules-nvidia-%d%s-%s" % (branch, suffix, flavour)
+        kmod = [modules]
+    else:
+        kmod = ["nvidia-dkms-%d%s" % (branch, suffix)]
+        notes.append("no precompiled linux-modules-nvidia package for kernel %s: DKMS builds the module" % kernel_release)
+        if build_module and kernel_release:
+            headers = ["linux-headers-%s" % kernel_release]
+    packages = [driver] + kmod + [utils, "python3-pynvml"] + headers
+    return PackageSet(driver, packages, hold=[driver] + kmod + [utils], versioned=[], headers=headers,
+                      modules_package=modules, notes=notes)
+
+
+def apt_cuda_repo_packages(flavor, branch, build_module, kernel_release):
+    """NVIDIA's CUDA repository on Debian/Ubuntu: ``cuda-drivers-<branch>`` or ``nvidia-open-<branch>``."""
+    meta = "nvidia-open-%d" % branch if flavor == "open" else "cuda-drivers-%d" % branch
+    headers = ["linux-headers-%s" % kernel_release] if build_module and kernel_release else []
+    packages = [CUDA_KEYRING_PACKAGE, meta, "python3-pynvml"] + headers
+    return PackageSet(meta, packages, hold=[meta], versioned=[], headers=headers)
+
+
+def el_packages(flavor, branch, build_module, kernel_release, major_version):
+    """CUDA repository on EL: module stream on 8/9, plain packages + versionlock on 10."""
+    headers = ["kernel-devel-%s" % kernel_release, "kernel-headers-%s" % kernel_release] \
+        if build_module and kernel_release else []
+    if str(major_version) in ("8", "9"):
+        stream = "nvidia-driver:%d-%s" % (branch, "open" if flavor == "open" else "dkms")
+        packages = ["@%s" % stream, "nvidia-driver-cuda"] + headers
+        # the enabled stream is the hold: dnf keeps the branch; no versionlock needed
+        return PackageSet("nvidia-driver", packages, hold=[], stream=stream, headers=headers)
+    meta = "nvidia-open" if flavor == "open" else "cuda-drivers"
+    driver = ["nvidia-driver", "nvidia-driver-cuda", "nvidia-driver-libs",
+              "kmod-nvidia-open-dkms" if flavor == "open" else "kmod-nvidia-latest-dkms"]
+    packages = [meta] + driver + headers
+    return PackageSet("nvidia-driver", packages, hold=driver, versioned=driver, headers=headers)
+
+
+def package_set(family, source, flavor, branch, build_module=True, kernel_release=None, major_version=None,
+                precompiled_available=True):
+    """The PackageSet for a resolved (family, source, flavor, branch)."""
+    source = effective_source(family, source)
+    if family == "el":
+        return el_packages(flavor, branch, build_module, kernel_release, major_version)
+    if source == "cuda_repo":
+        return apt_cuda_repo_packages(flavor, branch, build_module, kernel_release)
+    if family == "debian":
+        return debian_distro_packages(flavor, branch, build_module, kernel_release)
+    return ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precompiled_available)
+
+
+def branch_candidates(family, source, requested_branch, min_driver):
+    """Branches to look up, lowest first: the requested one, else every known branch at or above the minimum.
+
+    Debian's own archive ships one branch (``nvidia-driver``): None means "whatever it offers".
+    """
+    if family == "debian" and effective_source(family, source) == "distro":
+        return [requested_branch]
+    if requested_branch is not None:
+        return [requested_branch]
+    low = branch_of(min_driver) if min_driver else KNOWN_BRANCHES[0]
+    return [b for b in KNOWN_BRANCHES if b >= low]
+
+
+def pick_version(available, wanted_version=None, min_driver=None, branch=None):
+    """Choose a package version from ``available`` (package version strings, e.g. '535.309.01-0+deb12u1').
+
+    Returns (chosen or None, best or None): ``best`` is the highest available version (for messages);
+    ``chosen`` is the exact ``wanted_version`` when given (matching '535.309.01' or a full package
+    version), else the highest version of ``branch`` (if given) that meets ``min_driver``.
+    """
+    usable = []
+    for text in available:
+        try:
+            usable.append((text, normalize_driver_version(text)))
+        except CudaCompatError:
+            continue
+    best = None
+    for text, norm in usable:
+        if best is None or compare_driver_versions(norm, best[1]) > 0:
+            best = (text, norm)
+    if branch is not None:
+        usable = [u for u in usable if branch_of(u[1]) == branch]
+    if wanted_version:
+        for text, norm in usable:
+            if text == wanted_version or norm == wanted_version:
+                return (text, norm), best
+        return None, best
+    fit = [u for u in usable if min_driver is None or driver_at_least(u[1], min_driver)]
+    chosen = None
+    for text, norm in fit:
+        if chosen is None or compare_driver_versions(norm, chosen[1]) > 0:
+            chosen = (text, norm)
+    return chosen, best
+
+
+def refusal_message(cuda_version, min_driver, best, family_label, source, compatibility, branch=None,
+                    wanted_version=None):
+    """One line: CUDA version, minimum driver, best candidate and the fix."""
+    best_text = best if best else "none"
+    if wanted_version:
+        return ("nvidia_driver_version %s is not offered by the %s package sources (best candidate %s): set "
+                "nvidia_driver_version to an available version or leave it empty"
+                % (wanted_version, family_label, best_text))
+    need = "CUDA %s (%s compatibility) needs driver >= %s" % (cuda_version, compatibility, min_driver) \
+        if cuda_version else "branch R%s was requested" % branch
+    if branch is not None and cuda_version:
+        need += " on branch R%s" % branch
+    fixes = []
+    if source == "distro":
+        fixes.append("use NVIDIA's CUDA repository with nvidia_driver_source: cuda_repo")
+    if cuda_version:
+        fixes.append("request a lower CUDA version (nvidia_driver_cuda_version)")
+    if branch is not None:
+        fixes.append("choose another nvidia_driver_branch")
+    return "%s, but the best candidate %s offers is %s: %s" % (need, family_label, best_text, ", or ".join(fixes))

@@ -1,0 +1,690 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: nvidia_driver_plan
+short_description: Pre-flight for the NVIDIA driver, which branch, packages and holds, and can the repositories satisfy it
+version_added: 0.1.0
+description:
+  - Resolves the minimum driver for O(cuda_version) from NVIDIA's CUDA table, reads the versions the package
+    sources offer (C(apt-cache policy) or C(dnf repoquery)), chooses the branch, the kernel module flavour
+    (open or proprietary, by the GPUs' PCI device ids on V(auto)) and the package list, hold list and dnf
+    module stream, and says whether the candidate satisfies the CUDA version.
+  - On Debian and Ubuntu it also reads the host's own APT sources and returns the stanzas of a sources file
+    that adds the missing components (contrib, non-free, non-free-firmware on Debian; restricted and
+    universe on Ubuntu) for the same mirrors and suites. With O(refresh_cache), the candidate lookup uses a
+    private, temporary package index that already includes that file (and NVIDIA's CUDA repository for
+    O(source=cuda_repo)), so the host's own index, sources and packages are left untouched.
+  - It never changes the host; it runs the same in check mode.
+author:
+  - gpuhost.provision developers (@gpuhost)
+options:
+  cuda_version:
+    description:
+      - CUDA version the workloads need (V(12), V(12.4), V(12.4.1)); quote it in YAML.
+      - One of O(cuda_version) and O(branch) is required.
+    type: str
+  branch:
+    description: Driver branch to install (e.g. V(535), V(570)); with O(cuda_version) it must also satisfy it.
+    type: int
+  version:
+    description:
+      - Exact driver version to install (V(535.309.01) or a full package version); it must be offered by the
+        package sources and satisfy O(cuda_version).
+    type: str
+  kernel_module:
+    description:
+      - V(open) or V(proprietary) kernel module packages. V(auto) chooses open when every NVIDIA GPU on the PCI
+        bus is Turing or newer and the branch is R560 or later, proprietary when any GPU is older, and the
+        branch's default when no GPU is present.
+    type: str
+    choices: [auto, open, proprietary]
+    default: auto
+  source:
+    description:
+      - V(distro) uses the distribution's own archive; V(cuda_repo) NVIDIA's CUDA repository. EL has no
+        distribution driver and always uses the CUDA repository.
+    type: str
+    choices: [distro, cuda_repo]
+    default: distro
+  compatibility:
+    description: V(toolkit) or V(minor) compatibility, as in M(gpuhost.provision.driver_version_check).
+    type: str
+    choices: [toolkit, minor]
+    default: toolkit
+  build_module:
+    description:
+      - Whether the kernel module is built on this host (DKMS); adds the headers of O(kernel) to the packages.
+      - V(false) for image builds and containers, where no module can be built or loaded.
+    type: bool
+    default: true
+  distribution:
+    description: C(ansible_facts.distribution), e.g. V(Debian).
+    type: str
+    required: true
+  distribution_major_version:
+    description: C(ansible_facts.distribution_major_version), e.g. V(12).
+    type: str
+    required: true
+  distribution_release:
+    description: C(ansible_facts.distribution_release), the code name, e.g. V(bookworm).
+    type: str
+    required: true
+  os_family:
+    description: C(ansible_facts.os_family), e.g. V(Debian).
+    type: str
+    required: true
+  kernel:
+    description: Running kernel release, C(ansible_facts.kernel).
+    type: str
+    required: true
+  architecture:
+    description: CUDA repository architecture directory.
+    type: str
+    default: x86_64
+  apt_sources_file:
+    description:
+      - The sources file the role owns for missing components; it is ignored when reading the host's sources.
+    type: path
+    default: /etc/apt/sources.list.d/gpuhost-nvidia-driver.sources
+  refresh_cache:
+    description:
+      - Look candidates up in a private, freshly downloaded package index (apt) instead of the host's own.
+      - V(false) reads the host's index as it is.
+    type: bool
+    default: true
+  fail_on_unsatisfied:
+    description: Fail with a one-line message when no candidate satisfies the request.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+  idempotent:
+    support: full
+    description: Read only.
+  platform:
+    support: full
+    platforms: posix
+    description: Debian, Ubuntu and RHEL-compatible hosts.
+notes:
+  - The private package index lives in the module's temporary directory and is removed when it exits.
+  - Before NVIDIA's signing key is installed, the private lookup of the CUDA repository trusts it for
+    reading version lists only; packages are installed later through the host's own APT with the key.
+seealso:
+  - module: gpuhost.provision.driver_version_check
+"""
+
+EXAMPLES = r"""
+- name: Pre-flight the driver for CUDA 12.2
+  gpuhost.provision.nvidia_driver_plan:
+    cuda_version: "12.2"
+    distribution: "{{ ansible_facts['distribution'] }}"
+    distribution_major_version: "{{ ansible_facts['distribution_major_version'] }}"
+    distribution_release: "{{ ansible_facts['distribution_release'] }}"
+    os_family: "{{ ansible_facts['os_family'] }}"
+    kernel: "{{ ansible_facts['kernel'] }}"
+  register: __plan
+
+- name: Install what it chose
+  ansible.builtin.apt:
+    name: "{{ __plan.install }}"
+    install_recommends: false
+"""
+
+RETURN = r"""
+satisfied:
+  description: Whether a candidate satisfies the request.
+  returned: always
+  type: bool
+  sample: true
+family:
+  description: V(debian), V(ubuntu) or V(el).
+  returned: always
+  type: str
+  sample: debian
+source:
+  description: The source used (EL always V(cuda_repo)).
+  returned: always
+  type: str
+  sample: distro
+cuda_version:
+  description: Normalised CUDA version, or null.
+  returned: always
+  type: str
+  sample: "12.2"
+required_min_driver:
+  description: Minimum driver for RV(cuda_version), or null.
+  returned: always
+  type: str
+  sample: "535.54.03"
+branch:
+  description: The chosen branch, or null when unsatisfied.
+  returned: always
+  type: int
+  sample: 535
+candidate_version:
+  description: Package version chosen for install, or null.
+  returned: always
+  type: str
+  sample: "535.309.01-0+deb12u1"
+driver_version:
+  description: RV(candidate_version) without epoch and revision, or null.
+  returned: always
+  type: str
+  sample: "535.309.01"
+best_candidate:
+  description: Highest driver version the sources offer, or null.
+  returned: always
+  type: str
+  sample: "535.309.01-0+deb12u1"
+kernel_module:
+  description: The kernel module flavour chosen, V(open) or V(proprietary).
+  returned: always
+  type: str
+  sample: proprietary
+kernel_module_reason:
+  description: Why that flavour.
+  returned: always
+  type: str
+  sample: "no GPU on the PCI bus: the default of R535"
+packages:
+  description: Package names to install.
+  returned: always
+  type: list
+  elements: str
+  sample: [nvidia-driver, nvidia-kernel-dkms, nvidia-smi]
+install:
+  description: RV(packages) with the pinned ones as C(name=version) (apt) or C(name-version) (dnf).
+  returned: always
+  type: list
+  elements: str
+  sample: ["nvidia-driver=535.309.01-0+deb12u1", python3-pynvml]
+hold:
+  description: Packages to hold (C(apt-mark hold), dnf versionlock).
+  returned: always
+  type: list
+  elements: str
+  sample: [nvidia-driver, nvidia-kernel-dkms]
+stream:
+  description: dnf module stream (EL 8/9), or null.
+  returned: always
+  type: str
+  sample: "nvidia-driver:570-open"
+apt_sources:
+  description: Stanzas of the sources file the role should own (missing components), empty when none is needed.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{types: deb, uris: "http://deb.debian.org/debian", suites: ["bookworm"], components: ["non-free"]}]
+cuda_repo:
+  description: NVIDIA's CUDA repository for this host (id, url, keyring_url); null unless used.
+  returned: always
+  type: dict
+  sample: {id: debian12, url: "https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/"}
+package_manager_ready:
+  description: Whether the host's own package manager already knows every planned package at its version
+    (and, on apt, python3-apt is present), so that a check-mode install can be simulated.
+  returned: always
+  type: bool
+  sample: false
+initramfs_command:
+  description: Command that rebuilds the initramfs (C(update-initramfs -u), C(dracut -f)), or null when none exists.
+  returned: always
+  type: list
+  elements: str
+  sample: [/usr/sbin/update-initramfs, -u]
+pci_devices:
+  description: NVIDIA GPUs on the PCI bus (as in M(gpuhost.provision.nvidia_gpu_facts)).
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+notes:
+  description: Notes on the choice.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+msg:
+  description: One-line summary, or the refusal.
+  returned: always
+  type: str
+  sample: "CUDA 12.2 needs >= 535.54.03: nvidia-driver 535.309.01-0+deb12u1 (R535, proprietary) satisfies it"
+"""
+
+import glob
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
+    CudaCompatError,
+    driver_at_least,
+    resolve_min_driver,
+)
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages import (
+    CUDA_KEYRING_PACKAGE,
+    DriverPlanError,
+    branch_candidates,
+    branch_of,
+    choose_kernel_module,
+    cuda_keyring_url,
+    cuda_repo_id,
+    cuda_repo_url,
+    effective_source,
+    family_of,
+    package_set,
+    pick_version,
+    refusal_message,
+)
+from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line, pci_gpus
+
+# Overridable by tests (module-internal).
+APT_SOURCES_LIST = "/etc/apt/sources.list"
+APT_SOURCES_DIR = "/etc/apt/sources.list.d"
+CUDA_KEYRING_FILE = "/usr/share/keyrings/cuda-archive-keyring.gpg"
+WANTED_COMPONENTS = {
+    "debian": ("contrib", "non-free", "non-free-firmware"),
+    "ubuntu": ("restricted", "universe"),
+}
+ENV = {"LANG": "C", "LC_ALL": "C"}
+
+
+def parse_one_line_sources(text):
+    """'deb [signed-by=/k] http://m/debian bookworm main contrib' -> entries."""
+    entries = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = re.match(r"^(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$", line)
+        if not match:
+            continue
+        kind, opts, uri, suite, comps = match.groups()
+        options = dict(o.split("=", 1) for o in (opts or "").split() if "=" in o)
+        entries.append({"types": [kind], "uris": [uri], "suites": [suite], "components": comps.split(),
+                        "signed_by": options.get("signed-by")})
+    return entries
+
+
+def parse_deb822_sources(text):
+    entries = []
+    for block in re.split(r"\n\s*\n", text):
+        fields = {}
+        key = None
+        for raw in block.splitlines():
+            if raw.startswith("#"):
+                continue
+            if raw[:1] in (" ", "\t") and key:
+                fields[key] += "\n" + raw.strip()
+                continue
+            if ":" in raw:
+                key, value = raw.split(":", 1)
+                key = key.strip().lower()
+                fields[key] = value.strip()
+        if not fields.get("uris") or fields.get("enabled", "yes").lower() == "no":
+            continue
+        signed = fields.get("signed-by", "")
+        entries.append({"types": fields.get("types", "deb").split(), "uris": fields["uris"].split(),
+                        "suites": fields.get("suites", "").split(), "components": fields.get("components", "").split(),
+                        "signed_by": signed if signed and "\n" not in signed else None})
+    return entries
+
+
+def missing_component_stanzas(entries, family, codename):
+    """Stanzas adding the wanted components to every archive suite of this release that lacks them."""
+    wanted = WANTED_COMPONENTS.get(family, ())
+    suites_of_release = re.compile(r"^%s(-updates|-security|/updates)?$" % re.escape(codename or ""))
+    have = {}
+    for entry in entries:
+        if "deb" not in entry["types"]:
+            continue
+        for uri in entry["uris"]:
+            for suite in entry["suites"]:
+                if not suites_of_release.match(suite):
+                    continue
+                key = (uri, suite)
+                slot = have.setdefault(key, {"components": set(), "signed_by": entry["signed_by"]})
+                slot["components"].update(entry["components"])
+    groups = {}
+    for (uri, suite), slot in sorted(have.items()):
+        if "main" not in slot["components"]:
+            continue
+        missing = tuple(c for c in wanted if c not in slot["components"])
+        if not missing:
+            continue
+        groups.setdefault((uri, slot["signed_by"], missing), []).append(suite)
+    return [{"types": "deb", "uris": uri, "suites": suites, "components": list(missing), "signed_by": signed}
+            for (uri, signed, missing), suites in sorted(groups.items(), key=lambda kv: kv[0][0])]
+
+
+def render_deb822(stanzas, trusted=False):
+    out = []
+    for stanza in stanzas:
+        lines = ["Types: %s" % stanza["types"], "URIs: %s" % stanza["uris"],
+                 "Suites: %s" % " ".join(stanza["suites"]), "Components: %s" % " ".join(stanza["components"])]
+        if stanza.get("signed_by"):
+            lines.append("Signed-By: %s" % stanza["signed_by"])
+        if trusted:
+            lines.append("Trusted: yes")
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+def parse_apt_policy(text):
+    """apt-cache policy output -> {package: {installed, candidate, versions: [..]}}."""
+    result = {}
+    current = None
+    in_table = False
+    for line in text.splitlines():
+        if line and not line[0].isspace() and line.rstrip().endswith(":"):
+            current = {"installed": None, "candidate": None, "versions": []}
+            result[line.rstrip()[:-1]] = current
+            in_table = False
+            continue
+        if current is None:
+            continue
+        stripped = line.strip()
+        if stripped.startswith("Installed:"):
+            value = stripped.split(":", 1)[1].strip()
+            current["installed"] = None if value == "(none)" else value
+        elif stripped.startswith("Candidate:"):
+            value = stripped.split(":", 1)[1].strip()
+            current["candidate"] = None if value == "(none)" else value
+        elif stripped.startswith("Version table:"):
+            in_table = True
+        elif in_table:
+            match = re.match(r"^\s+(?:\*\*\*\s+)?(\S+)\s+-?\d+$", line)
+            if match:
+                current["versions"].append(match.group(1))
+    return result
+
+
+class AptBackend(object):
+    pin_separator = "="
+
+    def __init__(self, module, family, codename, extra_stanzas, cuda_repo):
+        self.module = module
+        self.family = family
+        self.codename = codename
+        self.extra_stanzas = extra_stanzas
+        self.cuda_repo = cuda_repo
+        self.options = []
+        self.prepared = False
+
+    def run(self, argv, check_rc=True):
+        rc, out, err = self.module.run_command(argv, environ_update=ENV)
+        if rc != 0 and check_rc:
+            raise DriverPlanError("%s failed (rc %s): %s" % (" ".join(argv), rc, one_line(err or out)))
+        return rc, out, err
+
+    def _private_index(self):
+        """A private package index: the host's sources + our planned file (+ the CUDA repo), in tmpdir."""
+        base = os.path.join(self.module.tmpdir, "gpuhost-apt")
+        parts = os.path.join(base, "sources.list.d")
+        for sub in ("lists/partial", "cache/archives/partial", "sources.list.d"):
+            os.makedirs(os.path.join(base, sub), exist_ok=True)
+        own = os.path.realpath(self.module.params["apt_sources_file"])
+        for path in sorted(glob.glob(os.path.join(APT_SOURCES_DIR, "*.list")) +
+                           glob.glob(os.path.join(APT_SOURCES_DIR, "*.sources"))):
+            if os.path.realpath(path) == own:
+                continue
+            os.symlink(path, os.path.join(parts, os.path.basename(path)))
+        if self.extra_stanzas:
+            with open(os.path.join(parts, "gpuhost-planned.sources"), "w") as handle:
+                handle.write(render_deb822(self.extra_stanzas))
+        if self.cuda_repo:
+            with open(os.path.join(parts, "gpuhost-cuda-planned.sources"), "w") as handle:
+                handle.write(render_deb822([{"types": "deb", "uris": self.cuda_repo["url"], "suites": ["/"],
+                                             "components": [], "signed_by": None}], trusted=True))
+        self.options = [
+            "-o", "Dir::State::Lists=%s" % os.path.join(base, "lists"),
+            "-o", "Dir::Cache=%s" % os.path.join(base, "cache"),
+            "-o", "Dir::Etc::SourceParts=%s" % parts,
+            "-o", "APT::Sandbox::User=root",
+            "-o", "Debug::NoLocking=1",
+        ]
+        self.run([self.module.get_bin_path("apt-get", required=True), "-q", "update"] + self.options)
+
+    def policy(self, packages, private=True):
+        if private and self.module.params["refresh_cache"] and not self.prepared:
+            self._private_index()
+            self.prepared = True
+        options = self.options if private else []
+        _rc, out, _err = self.run([self.module.get_bin_path("apt-cache", required=True)] + options
+                                  + ["policy"] + list(packages))
+        return parse_apt_policy(out)
+
+    def available(self, packages):
+        return {name: info["versions"] for name, info in self.policy(packages).items()}
+
+    def host_ready(self, pinned):
+        """Does the host's own index know every package at its pinned version, and is python3-apt there?"""
+        names = [name for name, _v in pinned]
+        known = self.policy(names, private=False) if names else {}
+        for name, version in pinned:
+            info = known.get(name)
+            if not info or not info["candidate"]:
+                return False
+            if version and version not in info["versions"]:
+                return False
+        rc, _out, _err = self.run([self.module.get_bin_path("python3") or "/usr/bin/python3", "-c", "import apt"],
+                                  check_rc=False)
+        return rc == 0
+
+
+class DnfBackend(object):
+    pin_separator = "-"
+
+    def __init__(self, module, cuda_repo):
+        self.module = module
+        self.cuda_repo = cuda_repo
+
+    def run(self, argv):
+        rc, out, err = self.module.run_command(argv, environ_update=ENV)
+        if rc != 0:
+            raise DriverPlanError("%s failed (rc %s): %s" % (" ".join(argv), rc, one_line(err or out)))
+        return out
+
+    def _query(self, packages, extra):
+        dnf = self.module.get_bin_path("dnf", required=True)
+        out = self.run([dnf, "-q"] + extra + ["repoquery", "--qf", "%{name}\\t%{version}-%{release}\\n"]
+                       + list(packages))
+        found = {}
+        for line in out.splitlines():
+            fields = line.strip().split("\t")
+            if len(fields) == 2:
+                found.setdefault(fields[0], []).append(fields[1])
+        return found
+
+    def available(self, packages):
+        extra = ["--repofrompath=gpuhost-cuda,%s" % self.cuda_repo["url"], "--setopt=gpuhost-cuda.gpgcheck=0"]
+        found = self._query(packages, extra)
+        return dict((name, found.get(name, [])) for name in packages)
+
+    def host_ready(self, pinned):
+        names = [name for name, _v in pinned]
+        found = self._query(names, []) if names else {}
+        return all(name in found and (not version or version in found[name]) for name, version in pinned)
+
+
+def initramfs_command(module):
+    tool = module.get_bin_path("update-initramfs")
+    if tool:
+        return [tool, "-u"]
+    tool = module.get_bin_path("dracut")
+    return [tool, "-f"] if tool else None
+
+
+class Planner(object):
+    def __init__(self, module, backend_factory=None, pci_reader=None):
+        self.module = module
+        self.params = module.params
+        self.backend_factory = backend_factory or self._backend
+        self.pci_reader = pci_reader or pci_gpus
+
+    def _backend(self, family, codename, stanzas, repo):
+        if family == "el":
+            return DnfBackend(self.module, repo)
+        return AptBackend(self.module, family, codename, stanzas, repo)
+
+    def host_sources(self):
+        own = os.path.realpath(self.params["apt_sources_file"])
+        entries = []
+        paths = [APT_SOURCES_LIST] + sorted(glob.glob(os.path.join(APT_SOURCES_DIR, "*.list"))
+                                            + glob.glob(os.path.join(APT_SOURCES_DIR, "*.sources")))
+        for path in paths:
+            if os.path.realpath(path) == own or not os.path.isfile(path):
+                continue
+            with open(path) as handle:
+                text = handle.read()
+            entries.extend(parse_deb822_sources(text) if path.endswith(".sources") else parse_one_line_sources(text))
+        return entries
+
+    def plan(self):
+        p = self.params
+        if p["cuda_version"] is None and p["branch"] is None:
+            raise DriverPlanError("set nvidia_driver_cuda_version (what the workloads need) or nvidia_driver_branch")
+        family = family_of(p["distribution"], p["os_family"])
+        source = effective_source(family, p["source"])
+        resolution = resolve_min_driver(p["cuda_version"], p["compatibility"]) if p["cuda_version"] else None
+        min_driver = resolution.min_driver if resolution else None
+        if min_driver and p["branch"] is not None and not driver_at_least("%d.999.99" % p["branch"], min_driver):
+            raise DriverPlanError("branch R%d is older than the minimum driver %s for CUDA %s: raise "
+                                  "nvidia_driver_branch or lower nvidia_driver_cuda_version"
+                                  % (p["branch"], min_driver, resolution.cuda_version))
+        codename = p["distribution_release"]
+        stanzas = []
+        if family in WANTED_COMPONENTS and source == "distro":
+            stanzas = missing_component_stanzas(self.host_sources(), family, codename)
+        repo = None
+        if source == "cuda_repo":
+            repo_id = cuda_repo_id(family, p["distribution"], p["distribution_major_version"])
+            repo = {"id": repo_id, "url": cuda_repo_url(repo_id, p["architecture"]),
+                    "keyring_url": cuda_keyring_url(repo_id, p["architecture"]) if family != "el" else None,
+                    "keyring_file": CUDA_KEYRING_FILE if family != "el" else None,
+                    "gpgkey_url": "%sD42D0685.pub" % cuda_repo_url(repo_id, p["architecture"]) if family == "el" else None}
+        backend = self.backend_factory(family, codename, stanzas, repo)
+        pci = self.pci_reader()
+        result = {"family": family, "source": source, "cuda_version": resolution.cuda_version if resolution else None,
+                  "required_min_driver": min_driver, "compatibility": p["compatibility"], "apt_sources": stanzas,
+                  "cuda_repo": repo, "pci_devices": pci, "initramfs_command": initramfs_command(self.module),
+                  "branch": None, "candidate_version": None, "driver_version": None, "best_candidate": None,
+                  "kernel_module": None, "kernel_module_reason": None, "packages": [], "install": [], "hold": [],
+                  "stream": None, "notes": [], "package_manager_ready": False, "satisfied": False}
+        if resolution and resolution.warnings:
+            result["notes"].extend(resolution.warnings)
+
+        label = {"debian": "Debian %s" % p["distribution_major_version"],
+                 "ubuntu": "Ubuntu %s" % p["distribution_major_version"],
+                 "el": "EL %s" % p["distribution_major_version"]}[family]
+        label += " (%s)" % ("distribution archive" if source == "distro" else "CUDA repository")
+
+        sets = []
+        for branch in branch_candidates(family, source, p["branch"], min_driver):
+            flavor, _why = choose_kernel_module(p["kernel_module"], branch, pci) if branch is not None else ("proprietary", "")
+            pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
+                               p["distribution_major_version"]) if branch is not None else \
+                package_set(family, source, flavor, None, p["build_module"], p["kernel"], p["distribution_major_version"])
+            sets.append((branch, pkgs))
+        available = backend.available(sorted({s.version_package for _b, s in sets}))
+        best_overall = None
+        chosen = None
+        for branch, pkgs in sets:
+            pick, best = pick_version(available.get(pkgs.version_package, []), p["version"], min_driver, branch)
+            if best and (best_overall is None or driver_at_least(best[1], best_overall[1])):
+                best_overall = best
+            if pick and chosen is None:
+                chosen = (pick, branch)
+        result["best_candidate"] = best_overall[0] if best_overall else None
+        if chosen is None:
+            result["msg"] = refusal_message(result["cuda_version"], min_driver, result["best_candidate"], label,
+                                            source, p["compatibility"], p["branch"], p["version"])
+            return result
+        (package_version, driver_version), branch = chosen
+        branch = branch if branch is not None else branch_of(driver_version)
+        flavor, why = choose_kernel_module(p["kernel_module"], branch, pci)
+        pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
+                           p["distribution_major_version"])
+        details = backend.available(pkgs.packages) if family != "el" else {}
+        if family == "ubuntu" and source == "distro" and pkgs.modules_package and not details.get(pkgs.modules_package):
+            pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
+                               p["distribution_major_version"], precompiled_available=False)
+            details = backend.available(pkgs.packages)
+        for name in pkgs.versioned:
+            if family != "el" and package_version not in details.get(name, []):
+                offered = details.get(name) or []
+                result["msg"] = one_line(
+                    "%s does not offer %s %s to match %s %s (it offers %s): set nvidia_driver_kernel_module to %s "
+                    "or use nvidia_driver_source: cuda_repo" % (
+                        label, name, package_version, pkgs.version_package, package_version,
+                        ", ".join(offered) or "none", "proprietary" if flavor == "open" else "open"))
+                return result
+        missing = [name for name in pkgs.packages if family != "el" and not name.startswith("@")
+                   and name != CUDA_KEYRING_PACKAGE and not details.get(name)]
+        if missing:
+            result["msg"] = "%s offers no %s: install or enable the repository that has them (%s)" % (
+                label, ", ".join(missing), "headers for the running kernel" if any(
+                    m.startswith("linux-headers") for m in missing) else "check the components")
+            return result
+        pin = backend.pin_separator
+        install = [("%s%s%s" % (n, pin, package_version if pin == "=" else driver_version)) if n in pkgs.versioned else n
+                   for n in pkgs.packages]
+        pinned = [(n, package_version if n in pkgs.versioned and family != "el" else None) for n in pkgs.packages
+                  if not n.startswith("@") and n != CUDA_KEYRING_PACKAGE]
+        result.update(branch=branch, candidate_version=package_version, driver_version=driver_version,
+                      kernel_module=flavor, kernel_module_reason=why, packages=pkgs.packages, install=install,
+                      hold=pkgs.hold, stream=pkgs.stream, satisfied=True)
+        result["notes"].extend(pkgs.notes)
+        result["package_manager_ready"] = bool(not stanzas and not repo and backend.host_ready(pinned))
+        need = "CUDA %s needs >= %s" % (result["cuda_version"], min_driver) if min_driver else "branch R%s" % branch
+        result["msg"] = "%s: %s %s (R%s, %s) from %s satisfies it" % (
+            need, pkgs.version_package, package_version, branch, flavor, label)
+        return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            cuda_version=dict(type="str"),
+            branch=dict(type="int"),
+            version=dict(type="str"),
+            kernel_module=dict(type="str", default="auto", choices=["auto", "open", "proprietary"]),
+            source=dict(type="str", default="distro", choices=["distro", "cuda_repo"]),
+            compatibility=dict(type="str", default="toolkit", choices=["toolkit", "minor"]),
+            build_module=dict(type="bool", default=True),
+            distribution=dict(type="str", required=True),
+            distribution_major_version=dict(type="str", required=True),
+            distribution_release=dict(type="str", required=True),
+            os_family=dict(type="str", required=True),
+            kernel=dict(type="str", required=True),
+            architecture=dict(type="str", default="x86_64"),
+            apt_sources_file=dict(type="path", default="/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources"),
+            refresh_cache=dict(type="bool", default=True),
+            fail_on_unsatisfied=dict(type="bool", default=True),
+        ),
+        required_one_of=[["cuda_version", "branch"]],
+        supports_check_mode=True,
+    )
+    try:
+        result = Planner(module).plan()
+    except (DriverPlanError, CudaCompatError) as exc:
+        module.fail_json(msg=one_line(exc))
+    if not result["satisfied"] and module.params["fail_on_unsatisfied"]:
+        module.fail_json(changed=False, **result)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

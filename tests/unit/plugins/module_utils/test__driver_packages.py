@@ -1,0 +1,182 @@
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""_driver_packages: package / stream / hold resolution per distribution, source and kernel-module flavour."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.gpuhost.provision.plugins.module_utils import _driver_packages as dp
+
+H100 = {"pci_bus_id": "00000000:3B:00.0", "device_id": "0x2330"}
+V100 = {"pci_bus_id": "00000000:3C:00.0", "device_id": "0x1db1"}
+T4 = {"pci_bus_id": "00000000:3D:00.0", "device_id": "0x1eb8"}
+
+
+@pytest.mark.parametrize("kernel_module, branch, devices, expected", [
+    ("auto", 535, [], "proprietary"),
+    ("auto", 570, [], "open"),
+    ("auto", 560, [H100, T4], "open"),
+    ("auto", 550, [H100], "proprietary"),
+    ("auto", 570, [H100, V100], "proprietary"),
+    ("open", 535, [H100], "open"),
+    ("proprietary", 580, [H100], "proprietary"),
+    ("auto", 580, [V100], "proprietary"),
+])
+def test_choose_kernel_module(kernel_module, branch, devices, expected):
+    assert dp.choose_kernel_module(kernel_module, branch, devices)[0] == expected
+
+
+@pytest.mark.parametrize("kernel_module, branch, devices, match", [
+    ("open", 570, [V100], "older than Turing and cannot use the open"),
+    ("auto", 590, [V100], "not supported after R580"),
+    ("proprietary", 595, [V100], "not supported after R580"),
+    ("closed", 570, [], "kernel_module must be one of"),
+])
+def test_choose_kernel_module_errors(kernel_module, branch, devices, match):
+    with pytest.raises(dp.DriverPlanError, match=match):
+        dp.choose_kernel_module(kernel_module, branch, devices)
+
+
+@pytest.mark.parametrize("distribution, family, expected", [
+    ("Debian", "Debian", "debian"), ("Ubuntu", "Debian", "ubuntu"), ("Rocky", "RedHat", "el"),
+    ("RedHat", "RedHat", "el"), ("AlmaLinux", "RedHat", "el"),
+])
+def test_family_of(distribution, family, expected):
+    assert dp.family_of(distribution, family) == expected
+
+
+def test_family_of_unsupported():
+    with pytest.raises(dp.DriverPlanError, match="not supported"):
+        dp.family_of("Archlinux", "Archlinux")
+
+
+@pytest.mark.parametrize("family, source, expected", [
+    ("debian", "distro", "distro"), ("ubuntu", "cuda_repo", "cuda_repo"), ("el", "distro", "cuda_repo"),
+])
+def test_effective_source(family, source, expected):
+    assert dp.effective_source(family, source) == expected
+
+
+@pytest.mark.parametrize("family, major, expected", [
+    ("debian", "12", "debian12"), ("debian", "13", "debian13"), ("ubuntu", "22", "ubuntu2204"),
+    ("ubuntu", "24", "ubuntu2404"), ("el", "9", "rhel9"), ("el", "10", "rhel10"),
+])
+def test_cuda_repo_id(family, major, expected):
+    assert dp.cuda_repo_id(family, None, major) == expected
+
+
+def test_cuda_urls():
+    assert dp.cuda_repo_url("ubuntu2204") == "https://developer.download.nvidia.com/compute/cuda/repos/ubuntu2204/x86_64/"
+    assert dp.cuda_keyring_url("debian12").endswith("/debian12/x86_64/cuda-keyring_1.1-1_all.deb")
+
+
+@pytest.mark.parametrize("release, expected", [
+    ("5.15.0-91-generic", "generic"), ("6.8.0-1015-aws", "aws"), ("6.1.0-18-amd64", "amd64"), ("weird", None),
+])
+def test_kernel_flavour(release, expected):
+    assert dp.kernel_flavour(release) == expected
+
+
+# family, source, flavor, branch, build, kernel, major -> packages, hold, stream
+RESOLUTION = [
+    ("debian", "distro", "proprietary", 535, False, "6.1.0-18-amd64", "12",
+     ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
+      "nvidia-persistenced", "python3-pynvml"],
+     ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
+      "nvidia-persistenced"], None),
+    ("debian", "distro", "open", 550, True, "6.12.0-1-amd64", "13",
+     ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+      "firmware-nvidia-gsp", "nvidia-persistenced", "python3-pynvml", "linux-headers-6.12.0-1-amd64"],
+     ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+      "firmware-nvidia-gsp", "nvidia-persistenced"], None),
+    ("ubuntu", "distro", "proprietary", 535, True, "5.15.0-91-generic", "22",
+     ["nvidia-driver-535-server", "linux-modules-nvidia-535-server-generic", "nvidia-utils-535-server",
+      "python3-pynvml"],
+     ["nvidia-driver-535-server", "linux-modules-nvidia-535-server-generic", "nvidia-utils-535-server"], None),
+    ("ubuntu", "distro", "open", 570, True, "6.8.0-1015-aws", "24",
+     ["nvidia-driver-570-server-open", "linux-modules-nvidia-570-server-open-aws", "nvidia-utils-570-server",
+      "python3-pynvml"],
+     ["nvidia-driver-570-server-open", "linux-modules-nvidia-570-server-open-aws", "nvidia-utils-570-server"], None),
+    ("ubuntu", "cuda_repo", "proprietary", 550, False, "5.15.0-91-generic", "22",
+     ["cuda-keyring", "cuda-drivers-550", "python3-pynvml"], ["cuda-drivers-550"], None),
+    ("debian", "cuda_repo", "open", 580, True, "6.1.0-18-amd64", "12",
+     ["cuda-keyring", "nvidia-open-580", "python3-pynvml", "linux-headers-6.1.0-18-amd64"], ["nvidia-open-580"], None),
+    ("el", "cuda_repo", "proprietary", 550, True, "5.14.0-427.el9.x86_64", "9",
+     ["@nvidia-driver:550-dkms", "nvidia-driver-cuda", "kernel-devel-5.14.0-427.el9.x86_64",
+      "kernel-headers-5.14.0-427.el9.x86_64"], [], "nvidia-driver:550-dkms"),
+    ("el", "distro", "open", 570, False, "4.18.0-513.el8.x86_64", "8",
+     ["@nvidia-driver:570-open", "nvidia-driver-cuda"], [], "nvidia-driver:570-open"),
+    ("el", "cuda_repo", "open", 580, False, "6.12.0-55.el10.x86_64", "10",
+     ["nvidia-open", "nvidia-driver", "nvidia-driver-cuda", "nvidia-driver-libs", "kmod-nvidia-open-dkms"],
+     ["nvidia-driver", "nvidia-driver-cuda", "nvidia-driver-libs", "kmod-nvidia-open-dkms"], None),
+]
+
+
+@pytest.mark.parametrize("family, source, flavor, branch, build, kernel, major, packages, hold, stream", RESOLUTION)
+def test_package_set(family, source, flavor, branch, build, kernel, major, packages, hold, stream):
+    pkgs = dp.package_set(family, source, flavor, branch, build, kernel, major)
+    assert pkgs.packages == packages
+    assert pkgs.hold == hold
+    assert pkgs.stream == stream
+
+
+def test_ubuntu_without_precompiled_modules_uses_dkms_and_headers():
+    pkgs = dp.package_set("ubuntu", "distro", "open", 570, True, "6.8.0-31-lowlatency", "24", precompiled_available=False)
+    assert pkgs.packages == ["nvidia-driver-570-server-open", "nvidia-dkms-570-server-open", "nvidia-utils-570-server",
+                             "python3-pynvml", "linux-headers-6.8.0-31-lowlatency"]
+    assert pkgs.modules_package is None and pkgs.notes
+
+
+@pytest.mark.parametrize("family, source, branch, min_driver, expected", [
+    ("debian", "distro", None, "535.54.03", [None]),
+    ("debian", "distro", 535, "535.54.03", [535]),
+    ("ubuntu", "distro", None, "570.26", [570, 575, 580, 590, 595]),
+    ("ubuntu", "distro", 580, "570.26", [580]),
+    ("debian", "cuda_repo", None, "580.65.06", [580, 590, 595]),
+])
+def test_branch_candidates(family, source, branch, min_driver, expected):
+    assert dp.branch_candidates(family, source, branch, min_driver) == expected
+
+
+DEB12 = ["535.309.01-0+deb12u1", "535.247.01-1~deb12u1", "525.147.05-4~deb12u1"]
+
+
+@pytest.mark.parametrize("available, wanted, min_driver, branch, chosen, best", [
+    (DEB12, None, "535.54.03", None, "535.309.01-0+deb12u1", "535.309.01-0+deb12u1"),
+    (DEB12, None, "570.26", None, None, "535.309.01-0+deb12u1"),
+    (DEB12, "535.247.01", "535.54.03", None, "535.247.01-1~deb12u1", "535.309.01-0+deb12u1"),
+    (DEB12, "535.247.01-1~deb12u1", None, None, "535.247.01-1~deb12u1", "535.309.01-0+deb12u1"),
+    (DEB12, "550.1.1", None, None, None, "535.309.01-0+deb12u1"),
+    (DEB12, None, "520.61.05", 525, "525.147.05-4~deb12u1", "535.309.01-0+deb12u1"),
+    ([], None, "535.54.03", None, None, None),
+    (["garbage", "1:570.124.06-0ubuntu1"], None, "570.26", 570, "1:570.124.06-0ubuntu1", "1:570.124.06-0ubuntu1"),
+])
+def test_pick_version(available, wanted, min_driver, branch, chosen, best):
+    got, top = dp.pick_version(available, wanted, min_driver, branch)
+    assert (got[0] if got else None) == chosen
+    assert (top[0] if top else None) == best
+
+
+def test_refusal_message_names_everything():
+    msg = dp.refusal_message("12.8", "570.26", "535.309.01-0+deb12u1", "Debian 12 (distribution archive)",
+                             "distro", "toolkit")
+    assert msg == ("CUDA 12.8 (toolkit compatibility) needs driver >= 570.26, but the best candidate Debian 12 "
+                   "(distribution archive) offers is 535.309.01-0+deb12u1: use NVIDIA's CUDA repository with "
+                   "nvidia_driver_source: cuda_repo, or request a lower CUDA version (nvidia_driver_cuda_version)")
+    assert "\n" not in msg
+
+
+def test_refusal_message_for_an_exact_version_and_a_branch():
+    assert "nvidia_driver_version 550.1.1 is not offered" in dp.refusal_message(
+        "12.2", "535.54.03", "535.309.01", "Debian 12", "distro", "toolkit", wanted_version="550.1.1")
+    msg = dp.refusal_message(None, None, None, "Ubuntu 22 (CUDA repository)", "cuda_repo", "toolkit", branch=999)
+    assert "branch R999 was requested" in msg and "best candidate" in msg and "none" in msg
+    assert "cuda_repo" not in msg.split(":", 1)[1].replace("CUDA repository", "")
+
+
+def test_branch_of():
+    assert dp.branch_of("535.54.03") == 535
+    assert dp.branch_of("580") == 580
+    with pytest.raises(dp.DriverPlanError):
+        dp.branch_of("x")

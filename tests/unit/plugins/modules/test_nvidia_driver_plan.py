@@ -1,0 +1,330 @@
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""nvidia_driver_plan end to end through AnsibleModule, with faked apt-cache/apt-get/dnf and sysfs."""
+from __future__ import annotations
+
+import pytest
+
+from ansible.module_utils import basic
+
+from ansible_collections.gpuhost.provision.plugins.modules import nvidia_driver_plan as plan
+
+DEBIAN12 = dict(distribution="Debian", distribution_major_version="12", distribution_release="bookworm",
+                os_family="Debian", kernel="6.1.0-18-amd64")
+DEBIAN13 = dict(distribution="Debian", distribution_major_version="13", distribution_release="trixie",
+                os_family="Debian", kernel="6.12.0-1-amd64")
+UBUNTU22 = dict(distribution="Ubuntu", distribution_major_version="22", distribution_release="jammy",
+                os_family="Debian", kernel="5.15.0-91-generic")
+ROCKY9 = dict(distribution="Rocky", distribution_major_version="9", distribution_release="Blue Onyx",
+              os_family="RedHat", kernel="5.14.0-427.el9.x86_64")
+
+# Recorded from a Debian 12 test host (apt-cache policy nvidia-driver, bookworm + non-free), trimmed.
+POLICY_DEBIAN12 = """nvidia-driver:
+  Installed: (none)
+  Candidate: 535.309.01-0+deb12u1
+  Version table:
+     535.309.01-0+deb12u1 500
+        500 http://deb.debian.org/debian bookworm-updates/non-free amd64 Packages
+     535.247.01-1~deb12u1 500
+        500 http://deb.debian.org/debian bookworm/non-free amd64 Packages
+"""
+
+D12_VER = "535.309.01-0+deb12u1"
+D12 = {n: [D12_VER, "535.247.01-1~deb12u1"] for n in (
+    "nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp")}
+D12.update({"nvidia-open-kernel-dkms": ["535.261.03-1"], "nvidia-persistenced": ["535.171.04-1~deb12u1"],
+            "python3-pynvml": ["11.525.112-1"], "linux-headers-6.1.0-18-amd64": ["6.1.76-1"]})
+D13_VER = "550.163.01-2"
+D13 = {n: [D13_VER] for n in ("nvidia-driver", "nvidia-kernel-dkms", "nvidia-open-kernel-dkms", "nvidia-smi",
+                              "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp", "nvidia-persistenced")}
+D13["python3-pynvml"] = ["12.550.89-3"]
+U22 = {"nvidia-driver-535-server": ["535.230.02-0ubuntu0.22.04.3"],
+       "nvidia-driver-550-server": ["550.144.03-0ubuntu0.22.04.1"],
+       "nvidia-driver-570-server": ["570.133.20-0ubuntu0.22.04.1"],
+       "nvidia-utils-570-server": ["570.133.20-0ubuntu0.22.04.1"],
+       "linux-modules-nvidia-570-server-generic": ["5.15.0-91.101"],
+       "nvidia-dkms-570-server": ["570.133.20-0ubuntu0.22.04.1"],
+       "python3-pynvml": ["11.450.51-2"]}
+
+
+def policy_text(repo, names, installed=None):
+    out = []
+    for name in names:
+        versions = repo.get(name, [])
+        out.append("%s:" % name)
+        out.append("  Installed: %s" % ((installed or {}).get(name) or "(none)"))
+        out.append("  Candidate: %s" % (versions[0] if versions else "(none)"))
+        out.append("  Version table:")
+        for version in versions:
+            out.append("     %s 500" % version)
+            out.append("        500 http://mirror.example/debian suite/non-free amd64 Packages")
+    return "\n".join(out) + "\n"
+
+
+class FakeHost(object):
+    def __init__(self, repo, host_repo=None, python_apt=True, bins=("apt-get", "apt-cache", "python3")):
+        self.repo = repo                     # what the private (fresh) index offers
+        self.host_repo = host_repo if host_repo is not None else {}   # what the host's own index knows
+        self.python_apt = python_apt
+        self.bins = set(bins)
+        self.calls = []
+
+    def run_command(self, args, **kwargs):
+        assert isinstance(args, list)
+        self.calls.append(list(args))
+        tool = args[0].rsplit("/", 1)[-1]
+        if tool == "apt-get":
+            return 0, "Reading package lists...\n", ""
+        if tool == "apt-cache":
+            private = any(a.startswith("Dir::State::Lists=") for a in args)
+            names = args[args.index("policy") + 1:]
+            return 0, policy_text(self.repo if private else self.host_repo, names), ""
+        if tool == "python3":
+            return (0 if self.python_apt else 1), "", ""
+        if tool == "dnf":
+            if any(a.startswith("--repofrompath") for a in args):
+                out = "".join("%s\t%s\n" % (n, v) for n, vs in self.repo.items() for v in vs if n in args)
+            else:
+                out = "".join("%s\t%s\n" % (n, v) for n, vs in self.host_repo.items() for v in vs if n in args)
+            return 0, out, ""
+        return 127, "", "not faked"
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return "/usr/bin/" + name if name in self.bins else None
+
+
+@pytest.fixture
+def host(monkeypatch, tmp_path, sysfs, commands):
+    del commands    # conftest's fake commands are installed first, then replaced by this host's
+    sources = tmp_path / "sources.list"
+    sources.write_text("deb http://deb.debian.org/debian bookworm main contrib non-free non-free-firmware\n"
+                       "deb http://deb.debian.org/debian bookworm-updates main contrib non-free non-free-firmware\n")
+    parts = tmp_path / "sources.list.d"
+    parts.mkdir()
+    monkeypatch.setattr(plan, "APT_SOURCES_LIST", str(sources))
+    monkeypatch.setattr(plan, "APT_SOURCES_DIR", str(parts))
+    moddir = tmp_path / "moduletmp"
+    moddir.mkdir()
+    monkeypatch.setattr(basic.AnsibleModule, "tmpdir", property(lambda self: str(moddir)))
+    state = {"fake": FakeHost(D12), "sources": sources, "parts": parts, "sysfs": sysfs, "tmp": moddir}
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command",
+                        lambda self, args, **kw: state["fake"].run_command(args, **kw))
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
+                        lambda self, name, required=False, opt_dirs=None: state["fake"].get_bin_path(name))
+    return state
+
+
+def test_debian12_cuda_12_2_resolves_535(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert not failed and not result["changed"], result
+    assert result["satisfied"] and result["branch"] == 535
+    assert result["candidate_version"] == D12_VER and result["driver_version"] == "535.309.01"
+    assert result["kernel_module"] == "proprietary"
+    assert result["install"][:2] == ["nvidia-driver=" + D12_VER, "nvidia-kernel-dkms=" + D12_VER]
+    assert "nvidia-persistenced" in result["install"] and "python3-pynvml" in result["install"]
+    assert "nvidia-persistenced" in result["hold"] and "python3-pynvml" not in result["hold"]
+    assert result["apt_sources"] == []
+    assert result["package_manager_ready"] is False          # the host's own index knows nothing yet
+    update = [c for c in host["fake"].calls if c[0].endswith("apt-get")]
+    assert update and "update" in update[0] and "APT::Sandbox::User=root" in update[0]
+
+
+def test_debian12_cuda_12_8_refuses_with_one_line(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.8", **DEBIAN12))
+    assert failed
+    assert result["msg"] == (
+        "CUDA 12.8 (toolkit compatibility) needs driver >= 570.26, but the best candidate Debian 12 (distribution "
+        "archive) offers is 535.309.01-0+deb12u1: use NVIDIA's CUDA repository with nvidia_driver_source: "
+        "cuda_repo, or request a lower CUDA version (nvidia_driver_cuda_version)")
+    assert result["satisfied"] is False and result["install"] == []
+
+
+def test_refusal_can_be_reported_instead(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.8", fail_on_unsatisfied=False, **DEBIAN12))
+    assert not failed and result["satisfied"] is False and "570.26" in result["msg"]
+
+
+def test_minor_compatibility_accepts_535_for_12_8(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.8", compatibility="minor", build_module=False, **DEBIAN12))
+    assert not failed and result["required_min_driver"] == "525" and result["branch"] == 535
+
+
+def test_debian13_branch_550_and_open_on_a_hopper(host, run_module):
+    host["fake"] = FakeHost(D13)
+    host["sources"].write_text("deb http://deb.debian.org/debian trixie main contrib non-free non-free-firmware\n")
+    host["sysfs"].add("0000:3b:00.0", device="0x2330")
+    failed, result = run_module(plan, dict(cuda_version="12.4", branch=550, kernel_module="open", build_module=False,
+                                           **DEBIAN13))
+    assert not failed, result
+    assert result["branch"] == 550 and result["kernel_module"] == "open"
+    assert "nvidia-open-kernel-dkms=" + D13_VER in result["install"]
+    assert result["pci_devices"][0]["device_id"] == "0x2330"
+
+
+def test_branch_that_the_archive_does_not_ship_is_refused(host, run_module):
+    failed, result = run_module(plan, dict(branch=570, **DEBIAN12))
+    assert failed and "branch R570 was requested" in result["msg"] and "535.309.01" in result["msg"]
+
+
+def test_branch_below_the_cuda_minimum_is_an_input_error(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.8", branch=535, **DEBIAN12))
+    assert failed and result["msg"].startswith("branch R535 is older than the minimum driver 570.26")
+
+
+def test_open_module_lagging_the_driver_is_refused(host, run_module):
+    # Debian 12's nvidia-open-kernel-dkms (535.261) lags nvidia-driver (535.309)
+    failed, result = run_module(plan, dict(cuda_version="12.2", kernel_module="open", **DEBIAN12))
+    assert failed
+    assert "does not offer nvidia-open-kernel-dkms 535.309.01-0+deb12u1" in result["msg"]
+    assert "nvidia_driver_kernel_module to proprietary" in result["msg"]
+
+
+def test_headers_for_the_running_kernel_when_building(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.2", **DEBIAN12))
+    assert not failed and "linux-headers-6.1.0-18-amd64" in result["install"]
+
+
+def test_missing_headers_are_refused(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.2", **dict(DEBIAN12, kernel="6.18.44-custom")))
+    assert failed and "offers no linux-headers-6.18.44-custom" in result["msg"]
+
+
+def test_exact_version(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.2", version="535.247.01", build_module=False, **DEBIAN12))
+    assert not failed and result["candidate_version"] == "535.247.01-1~deb12u1"
+    assert "nvidia-smi=535.247.01-1~deb12u1" in result["install"]
+    failed, result = run_module(plan, dict(cuda_version="12.2", version="535.1.1", **DEBIAN12))
+    assert failed and result["msg"].startswith("nvidia_driver_version 535.1.1 is not offered")
+
+
+def test_missing_components_become_a_stanza_and_the_lookup_sees_them(host, run_module):
+    host["sources"].write_text("deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+                               "http://mirror.local/debian bookworm main\n"
+                               "deb http://mirror.local/debian bookworm-updates main\n"
+                               "deb http://mirror.local/debian bookworm-backports main\n")
+    (host["parts"] / "security.sources").write_text(
+        "Types: deb\nURIs: http://security.local/debian-security\nSuites: bookworm-security\n"
+        "Components: main non-free-firmware\n")
+    (host["parts"] / "gpuhost-nvidia-driver.sources").write_text(
+        "Types: deb\nURIs: http://mirror.local/debian\nSuites: bookworm\nComponents: contrib non-free\n")
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False,
+                                           apt_sources_file=str(host["parts"] / "gpuhost-nvidia-driver.sources"),
+                                           **DEBIAN12))
+    assert not failed, result
+    assert result["apt_sources"] == [
+        {"types": "deb", "uris": "http://mirror.local/debian", "suites": ["bookworm"],
+         "components": ["contrib", "non-free", "non-free-firmware"],
+         "signed_by": "/usr/share/keyrings/debian-archive-keyring.gpg"},
+        {"types": "deb", "uris": "http://mirror.local/debian", "suites": ["bookworm-updates"],
+         "components": ["contrib", "non-free", "non-free-firmware"], "signed_by": None},
+        {"types": "deb", "uris": "http://security.local/debian-security", "suites": ["bookworm-security"],
+         "components": ["contrib", "non-free"], "signed_by": None},
+    ]
+    planned = (host["tmp"] / "gpuhost-apt" / "sources.list.d" / "gpuhost-planned.sources").read_text()
+    assert "Components: contrib non-free non-free-firmware" in planned
+    linked = sorted(p.name for p in (host["tmp"] / "gpuhost-apt" / "sources.list.d").iterdir())
+    assert linked == ["gpuhost-planned.sources", "security.sources"]      # our own old file is not used
+    assert result["package_manager_ready"] is False
+
+
+def test_host_index_ready_for_check_mode(host, run_module):
+    host["fake"] = FakeHost(D12, host_repo=D12)
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12), check=True)
+    assert not failed and result["package_manager_ready"] is True
+    host["fake"] = FakeHost(D12, host_repo=D12, python_apt=False)
+    _failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert result["package_manager_ready"] is False
+
+
+def test_host_cache_only(host, run_module):
+    host["fake"] = FakeHost({}, host_repo=D12)
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, refresh_cache=False, **DEBIAN12))
+    assert not failed and result["candidate_version"] == D12_VER
+    assert not [c for c in host["fake"].calls if c[0].endswith("apt-get")]
+
+
+def test_ubuntu_picks_the_lowest_branch_that_satisfies_and_precompiled_modules(host, run_module):
+    host["fake"] = FakeHost(U22)
+    host["sources"].write_text("deb http://archive.ubuntu.com/ubuntu jammy main restricted universe\n")
+    # auto on R570 without GPUs means open, and this fake archive has only the proprietary packages
+    failed, result = run_module(plan, dict(cuda_version="12.8", **UBUNTU22))
+    assert failed and "best candidate Ubuntu 22 (distribution archive) offers is none" in result["msg"]
+    host["fake"] = FakeHost(U22)
+    failed, result = run_module(plan, dict(cuda_version="12.8", kernel_module="proprietary", **UBUNTU22))
+    assert not failed, result
+    assert result["packages"] == ["nvidia-driver-570-server", "linux-modules-nvidia-570-server-generic",
+                                  "nvidia-utils-570-server", "python3-pynvml"]
+
+
+def test_ubuntu_falls_back_to_dkms_without_precompiled_modules(host, run_module):
+    repo = dict(U22)
+    del repo["linux-modules-nvidia-570-server-generic"]
+    repo["linux-headers-5.15.0-91-generic"] = ["5.15.0-91.101"]
+    host["fake"] = FakeHost(repo)
+    host["sources"].write_text("deb http://archive.ubuntu.com/ubuntu jammy main restricted universe\n")
+    failed, result = run_module(plan, dict(cuda_version="12.8", kernel_module="proprietary", **UBUNTU22))
+    assert not failed, result
+    assert "nvidia-dkms-570-server" in result["packages"] and "linux-headers-5.15.0-91-generic" in result["packages"]
+
+
+def test_ubuntu_missing_restricted_is_added(host, run_module):
+    host["fake"] = FakeHost(U22)
+    host["sources"].write_text("deb http://archive.ubuntu.com/ubuntu jammy main\n")
+    _failed, result = run_module(plan, dict(cuda_version="12.2", kernel_module="proprietary", build_module=False,
+                                            **UBUNTU22))
+    assert result["apt_sources"][0]["components"] == ["restricted", "universe"]
+
+
+def test_cuda_repo_on_debian_uses_cuda_drivers_and_the_keyring(host, run_module):
+    host["fake"] = FakeHost({"cuda-drivers-570": ["570.172.08-1"], "python3-pynvml": ["11.525.112-1"]})
+    failed, result = run_module(plan, dict(cuda_version="12.8", source="cuda_repo", kernel_module="proprietary",
+                                           build_module=False, **DEBIAN12))
+    assert not failed, result
+    assert result["install"] == ["cuda-keyring", "cuda-drivers-570", "python3-pynvml"]
+    assert result["hold"] == ["cuda-drivers-570"]
+    assert result["cuda_repo"]["keyring_url"].endswith("/debian12/x86_64/cuda-keyring_1.1-1_all.deb")
+    planned = (host["tmp"] / "gpuhost-apt" / "sources.list.d" / "gpuhost-cuda-planned.sources").read_text()
+    assert "URIs: https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/" in planned
+
+
+def test_el9_stream_from_the_cuda_repository(host, run_module):
+    host["fake"] = FakeHost({"nvidia-driver": ["570.172.08-1.el9", "580.95.05-1.el9"]}, bins=("dnf",))
+    failed, result = run_module(plan, dict(cuda_version="12.8", **ROCKY9))
+    assert not failed, result
+    assert result["source"] == "cuda_repo" and result["branch"] == 570 and result["kernel_module"] == "open"
+    assert result["stream"] == "nvidia-driver:570-open"
+    assert result["install"][:2] == ["@nvidia-driver:570-open", "nvidia-driver-cuda"]
+    assert result["cuda_repo"]["url"].endswith("/rhel9/x86_64/")
+    query = [c for c in host["fake"].calls if c[0].endswith("dnf")][0]
+    assert "--repofrompath=gpuhost-cuda,https://developer.download.nvidia.com/compute/cuda/repos/rhel9/x86_64/" in query
+
+
+def test_el9_refusal_names_the_cuda_repository(host, run_module):
+    host["fake"] = FakeHost({"nvidia-driver": ["550.163.01-1.el9"]}, bins=("dnf",))
+    failed, result = run_module(plan, dict(cuda_version="13.0", **ROCKY9))
+    assert failed and "EL 9 (CUDA repository)" in result["msg"] and "580.65.06" in result["msg"]
+    assert "nvidia_driver_source: cuda_repo" not in result["msg"]
+
+
+@pytest.mark.parametrize("args, match", [
+    (dict(**DEBIAN12), "one of the following is required: cuda_version, branch"),
+    (dict(cuda_version="12.x", **DEBIAN12), "is not a CUDA version"),
+    (dict(cuda_version="12.2", **dict(DEBIAN12, distribution="Archlinux", os_family="Archlinux")), "not supported"),
+    (dict(cuda_version="12.2", kernel_module="closed", **DEBIAN12), "value of kernel_module must be one of"),
+])
+def test_bad_input_fails_with_one_line(host, run_module, args, match):
+    failed, result = run_module(plan, args)
+    assert failed and match in result["msg"] and "\n" not in result["msg"]
+    assert not [c for c in host["fake"].calls if "update" in c]
+
+
+def test_parse_apt_policy_recorded_output():
+    parsed = plan.parse_apt_policy(POLICY_DEBIAN12)
+    assert parsed == {"nvidia-driver": {"installed": None, "candidate": D12_VER,
+                                        "versions": [D12_VER, "535.247.01-1~deb12u1"]}}
+    installed = plan.parse_apt_policy(POLICY_DEBIAN12.replace("Installed: (none)", "Installed: " + D12_VER)
+                                      .replace("     535.309", " *** 535.309"))
+    assert installed["nvidia-driver"]["installed"] == D12_VER
+    assert installed["nvidia-driver"]["versions"][0] == D12_VER
