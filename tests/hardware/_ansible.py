@@ -46,7 +46,7 @@ def run_ansible(module, args="", check=False, diff=False):
         argv.append("--check")
     if diff:
         argv.append("--diff")
-    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), timeout=300)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), timeout=300, check=False)
     out = proc.stdout
     marker = out.find(" => {")
     if marker < 0:
@@ -56,4 +56,4 @@ def run_ansible(module, args="", check=False, diff=False):
 
 
 def smi(*args):
-    return subprocess.run(["nvidia-smi"] + list(args), capture_output=True, text=True, timeout=120).stdout
+    return subprocess.run(["nvidia-smi"] + list(args), capture_output=True, text=True, timeout=120, check=False).stdout

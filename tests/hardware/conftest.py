@@ -32,7 +32,7 @@ def gpu_present():
     if not smi:
         return False
     try:
-        return subprocess.run([smi, "-L"], capture_output=True, timeout=60).returncode == 0
+        return subprocess.run([smi, "-L"], capture_output=True, timeout=60, check=False).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 

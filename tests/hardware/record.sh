@@ -14,7 +14,7 @@ nvidia-smi --query-gpu="$q" --format=csv,noheader,nounits > "$out/smi_query.csv"
   done
   echo "### sysfs NVIDIA devices"
   for d in /sys/bus/pci/devices/*; do
-    [ "$(cat $d/vendor)" = 0x10de ] && echo "$d $(cat $d/device) $(cat $d/class) $(readlink $d/driver)"
+    [ "$(cat "$d/vendor")" = 0x10de ] && echo "$d $(cat "$d/device") $(cat "$d/class") $(readlink "$d/driver")"
   done
   echo "### NVML via pynvml (read-only getters)"
   python3 - <<'PY'

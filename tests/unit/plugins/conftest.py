@@ -53,8 +53,10 @@ class Commands(object):
 @pytest.fixture
 def commands(monkeypatch):
     cmds = Commands()
-    monkeypatch.setattr(basic.AnsibleModule, "run_command",
-                        lambda self, args, **kw: cmds.run_command(self, args, **kw))
+    def _run_command(self, args, **kwargs):
+        return cmds.run_command(self, args, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", _run_command)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
                         lambda self, name, required=False, opt_dirs=None: cmds.get_bin_path(self, name, required, opt_dirs))
     return cmds

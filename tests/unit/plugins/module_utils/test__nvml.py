@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.gpuhost.provision.plugins.module_utils import _nvml
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
-from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fixture_text
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import fixture_text
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -114,7 +114,7 @@ def test_open_backend_rejects_unknown():
 ])
 def test_smi_error_mapping(rc, out, error):
     exc = _nvml.smi_error(rc, out, "", ["nvidia-smi", "-q"])
-    assert type(exc) is error and "\n" not in str(exc)
+    assert exc.__class__ is error and "\n" not in str(exc)
 
 
 def test_pci_view(sysfs):

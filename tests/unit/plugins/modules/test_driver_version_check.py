@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.gpuhost.provision.plugins.modules import driver_version_check as mod
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
-from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fixture_text
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import fixture_text
 
 DPKG = "/usr/bin/dpkg-query"
 PROPRIETARY = ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.216.01  Wed Sep 18 21:58:37 UTC 2024\n"

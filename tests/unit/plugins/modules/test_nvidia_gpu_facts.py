@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import SMI_QUERY
 from ansible_collections.gpuhost.provision.plugins.modules import nvidia_gpu_facts as mod
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
-from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fixture_text
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import fixture_text
 
 SMI = "/usr/bin/nvidia-smi"
 READ_ONLY_NVML = ("nvmlInit", "nvmlShutdown")

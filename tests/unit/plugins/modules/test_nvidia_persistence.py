@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.gpuhost.provision.plugins.modules import nvidia_persistence as mod
-from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fixture_text
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import fixture_text
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
 
 SMI = "/usr/bin/nvidia-smi"
