@@ -53,6 +53,7 @@ class Commands(object):
 @pytest.fixture
 def commands(monkeypatch):
     cmds = Commands()
+
     def _run_command(self, args, **kwargs):
         return cmds.run_command(self, args, **kwargs)
 
