@@ -461,7 +461,8 @@ class AptBackend(object):
         if private and self.module.params["refresh_cache"] and not self.prepared:
             self._private_index()
             self.prepared = True
-        options = self.options if private else []
+        # Reading the host's own index must not write apt's binary caches (/var/cache/apt/*.bin) either.
+        options = self.options if private else ["-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache="]
         _rc, out, _err = self.run([self.module.get_bin_path("apt-cache", required=True)] + options
                                   + ["policy"] + list(packages))
         return parse_apt_policy(out)

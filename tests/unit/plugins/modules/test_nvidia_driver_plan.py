@@ -233,6 +233,8 @@ def test_host_index_ready_for_check_mode(host, run_module):
     host["fake"] = FakeHost(D12, host_repo=D12)
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12), check=True)
     assert not failed and result["package_manager_ready"] is True
+    host_query = [c for c in host["fake"].calls if c[0].endswith("apt-cache") and "Dir::Cache::pkgcache=" in c]
+    assert host_query, "the host's index must be read without writing apt's binary caches"
     host["fake"] = FakeHost(D12, host_repo=D12, python_apt=False)
     _failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
     assert result["package_manager_ready"] is False
