@@ -199,11 +199,11 @@ class UnitUnmasker:
         """Refuse before removing anything when any mask cannot be removed."""
         for path in self.to_remove:
             if not can_remove(path):
-                raise UnmaskPermissionError(
-                    "cannot remove mask %s: permission denied on %s; run with become: true (root is needed)"
-                    % (path, os.path.dirname(path)),
-                    path,
-                )
+                if os.geteuid() == 0:
+                    hint = "%s is not writable (read-only file system?)" % os.path.dirname(path)
+                else:
+                    hint = "permission denied on %s; run with become: true (root is needed)" % os.path.dirname(path)
+                raise UnmaskPermissionError("cannot remove mask %s: %s" % (path, hint), path)
 
     def apply(self) -> None:
         for unit in self.units:

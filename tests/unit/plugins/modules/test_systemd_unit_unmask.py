@@ -362,6 +362,7 @@ def test_permission_denied_removes_nothing(root, runner, systemd, monkeypatch):
     # /etc is writable, /run is not: nothing may be removed, not even the /etc mask
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, m: False if p.endswith("run/systemd/system") else real_access(p, m))
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     before = snapshot(root)
     kind, result = run({"name": UNIT, "root": str(root)})
     assert kind == "fail"
@@ -370,6 +371,20 @@ def test_permission_denied_removes_nothing(root, runner, systemd, monkeypatch):
     assert result["changed"] is False
     assert snapshot(root) == before
     assert os.path.islink(etc)
+    assert runner.calls == []
+
+
+def test_read_only_tree_as_root_removes_nothing(root, runner, systemd, monkeypatch):
+    run_mask = mask_link(root, "run")
+    monkeypatch.setattr(os, "access", lambda p, m: False)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    before = snapshot(root)
+    kind, result = run({"name": UNIT, "root": str(root)})
+    assert kind == "fail"
+    assert result["msg"] == "cannot remove mask %s: %s is not writable (read-only file system?)" % (
+        run_mask, os.path.dirname(run_mask))
+    assert result["changed"] is False
+    assert snapshot(root) == before
     assert runner.calls == []
 
 
