@@ -13,7 +13,8 @@ CONVERGED_IMAGE=localhost/gpuhost-bench-converged
 
 # Key of the converged image: everything that decides what site.yml does on the host.
 bench_key() {
-  (cd "$root" && find playbooks roles plugins -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum \
+  (cd "$root" && find roles plugins bench/lib.sh -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum \
+     && grep -E '^\s*- (role|ansible.builtin.import_role|name):' playbooks/site.yml \
      && podman image inspect --format '{{.Id}}' "$BASE_IMAGE") | sha256sum | cut -c1-16
 }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# make bench: P1 and P2 (and P5 with BENCH_P5=1) on this machine; prints a markdown table and keeps the
+# raw numbers in bench/results/ (git-ignored). P3/P4 need a GPU: bench/gpu.py (docs/performance.md).
+#   BENCH_RUNS=5            runs per measurement (median); BENCH_P2_RUNS defaults to BENCH_RUNS
+#   BENCH_HOSTS="1 4 8 16"  P2 host counts (the first is the base of the ratios)
+#   BENCH_PIPELINING="off on"
+#   BENCH_PARTS="p1 p2"     which parts; BENCH_P5=1 adds p5 (runs the whole suite twice, ~an hour)
+#   quick: BENCH_RUNS=3 BENCH_HOSTS="1 4" make bench
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$root"
+parts=${BENCH_PARTS:-p1 p2}
+[ "${BENCH_P5:-0}" = 1 ] && parts="$parts p5"
+hosts=${BENCH_HOSTS:-1 4 8 16}
+max=1
+for n in $hosts; do [ "$n" -gt "$max" ] && max=$n; done
+echo "bench: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); parts: $parts; hosts: $hosts" >&2
+image=$(bash bench/converge.sh)
+trap remove_bench_containers EXIT
+remove_bench_containers
+names=()
+for i in $(seq 1 "$max"); do
+  podman run -d --name "gpuhost-bench-$i" --hostname "gpuhost-bench-$i" --systemd=always "$image" > /dev/null
+  names+=("gpuhost-bench-$i")
+done
+wait_booted "${names[@]}"
+echo "bench: $max converged hosts from $image are up" >&2
+# shellcheck disable=SC2086
+python3 bench/bench.py $parts
