@@ -25,6 +25,10 @@ lint sanity units molecule:
 molecule-one: deps venv collections
 	@PYTHONPATH=$(ROOT)/molecule/_shared molecule --base-config molecule/base.yml test -s $(SCENARIO)
 
+## bench: P1/P2 benchmarks on this machine (docs/performance.md); quick: BENCH_RUNS=3 BENCH_HOSTS="1 4" make bench
+bench: deps venv collections
+	@bash bench/run.sh
+
 images: deps
 	@bash scripts/build-images.sh debian12 debian13
 
