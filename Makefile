@@ -25,8 +25,7 @@ lint sanity units molecule:
 molecule-one: deps venv collections
 	@PYTHONPATH=$(ROOT)/molecule/_shared molecule --base-config molecule/base.yml test -s $(SCENARIO)
 
-## bench: P1/P2 benchmarks on this machine (docs/performance.md); quick: BENCH_RUNS=3 BENCH_HOSTS="1 4" make bench
-bench: deps venv collections
+bench:
 	@bash bench/run.sh
 
 images: deps
