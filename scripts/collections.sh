@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Collections the test harness needs, without Galaxy: containers.podman (molecule's podman driver and the
-# podman connection) is unpacked from the community `ansible` package on PyPI, which bundles it.
+# Collections the test harness needs, without Galaxy, unpacked from the community `ansible` package on
+# PyPI, which bundles them: containers.podman (molecule's podman driver and the podman connection) and
+# awx.awx (awx/configure.yml, so that ansible-lint can resolve its modules).
 # The repository itself is linked in as ansible_collections/gpuhost/provision.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,7 +13,10 @@ cache="${GPUHOST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gpuhost-provision}"
 mkdir -p "$tree/gpuhost" "$cache/wheels"
 [ -L "$tree/gpuhost/provision" ] || ln -sfn "$root" "$tree/gpuhost/provision"
 
-if [ ! -f "$tree/containers/podman/MANIFEST.json" ]; then
+wanted="containers/podman awx/awx"
+missing=""
+for c in $wanted; do [ -f "$tree/$c/MANIFEST.json" ] || missing="$missing $c"; done
+if [ -n "$missing" ]; then
   wheel=$(find "$cache/wheels" -name "ansible-$ansible_pkg-*.whl" | head -n1)
   if [ -z "$wheel" ]; then
     echo "collections: downloading ansible==$ansible_pkg from PyPI for containers.podman"
@@ -20,15 +24,19 @@ if [ ! -f "$tree/containers/podman/MANIFEST.json" ]; then
     wheel=$(find "$cache/wheels" -name "ansible-$ansible_pkg-*.whl" | head -n1)
   fi
   tmp=$(mktemp -d)
-  "$venv/bin/python" - "$wheel" "$tmp" <<'PY'
+  # shellcheck disable=SC2086  # $missing is a list of words
+  "$venv/bin/python" - "$wheel" "$tmp" $missing <<'PY'
 import sys, zipfile
-wheel, dest = sys.argv[1:]
+wheel, dest, *wanted = sys.argv[1:]
+prefixes = tuple("ansible_collections/%s/" % c for c in wanted)
 with zipfile.ZipFile(wheel) as zf:
-    zf.extractall(dest, [n for n in zf.namelist() if n.startswith("ansible_collections/containers/podman/")])
+    zf.extractall(dest, [n for n in zf.namelist() if n.startswith(prefixes)])
 PY
-  mkdir -p "$tree/containers"
-  rm -rf "$tree/containers/podman"
-  mv "$tmp/ansible_collections/containers/podman" "$tree/containers/podman"
+  for c in $missing; do
+    mkdir -p "$tree/${c%/*}"
+    rm -rf "${tree:?}/$c"
+    mv "$tmp/ansible_collections/$c" "$tree/$c"
+  done
   rm -rf "$tmp"
 fi
-echo "collections: $(sed -n 's/.*"version": "\([^"]*\)".*/containers.podman \1/p' "$tree/containers/podman/MANIFEST.json" | head -n1)"
+echo "collections: $wanted (from ansible==$ansible_pkg)"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole suite, in order: ansible-lint, ansible-test sanity (ansible-core 2.19 on Python 3.11, and the
-# newest ansible-core on the newest Python >= 3.12 present), unit tests, every molecule scenario.
+# newest ansible-core on the newest Python >= 3.12 present), unit tests, every molecule scenario, and the
+# playbooks through ansible-runner.
 # Every step runs even when an earlier one failed, so one run shows everything; the failing steps are named
 # at the end, followed by one line `N passed, N failed` (unit tests count one each, every other step one).
-#   test.sh [lint|sanity|units|molecule ...]   (default: all, in that order)
+#   test.sh [lint|sanity|units|molecule|runner ...]   (default: all, in that order)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -29,7 +30,14 @@ step() {  # name command...: run, log, show the tail on failure
   record "$name" "$rc" "$(( $(date +%s) - start ))"
 }
 
-do_lint() { step ansible-lint ansible-lint --offline; }
+do_lint() {
+  # ansible-lint puts ~/.ansible/collections first: an installed copy of this collection there would be
+  # linted instead of the checkout.
+  if [ -e "$HOME/.ansible/collections/ansible_collections/gpuhost/provision" ]; then
+    echo "== warning: $HOME/.ansible/collections/ansible_collections/gpuhost/provision shadows this checkout for ansible-lint; remove it to lint the checkout"
+  fi
+  step ansible-lint ansible-lint --offline
+}
 
 do_sanity() {
   step sanity-core2.19-py3.11 bash scripts/sanity.sh .venv 3.11
@@ -49,18 +57,27 @@ do_sanity() {
   fi
 }
 
-do_units() {
-  echo "== unit tests"
-  local start rc line p f
+pytest_step() {  # name path...: pytest counts one per test
+  local name=$1 start rc line p f; shift
+  echo "== $name"
   start=$(date +%s)
-  python -m pytest tests/unit -q -p no:cacheprovider 2>&1 | tee "$logs/units.log" | tail -n 25
+  python -m pytest -q -p no:cacheprovider "$@" 2>&1 | tee "$logs/$name.log" | tail -n 25
   rc=${PIPESTATUS[0]}
-  line=$(tail -n 1 "$logs/units.log")
-  p=$(grep -oE '[0-9]+ passed' <<<"$line" | cut -d' ' -f1); f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$line" | awk '{s += $1} END {print s + 0}')
+  line=$(tail -n 1 "$logs/$name.log")
+  p=$(grep -oE '[0-9]+ passed' <<<"$line" | cut -d' ' -f1)
+  f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$line" | awk '{s += $1} END {print s + 0}')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
   if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
-  [ "$rc" -eq 0 ] || failures+=("unit tests")
-  echo "== unit tests: rc $rc ($(( $(date +%s) - start ))s)"
+  [ "$rc" -eq 0 ] || failures+=("$name")
+  echo "== $name: rc $rc ($(( $(date +%s) - start ))s)"
+}
+
+do_units() { pytest_step units tests/unit; }
+
+# site.yml and validate.yml through ansible-runner against a test container (tests/runner)
+do_runner() {
+  bash scripts/build-images.sh debian12 || { record images 1 0; return; }
+  pytest_step runner tests/runner
 }
 
 do_molecule() {
@@ -75,7 +92,7 @@ bash scripts/install-deps.sh || { echo "FAIL: installing system packages (script
 bash scripts/venv.sh .venv python3 -r requirements-dev.txt || { echo "FAIL: creating .venv"; exit 1; }
 bash scripts/collections.sh .venv > /dev/null || { echo "FAIL: containers.podman collection (scripts/collections.sh)"; exit 1; }
 
-[ "$#" -gt 0 ] || set -- lint sanity units molecule
+[ "$#" -gt 0 ] || set -- lint sanity units molecule runner
 for what in "$@"; do "do_$what"; done
 
 echo

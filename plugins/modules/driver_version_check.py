@@ -268,7 +268,9 @@ class HostDriver(object):
         if dpkg:
             argv = [dpkg, "-W", "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"] + list(DPKG_PATTERNS)
             lines = self._run(argv)
-            versions = [f[1] for f in lines if len(f) >= 3 and f[2].startswith("ii")]
+            # db:Status-Abbrev: want flag, status, error; status "i" is installed, whether the want flag is
+            # "i" (install) or "h" (held, as the nvidia_driver role leaves the driver packages).
+            versions = [f[1] for f in lines if len(f) >= 3 and f[2][1:2] == "i"]
         else:
             rpm = self.module.get_bin_path("rpm")
             if not rpm:

@@ -80,8 +80,9 @@ def test_mismatch_after_upgrade(run_module, nvml, host):
     assert r["compatible"] is False and "reboot required" in r["msg"] and "\n" not in r["msg"]
 
 
-def test_installed_but_no_module_loaded(run_module, nvml, host):
-    host.packages("nvidia-driver\t535.216.01-1~deb12u1\tii \n")
+@pytest.mark.parametrize("status", ["ii ", "hi "], ids=["installed", "installed-and-held"])
+def test_installed_but_no_module_loaded(run_module, nvml, host, status):
+    host.packages("nvidia-driver\t535.216.01-1~deb12u1\t%s\nlibnvidia-ml1\t550.1-1\tpn \n" % status)
     nvml(fake.one_gpu(init_error=fake.NVML_ERROR_DRIVER_NOT_LOADED))
     failed, r = run(run_module, {})
     assert not failed and r["kernel_module_version"] is None and r["kernel_module_flavor"] is None
