@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 import molecule_hosts
 
 testinfra_hosts = molecule_hosts.testinfra_hosts
@@ -43,8 +45,22 @@ SCENARIOS = {
         "journal_failure": True,
     },
 }
-SCENARIO = os.environ.get("MOLECULE_SCENARIO_NAME", "")
-EXPECT = {**BASE, **SCENARIOS.get(SCENARIO, {})}
+
+
+def case(host):
+    """The case a host stands for: from its container name gpuhost-<case>-debianNN (else the scenario name)."""
+    name = getattr(host.backend, "name", "") or ""
+    for key in sorted(SCENARIOS, key=len, reverse=True):
+        if name.startswith(f"gpuhost-{key}-"):
+            return key
+    return os.environ.get("MOLECULE_SCENARIO_NAME", "")
+
+
+@pytest.fixture
+def expect(host):
+    key = case(host)
+    assert key in SCENARIOS, f"add {key!r} to the table in {__file__}"
+    return {**BASE, **SCENARIOS[key]}
 
 
 def journal(host):
@@ -53,8 +69,8 @@ def journal(host):
                     "journalctl -u nvidia-persistenced -n 40 --no-pager").stdout
 
 
-def test_scenario_is_known():
-    assert SCENARIO in SCENARIOS, f"add {SCENARIO!r} to the table in {__file__}"
+def test_case_is_known(host, expect):
+    assert expect["flags"]
 
 
 def exec_start(host):
@@ -74,13 +90,13 @@ def test_unit_file_is_ours_and_complete(host):
         assert line in text.splitlines(), line
 
 
-def test_exec_start_flags(host):
+def test_exec_start_flags(host, expect):
     line = exec_start(host)
     assert line.startswith("ExecStart=/usr/bin/nvidia-persistenced ")
     argv = line.split()
-    for flag in EXPECT["flags"]:
+    for flag in expect["flags"]:
         assert f" {flag}" in line + " ", (flag, line)
-    for flag in EXPECT["absent_flags"]:
+    for flag in expect["absent_flags"]:
         assert flag not in argv, (flag, line)
 
 
@@ -100,14 +116,14 @@ def test_systemd_uses_our_unit_enabled_and_not_masked(host):
     assert not host.file("/run/systemd/system/nvidia-persistenced.service").exists
 
 
-def test_vendor_unit_is_untouched(host):
+def test_vendor_unit_is_untouched(host, expect):
     vendor = host.file(VENDOR)
     assert vendor.is_file
-    assert EXPECT["vendor_marker"] in vendor.content_string
+    assert expect["vendor_marker"] in vendor.content_string
 
 
-def test_daemon_user(host):
-    name = EXPECT["user"]
+def test_daemon_user(host, expect):
+    name = expect["user"]
     if name is None:
         assert not host.user(USER).exists, "root mode must not create a daemon user"
         return
@@ -115,25 +131,25 @@ def test_daemon_user(host):
     assert user.exists
     assert user.shell == NOLOGIN
     assert 0 < user.uid < 1000, user.uid
-    assert user.gecos.split(",")[0] == EXPECT["comment"]
+    assert user.gecos.split(",")[0] == expect["comment"]
     assert not host.file(user.home).exists or user.home in ("/nonexistent",), user.home
     shadow = host.run(f"getent shadow {name}").stdout.split(":")
     assert shadow[1].startswith("!"), "password must be locked"
 
 
-def test_service_state(host):
+def test_service_state(host, expect):
     state = host.run("systemctl is-active nvidia-persistenced.service").stdout.strip()
-    assert state in EXPECT["active"], journal(host)
+    assert state in expect["active"], journal(host)
     if state != "active":
         # the runtime directory is the daemon's (created at start, removed by ExecStopPost), never a file task's
         assert not host.file("/run/nvidia-persistenced").exists
 
 
-def test_journal_shows_the_daemon_ran_as_its_user_and_failed_only_for_lack_of_a_gpu(host):
+def test_journal_shows_the_daemon_ran_as_its_user_and_failed_only_for_lack_of_a_gpu(host, expect):
     journal = host.run("journalctl -u nvidia-persistenced.service --no-pager -o cat").stdout
-    uid = host.user(EXPECT["user"] or "root").uid
+    uid = host.user(expect["user"] or "root").uid
     ours = f"Please ensure that the NVIDIA device files (/dev/nvidia*) exist, and that user {uid} has"
-    if not EXPECT["journal_failure"]:
+    if not expect["journal_failure"]:
         # our unit never ran (a vendor-unit attempt at boot ran as nvpd, uid 101, and may be in the journal)
         assert uid != 101
         assert ours not in journal, journal
