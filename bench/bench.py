@@ -31,6 +31,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 P2_RUNS = int(os.environ.get("BENCH_P2_RUNS", str(RUNS)))
 HOSTS = [int(h) for h in os.environ.get("BENCH_HOSTS", "1 4 8 16").split()]
 PIPELINING = os.environ.get("BENCH_PIPELINING", "off on").split()
+TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "900"))  # one ansible-playbook run
 CONNECTION = {"off": "containers.podman.podman", "on": "podman_pipelining"}
 
 
@@ -56,7 +57,11 @@ def play(playbook, n, pipelining, tag):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(os.path.join(RESULTS, "run-%s.log" % tag), "w") as log:
-        rc = subprocess.run(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+        try:
+            rc = subprocess.run(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                timeout=TIMEOUT, check=False).returncode
+        except subprocess.TimeoutExpired:
+            rc = 124
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
@@ -81,6 +86,14 @@ def summary(runs):
             "n": len(runs)}
 
 
+def by_seconds(row):
+    return -row["median_s"]
+
+
+def by_total(row):
+    return -row[2]
+
+
 def task_profile(runs, top=12):
     """Median seconds per task over runs (tasks matched by position and name)."""
     rows = {}
@@ -95,8 +108,8 @@ def task_profile(runs, top=12):
         by_action.setdefault(row["action"], [0, 0.0])
         by_action[row["action"]][0] += 1
         by_action[row["action"]][1] += row["median_s"]
-    return {"top": sorted(table, key=lambda r: -r["median_s"])[:top], "sum_s": total,
-            "by_action": sorted(([a, c, s] for a, (c, s) in by_action.items()), key=lambda r: -r[2])}
+    return {"top": sorted(table, key=by_seconds)[:top], "sum_s": total,
+            "by_action": sorted(([a, c, s] for a, (c, s) in by_action.items()), key=by_total)}
 
 
 def p1(out):
@@ -156,7 +169,8 @@ def p5(out):
         for name in ("cold", "warm"):
             start = time.perf_counter()
             with open(os.path.join(RESULTS, "p5-%s.log" % name), "w") as log:
-                rc = subprocess.run(["bash", "scripts/test.sh"], cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+                rc = subprocess.run(["bash", "scripts/test.sh"], cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    check=False).returncode
             res[name] = {"wall_s": time.perf_counter() - start, "rc": rc, "load": load()}
             print("  P5 %s %.0fs rc %d" % (name, res[name]["wall_s"], rc), file=sys.stderr)
     out["P5"] = res
@@ -206,7 +220,8 @@ def markdown(out):
 def main():
     parts = sys.argv[1:] or ["p1", "p2"]
     out = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "runs": RUNS, "p2_runs": P2_RUNS, "hosts": HOSTS,
-           "git": subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True).stdout.strip()}
+           "git": subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True,
+                                  check=False).stdout.strip()}
     for part in parts:
         globals()[part](out)
     stamp = time.strftime("%Y%m%d-%H%M%S")

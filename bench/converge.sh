@@ -7,11 +7,19 @@
 # Prints the image name. A failure of a debug task (the summary) is tolerated with a warning: the host is
 # converged by then.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+root=$(cd "$(dirname "$0")/.." && pwd) bench=$(cd "$(dirname "$0")" && pwd)
+results="$bench/results"
+. "$bench/lib.sh"
 cd "$root"
 bash scripts/build-images.sh debian12 >&2
 key=$(bench_key)
 if [ "$(podman image inspect --format '{{index .Labels "gpuhost.bench.key"}}' "$CONVERGED_IMAGE" 2>/dev/null)" = "$key" ]; then
+  echo "$CONVERGED_IMAGE"; exit 0
+fi
+if [ "${BENCH_REUSE_IMAGE:-0}" = 1 ] && podman image exists "$CONVERGED_IMAGE"; then
+  echo "bench: WARNING: BENCH_REUSE_IMAGE=1: using $CONVERGED_IMAGE although roles/plugins changed since it was built" \
+       "(key $(podman image inspect --format '{{index .Labels "gpuhost.bench.key"}}' "$CONVERGED_IMAGE"), now $key);" \
+       "the recap's changed count shows whether the runs are still no-ops" >&2
   echo "$CONVERGED_IMAGE"; exit 0
 fi
 echo "bench: converging one host for $CONVERGED_IMAGE (key $key)" >&2

@@ -68,13 +68,13 @@ def stats(times):
 
 def time_argv(argv, n, env=None):
     try:
-        subprocess.run(argv, capture_output=True, env=env, timeout=300)  # warm-up
+        subprocess.run(argv, capture_output=True, env=env, timeout=300, check=False)  # warm-up
     except OSError as exc:
         return dict(stats([float("nan")]), rc=str(exc))
     times, rc = [], None
-    for _ in range(n):
+    for _run in range(n):
         start = time.perf_counter()
-        rc = subprocess.run(argv, capture_output=True, env=env, timeout=300).returncode
+        rc = subprocess.run(argv, capture_output=True, env=env, timeout=300, check=False).returncode
         times.append(time.perf_counter() - start)
     return dict(stats(times), rc=rc)
 
@@ -116,7 +116,7 @@ def time_in_process(module, args, n):
     mod = importlib.import_module("ansible_collections.gpuhost.provision.plugins.modules." + module)
     first = run_main(mod.main, args)  # warm-up (and the result we show)
     times = []
-    for _ in range(n):
+    for _run in range(n):
         start = time.perf_counter()
         run_main(mod.main, args)
         times.append(time.perf_counter() - start)
@@ -130,7 +130,7 @@ def nvml_phases(n):
     except ImportError:
         return None
     init, shutdown = [], []
-    for _ in range(n):
+    for _run in range(n):
         t0 = time.perf_counter()
         pynvml.nvmlInit()
         t1 = time.perf_counter()
@@ -142,7 +142,7 @@ def nvml_phases(n):
 
 def sh(argv):
     try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout.strip()
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False).stdout.strip()
     except (OSError, subprocess.TimeoutExpired) as exc:
         return "error: %s" % exc
 

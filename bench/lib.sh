@@ -9,7 +9,7 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$root/scripts/containers.conf}"
 export ANSIBLE_COLLECTIONS_PATH="$root/.cache/collections"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_RETRY_FILES_ENABLED=False
 BASE_IMAGE=localhost/gpuhost-test-debian12
-CONVERGED_IMAGE=localhost/gpuhost-bench-converged
+export CONVERGED_IMAGE=localhost/gpuhost-bench-converged
 
 # Key of the converged image: everything that decides what site.yml does on the host.
 bench_key() {

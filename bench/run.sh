@@ -4,10 +4,13 @@
 #   BENCH_RUNS=5            runs per measurement (median); BENCH_P2_RUNS defaults to BENCH_RUNS
 #   BENCH_HOSTS="1 4 8 16"  P2 host counts (the first is the base of the ratios)
 #   BENCH_PIPELINING="off on"
+#   BENCH_TIMEOUT=900       seconds before one ansible-playbook run is killed (rc 124)
+#   BENCH_REUSE_IMAGE=1     use the converged image even if roles/plugins changed since it was built
 #   BENCH_PARTS="p1 p2"     which parts; BENCH_P5=1 adds p5 (runs the whole suite twice, ~an hour)
 #   quick: BENCH_RUNS=3 BENCH_HOSTS="1 4" make bench
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 cd "$root"
 parts=${BENCH_PARTS:-p1 p2}
 [ "${BENCH_P5:-0}" = 1 ] && parts="$parts p5"
