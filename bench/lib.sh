@@ -34,9 +34,15 @@ write_inventory() {
   } > "$file"
 }
 
-wait_booted() {  # name...
-  local c
-  for c in "$@"; do podman exec "$c" systemctl is-system-running --wait > /dev/null 2>&1 || true; done
+wait_booted() {  # name...: wait (at most 120 s each) for systemd to finish booting; warn when it does not
+  local c state
+  for c in "$@"; do
+    state=$(timeout 120 podman exec "$c" systemctl is-system-running --wait 2>/dev/null) || true
+    case "$state" in running|degraded) ;; *)
+      echo "bench: WARNING: $c is '${state:-no answer}' after 120 s (too few inotify instances?" \
+           "fs.inotify.max_user_instances=$(cat /proc/sys/fs/inotify/max_user_instances))" >&2 ;;
+    esac
+  done
 }
 
 remove_bench_containers() {
