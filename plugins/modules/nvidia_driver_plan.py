@@ -94,8 +94,10 @@ options:
     default: /etc/apt/sources.list.d/gpuhost-nvidia-driver.sources
   refresh_cache:
     description:
-      - Look candidates up in a private, freshly downloaded package index (apt) instead of the host's own.
-      - V(false) reads the host's index as it is.
+      - Look candidates up in a private, freshly downloaded package index (apt) when the host's own index
+        cannot answer (it lacks one of the packages, or components or the CUDA repository are still to be
+        added). A host whose index already knows every package (a converged host) answers without a download.
+      - V(false) always reads the host's index as it is.
     type: bool
     default: true
   fail_on_unsatisfied:
@@ -454,6 +456,8 @@ class AptBackend(object):
             "-o", "Dir::Etc::SourceParts=%s" % parts,
             "-o", "APT::Sandbox::User=root",
             "-o", "Debug::NoLocking=1",
+            "-o", "Acquire::Retries=3",
+            "-o", "Acquire::http::Timeout=60",
         ]
         self.run([self.module.get_bin_path("apt-get", required=True), "-q", "update"] + self.options)
 
@@ -468,6 +472,12 @@ class AptBackend(object):
         return parse_apt_policy(out)
 
     def available(self, packages):
+        # The host's own index answers when it already knows every package and nothing is planned that it
+        # lacks (components, the CUDA repository): the usual case on a converged host, and no download.
+        if packages and not self.extra_stanzas and not self.cuda_repo and not self.prepared:
+            known = self.policy(packages, private=False)
+            if all(known.get(name, {}).get("versions") for name in packages):
+                return {name: known[name]["versions"] for name in packages}
         return {name: info["versions"] for name, info in self.policy(packages).items()}
 
     def host_ready(self, pinned):

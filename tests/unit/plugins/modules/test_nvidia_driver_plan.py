@@ -247,6 +247,23 @@ def test_host_cache_only(host, run_module):
     assert not [c for c in host["fake"].calls if c[0].endswith("apt-get")]
 
 
+def test_converged_host_answers_from_its_own_index_without_a_download(host, run_module):
+    # The host's index knows every package (a converged host, components present): no private apt-get update.
+    host["fake"] = FakeHost({}, host_repo=D12)
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert not failed and result["candidate_version"] == D12_VER and result["satisfied"]
+    assert not [c for c in host["fake"].calls if c[0].endswith("apt-get")]
+
+
+def test_host_index_missing_a_package_falls_back_to_the_private_index(host, run_module):
+    partial = dict((name, versions) for name, versions in D12.items() if name != "nvidia-driver")
+    host["fake"] = FakeHost(D12, host_repo=partial)
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert not failed and result["candidate_version"] == D12_VER
+    update = [c for c in host["fake"].calls if c[0].endswith("apt-get")]
+    assert update and "update" in update[0] and "Acquire::Retries=3" in update[0]
+
+
 def test_ubuntu_picks_the_lowest_branch_that_satisfies_and_precompiled_modules(host, run_module):
     host["fake"] = FakeHost(U22)
     host["sources"].write_text("deb http://archive.ubuntu.com/ubuntu jammy main restricted universe\n")
