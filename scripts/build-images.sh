@@ -80,6 +80,8 @@ SOURCES
   zstd -dc "$tarball" | podman import \
     --change 'CMD ["/lib/systemd/systemd"]' --change 'ENV container=podman' \
     --change "LABEL gpuhost.key=$key" - "$image" > /dev/null 2>&1
+  # Scenario images built on top of the old one (molecule_local/gpuhost-*) would go on using it: drop them.
+  podman images --format '{{.Repository}}' | grep '^molecule_local/gpuhost-' | sort -u | xargs -r podman rmi -f > /dev/null 2>&1 || true
 }
 
 [ "$#" -gt 0 ] || set -- debian12 debian13

@@ -30,7 +30,10 @@ def test_persistenced_and_pynvml_are_installed(host, name):
 
 def test_no_recommends_no_dkms_build(host):
     # nvidia_driver_build_module: false -> no headers were installed, so DKMS built nothing
-    assert not host.run("dpkg-query -W 'linux-headers-*'").stdout.strip()
+    # (dpkg-query also lists names it merely knows of, with an empty version: keep the installed ones only)
+    listed = host.run("dpkg-query -W -f='${db:Status-Abbrev} ${Package}\\n' 'linux-headers-*'").stdout.splitlines()
+    assert not [line for line in listed if line[1:2] == "i"], listed
+    assert not host.run("find /var/lib/dkms /lib/modules -name 'nvidia*.ko*'").stdout.strip()
 
 
 def test_driver_packages_are_held(host):
