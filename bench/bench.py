@@ -32,6 +32,7 @@ P2_RUNS = int(os.environ.get("BENCH_P2_RUNS", str(RUNS)))
 HOSTS = [int(h) for h in os.environ.get("BENCH_HOSTS", "1 4 8 16").split()]
 PIPELINING = os.environ.get("BENCH_PIPELINING", "off on").split()
 TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "900"))  # one ansible-playbook run
+EXTRA_VARS = os.environ.get("BENCH_EXTRA_VARS", "").split()  # each passed as -e
 CONNECTION = {"off": "containers.podman.podman", "on": "podman_pipelining"}
 
 
@@ -52,8 +53,10 @@ def play(playbook, n, pipelining, tag):
                ANSIBLE_CALLBACK_PLUGINS=os.path.join(BENCH, "callback_plugins"),
                ANSIBLE_CONNECTION_PLUGINS=os.path.join(BENCH, "connection_plugins"),
                ANSIBLE_CALLBACKS_ENABLED="bench_profile", BENCH_PROFILE_OUT=profile)
-    argv = ["ansible-playbook", "-i", inventory(n), "--forks", str(n), "-e", "ansible_connection=" + CONNECTION[pipelining],
-            playbook]
+    argv = ["ansible-playbook", "-i", inventory(n), "--forks", str(n), "-e", "ansible_connection=" + CONNECTION[pipelining]]
+    for extra in EXTRA_VARS:
+        argv += ["-e", extra]
+    argv.append(playbook)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(os.path.join(RESULTS, "run-%s.log" % tag), "w") as log:
@@ -177,7 +180,8 @@ def p5(out):
 
 
 def markdown(out):
-    lines = ["machine: %d CPUs; %s" % (os.cpu_count(), out["date"]), ""]
+    lines = ["machine: %d CPUs; %s; git %s; extra vars: %s" % (os.cpu_count(), out["date"], out["git"],
+                                                               " ".join(out["extra_vars"]) or "none"), ""]
     if "P1" in out:
         r = out["P1"]
         f, s = r["floor_summary"], r["site_summary"]
@@ -219,7 +223,7 @@ def markdown(out):
 
 def main():
     parts = sys.argv[1:] or ["p1", "p2"]
-    out = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "runs": RUNS, "p2_runs": P2_RUNS, "hosts": HOSTS,
+    out = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "runs": RUNS, "extra_vars": EXTRA_VARS, "p2_runs": P2_RUNS, "hosts": HOSTS,
            "git": subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True,
                                   check=False).stdout.strip()}
     for part in parts:
