@@ -39,7 +39,7 @@ wait_booted() {  # name...: wait (at most 120 s each) for systemd to finish boot
   for c in "$@"; do
     state=$(timeout 120 podman exec "$c" systemctl is-system-running --wait 2>/dev/null) || true
     case "$state" in running|degraded) ;; *)
-      echo "bench: WARNING: $c is '${state:-no answer}' after 120 s (too few inotify instances?" \
+      echo "bench: WARNING: $c did not reach running/degraded within 120 s ('${state:-no answer}'; too few inotify instances?" \
            "fs.inotify.max_user_instances=$(cat /proc/sys/fs/inotify/max_user_instances))" >&2 ;;
     esac
   done
