@@ -675,3 +675,275 @@ def persistenced_running():
             if comm and comm.startswith("nvidia-persist"):
                 return True
     return False
+
+
+# ---------------------------------------------------------------------------------------------------
+# GPU settings (compute mode, power limit, application clocks, accounting, ECC) and MIG
+# ---------------------------------------------------------------------------------------------------
+# Additive interface, both backends (MIG: NVML only)::
+#
+#     settings(gpu)                       {'compute_mode', 'power_limit_w', 'power_limit_min_w', 'power_limit_max_w',
+#                                          'application_clocks': {'mem_mhz', 'graphics_mhz'}, 'accounting_mode',
+#                                          'ecc_mode_current', 'ecc_mode_pending'}  (unsupported -> None)
+#     supported_clocks(gpu)               {mem_mhz: [graphics_mhz, ...]} or None
+#     set_compute_mode(gpu, name)         'default' | 'exclusive_process' | 'prohibited'
+#     set_power_limit(gpu, watts)
+#     set_application_clocks(gpu, mem_mhz, graphics_mhz)
+#     set_accounting_mode(gpu, on)
+#     set_ecc_mode(gpu, on)               (pending until reboot)
+SETTING_COMPUTE_MODES = {"default": 0, "exclusive_thread": 1, "prohibited": 2, "exclusive_process": 3}
+SMI_COMPUTE_MODES = {"default": "DEFAULT", "exclusive_process": "EXCLUSIVE_PROCESS", "prohibited": "PROHIBITED"}
+NVML_CLOCK_GRAPHICS = 0
+NVML_CLOCK_MEM = 2
+NVML_ERROR_INVALID_ARGUMENT = 2
+
+
+def _compute_mode_name(value):
+    if value is None:
+        return None
+    for name, code in SETTING_COMPUTE_MODES.items():
+        if code == value:
+            return name
+    return str(value)
+
+
+def _nvml_settings(self, gpu):
+    opt = self._optional
+    limits = opt("nvmlDeviceGetPowerManagementLimitConstraints", gpu)
+    ecc = opt("nvmlDeviceGetEccMode", gpu)
+    mem = opt("nvmlDeviceGetApplicationsClock", gpu, NVML_CLOCK_MEM)
+    graphics = opt("nvmlDeviceGetApplicationsClock", gpu, NVML_CLOCK_GRAPHICS)
+    return {
+        "compute_mode": _compute_mode_name(opt("nvmlDeviceGetComputeMode", gpu)),
+        "power_limit_w": _watts(opt("nvmlDeviceGetPowerManagementLimit", gpu)),
+        "power_limit_min_w": _watts(limits[0]) if limits else None,
+        "power_limit_max_w": _watts(limits[1]) if limits else None,
+        "application_clocks": ({"mem_mhz": int(mem), "graphics_mhz": int(graphics)}
+                               if mem is not None and graphics is not None else None),
+        "accounting_mode": _bool(opt("nvmlDeviceGetAccountingMode", gpu)),
+        "ecc_mode_current": _bool(ecc[0]) if ecc else None,
+        "ecc_mode_pending": _bool(ecc[1]) if ecc else None,
+    }
+
+
+def _nvml_supported_clocks(self, gpu):
+    mems = self._optional("nvmlDeviceGetSupportedMemoryClocks", gpu)
+    if not mems:
+        return None
+    table = {}
+    for mem in mems:
+        table[int(mem)] = [int(g) for g in (self._optional("nvmlDeviceGetSupportedGraphicsClocks", gpu, mem) or [])]
+    return table
+
+
+def _nvml_set(name, what, convert):
+    def setter(self, gpu, *values):
+        self._call(name, gpu.handle, *convert(*values), gpu=gpu, what=what)
+    return setter
+
+
+NvmlBackend.settings = _nvml_settings
+NvmlBackend.supported_clocks = _nvml_supported_clocks
+NvmlBackend.set_compute_mode = _nvml_set("nvmlDeviceSetComputeMode", "setting compute mode",
+                                         lambda name: (SETTING_COMPUTE_MODES[name],))
+NvmlBackend.set_power_limit = _nvml_set("nvmlDeviceSetPowerManagementLimit", "setting the power limit",
+                                        lambda watts: (int(round(watts * 1000)),))
+NvmlBackend.set_application_clocks = _nvml_set("nvmlDeviceSetApplicationsClocks", "setting application clocks",
+                                               lambda mem, graphics: (int(mem), int(graphics)))
+NvmlBackend.set_accounting_mode = _nvml_set("nvmlDeviceSetAccountingMode", "setting accounting mode",
+                                            lambda on: (1 if on else 0,))
+NvmlBackend.set_ecc_mode = _nvml_set("nvmlDeviceSetEccMode", "setting ECC mode", lambda on: (1 if on else 0,))
+
+SMI_SETTINGS_FIELDS = (
+    ("index", "index", int),
+    ("compute_mode", "compute_mode", str),
+    ("power.limit", "power_limit_w", float),
+    ("power.min_limit", "power_limit_min_w", float),
+    ("power.max_limit", "power_limit_max_w", float),
+    ("clocks.applications.memory", "mem_mhz", int),
+    ("clocks.applications.graphics", "graphics_mhz", int),
+    ("accounting.mode", "accounting_mode", "bool"),
+    ("ecc.mode.current", "ecc_mode_current", "bool"),
+    ("ecc.mode.pending", "ecc_mode_pending", "bool"),
+)
+SMI_SETTINGS_QUERY = ",".join(field for field, _key, _conv in SMI_SETTINGS_FIELDS)
+
+
+def parse_smi_settings(text):
+    """Parse ``--query-gpu=SMI_SETTINGS_QUERY --format=csv,noheader,nounits`` for one GPU into settings()."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    for fields in csv.reader(lines, skipinitialspace=True):
+        if len(fields) != len(SMI_SETTINGS_FIELDS):
+            continue
+        row = dict((key, _convert(value, conv)) for (_f, key, conv), value in zip(SMI_SETTINGS_FIELDS, fields))
+        mode = row["compute_mode"]
+        return {
+            "compute_mode": mode.lower() if mode else None,
+            "power_limit_w": row["power_limit_w"],
+            "power_limit_min_w": row["power_limit_min_w"],
+            "power_limit_max_w": row["power_limit_max_w"],
+            "application_clocks": ({"mem_mhz": row["mem_mhz"], "graphics_mhz": row["graphics_mhz"]}
+                                   if row["mem_mhz"] is not None and row["graphics_mhz"] is not None else None),
+            "accounting_mode": row["accounting_mode"],
+            "ecc_mode_current": row["ecc_mode_current"],
+            "ecc_mode_pending": row["ecc_mode_pending"],
+        }
+    raise CommandFailed("nvidia-smi --query-gpu=%s returned no row" % SMI_SETTINGS_QUERY)
+
+
+def parse_smi_supported_clocks(text):
+    """Parse ``--query-supported-clocks=memory,graphics --format=csv,noheader,nounits``: {mem: [graphics]}."""
+    table = {}
+    for fields in csv.reader([line for line in text.splitlines() if line.strip()], skipinitialspace=True):
+        if len(fields) != 2:
+            continue
+        try:
+            mem, graphics = int(fields[0]), int(fields[1])
+        except ValueError:
+            continue
+        table.setdefault(mem, []).append(graphics)
+    return table or None
+
+
+def _smi_settings(self, gpu):
+    _rc, out, _err = self.run(["-i", str(gpu.index), "--query-gpu=" + SMI_SETTINGS_QUERY, "--format=csv,noheader,nounits"],
+                              gpu=gpu, what="reading GPU settings")
+    return parse_smi_settings(out)
+
+
+def _smi_supported_clocks(self, gpu):
+    rc, out, _err = self.run(["-i", str(gpu.index), "--query-supported-clocks=memory,graphics",
+                              "--format=csv,noheader,nounits"], gpu=gpu, what="reading supported clocks",
+                             allow_rc=(SMI_RC_NOT_SUPPORTED,))
+    return parse_smi_supported_clocks(out) if rc == 0 else None
+
+
+def _smi_set(flag, what, convert):
+    def setter(self, gpu, *values):
+        self.run(["-i", str(gpu.index), flag, convert(*values)], gpu=gpu, what=what)
+    return setter
+
+
+def _smi_watts(watts):
+    return ("%d" % watts) if float(watts).is_integer() else ("%.2f" % watts)
+
+
+SmiBackend.settings = _smi_settings
+SmiBackend.supported_clocks = _smi_supported_clocks
+SmiBackend.set_compute_mode = _smi_set("-c", "setting compute mode", lambda name: SMI_COMPUTE_MODES[name])
+SmiBackend.set_power_limit = _smi_set("-pl", "setting the power limit", _smi_watts)
+SmiBackend.set_application_clocks = _smi_set("-ac", "setting application clocks",
+                                             lambda mem, graphics: "%d,%d" % (mem, graphics))
+SmiBackend.set_accounting_mode = _smi_set("-am", "setting accounting mode", lambda on: "1" if on else "0")
+SmiBackend.set_ecc_mode = _smi_set("-e", "setting ECC mode", lambda on: "1" if on else "0")
+
+
+# MIG (NVML backend only)::
+#
+#     mig_mode(gpu)                  (current, pending) or None when the GPU has no MIG
+#     mig_profiles(gpu)              {name: {'const', 'id', 'slices', 'instances', 'memory_mib'}}
+#     mig_instances(gpu)             [{'profile', 'profile_id', 'handle'}]  (GPU instances)
+#     compute_processes(gpu)         [pid, ...]
+#     set_mig_mode(gpu, on)
+#     destroy_gpu_instance(gpu, gi)  destroys the GI's compute instances first
+#     create_gpu_instance(gpu, profile)   one GI plus one compute instance spanning it
+# GPU-instance profile constants (nvml.h NVML_GPU_INSTANCE_PROFILE_*): name suffix per constant.
+MIG_PROFILE_CONSTANTS = {0: "", 1: "", 2: "", 3: "", 4: "", 5: "", 6: "", 7: "+me", 8: "+me", 9: "",
+                         10: "+gfx", 11: "+gfx", 12: "+gfx", 13: "", 14: ""}
+# Compute-instance profile constant for a GI of this many slices (NVML_COMPUTE_INSTANCE_PROFILE_*).
+MIG_CI_PROFILE_FOR_SLICES = {1: 0, 2: 1, 3: 2, 4: 3, 7: 4, 8: 5, 6: 6}
+NVML_COMPUTE_INSTANCE_ENGINE_PROFILE_SHARED = 0
+
+
+def mig_profile_name(slices, memory_mib, total_bytes, suffix=""):
+    """mig-parted's naming: the profile's memory as a fraction of the GPU, rounded up to eighths, in GB."""
+    one_gib = 1024 * 1024 * 1024
+    fraction = float(memory_mib) * 1024 * 1024 / float(total_bytes)
+    fraction = _ceil_eighth(fraction)
+    total_gb = (int(total_bytes) + one_gib - 1) // one_gib
+    return "%dg.%dgb%s" % (slices, int(fraction * total_gb + 0.5), suffix)     # Go math.Round: half away from 0
+
+
+def _ceil_eighth(fraction):
+    eighths = int(fraction * 8)
+    if eighths < fraction * 8 - 1e-9:
+        eighths += 1
+    return eighths / 8.0
+
+
+def _nvml_mig_mode(self, gpu):
+    mode = self._optional("nvmlDeviceGetMigMode", gpu)
+    return (bool(mode[0]), bool(mode[1])) if mode else None
+
+
+def _nvml_mig_profiles(self, gpu):
+    memory = self._call("nvmlDeviceGetMemoryInfo", gpu.handle, gpu=gpu, what="reading memory size")
+    profiles = {}
+    for const, suffix in sorted(MIG_PROFILE_CONSTANTS.items()):
+        try:
+            info = self._call("nvmlDeviceGetGpuInstanceProfileInfo", gpu.handle, const, gpu=gpu)
+        except NotSupported:
+            continue
+        except NvidiaError as exc:
+            if isinstance(exc, (GpuLost, DriverNotLoaded, DriverLibraryMismatch, NoPermission)):
+                raise
+            continue
+        if not getattr(info, "instanceCount", 0):
+            continue
+        name = mig_profile_name(info.sliceCount, info.memorySizeMB, memory.total, suffix)
+        if name not in profiles:
+            profiles[name] = {"const": const, "id": info.id, "slices": info.sliceCount,
+                              "instances": info.instanceCount, "memory_mib": info.memorySizeMB}
+    return profiles
+
+
+def _nvml_mig_instances(self, gpu, profiles):
+    found = []
+    for name, profile in sorted(profiles.items()):
+        for handle in self._call("nvmlDeviceGetGpuInstances", gpu.handle, profile["id"], gpu=gpu,
+                                 what="listing MIG GPU instances") or []:
+            found.append({"profile": name, "profile_id": profile["id"], "handle": handle})
+    return found
+
+
+def _nvml_compute_processes(self, gpu):
+    procs = self._optional("nvmlDeviceGetComputeRunningProcesses", gpu) or []
+    return [int(getattr(p, "pid", 0)) for p in procs]
+
+
+def _nvml_set_mig_mode(self, gpu, enabled):
+    self._call("nvmlDeviceSetMigMode", gpu.handle, 1 if enabled else 0, gpu=gpu, what="setting MIG mode")
+
+
+def _nvml_destroy_gpu_instance(self, gpu, instance):
+    handle = instance["handle"]
+    for ci_const in sorted(set(MIG_CI_PROFILE_FOR_SLICES.values())):
+        try:
+            info = self._call("nvmlGpuInstanceGetComputeInstanceProfileInfo", handle, ci_const,
+                              NVML_COMPUTE_INSTANCE_ENGINE_PROFILE_SHARED, gpu=gpu)
+        except NotSupported:
+            continue
+        for ci in self._call("nvmlGpuInstanceGetComputeInstances", handle, info.id, gpu=gpu,
+                             what="listing MIG compute instances") or []:
+            self._call("nvmlComputeInstanceDestroy", ci, gpu=gpu, what="destroying a MIG compute instance")
+    self._call("nvmlGpuInstanceDestroy", handle, gpu=gpu, what="destroying a MIG GPU instance")
+
+
+def _nvml_create_gpu_instance(self, gpu, profile):
+    handle = self._call("nvmlDeviceCreateGpuInstance", gpu.handle, profile["id"], gpu=gpu,
+                        what="creating a MIG GPU instance")
+    ci_const = MIG_CI_PROFILE_FOR_SLICES.get(profile["slices"], 0)
+    info = self._call("nvmlGpuInstanceGetComputeInstanceProfileInfo", handle, ci_const,
+                      NVML_COMPUTE_INSTANCE_ENGINE_PROFILE_SHARED, gpu=gpu)
+    self._call("nvmlGpuInstanceCreateComputeInstance", handle, info.id, gpu=gpu,
+               what="creating a MIG compute instance")
+    return handle
+
+
+NvmlBackend.mig_mode = _nvml_mig_mode
+NvmlBackend.mig_profiles = _nvml_mig_profiles
+NvmlBackend.mig_instances = _nvml_mig_instances
+NvmlBackend.compute_processes = _nvml_compute_processes
+NvmlBackend.set_mig_mode = _nvml_set_mig_mode
+NvmlBackend.destroy_gpu_instance = _nvml_destroy_gpu_instance
+NvmlBackend.create_gpu_instance = _nvml_create_gpu_instance

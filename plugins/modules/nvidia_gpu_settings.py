@@ -1,0 +1,320 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: nvidia_gpu_settings
+short_description: Set NVIDIA GPU compute mode, power limit, application clocks, accounting and ECC mode per GPU
+version_added: 0.1.0
+description:
+  - Reads the current settings of the selected GPUs, works out what differs from the requested values and
+    sets only that. Options left out are neither read into the result nor changed.
+  - GPUs are selected as in M(gpuhost.provision.nvidia_persistence) by index, UUID or PCI bus id, or V(all).
+  - Everything is validated for every selected GPU before any setter is called for any GPU. A power limit
+    outside the GPU's constraints, an application clocks pair the GPU does not support, a setting the GPU
+    does not support or a non-root user fail with a one-line message and the host untouched.
+  - Compute mode, accounting mode, application clocks and the power limit are lost when the GPU is
+    de-initialised (driver unload, reset, reboot, or the last client leaving without persistence); keep the GPUs
+    initialised with C(nvidia-persistenced) and apply the settings again at boot.
+  - An ECC mode change stays pending until the next reboot; the module reports C(ecc_pending_reboot) and
+    C(reboot_required) and never reboots.
+  - Uses NVML through the Python module C(pynvml) (nvidia-ml-py) when available, else C(nvidia-smi -i <index>)
+    with C(-c), C(-pl), C(-ac), C(-am) and C(-e).
+author:
+  - gpuhost.provision developers (@gpuhost)
+options:
+  gpus:
+    description:
+      - V(all), or a list of GPU indexes, UUIDs or PCI bus ids.
+    type: list
+    elements: raw
+    default: [all]
+  compute_mode:
+    description:
+      - Compute mode. V(exclusive_process) allows one process (context) per GPU; V(prohibited) allows none.
+    type: str
+    choices: [default, exclusive_process, prohibited]
+  power_limit_w:
+    description:
+      - Software power cap in watts; must lie inside the GPU's minimum and maximum power limit.
+    type: float
+  application_clocks:
+    description:
+      - Application clocks as a pair that the GPU supports (C(nvidia-smi -q -d SUPPORTED_CLOCKS)).
+    type: dict
+    suboptions:
+      mem_mhz:
+        description: Memory clock in MHz.
+        type: int
+        required: true
+      graphics_mhz:
+        description: Graphics clock in MHz.
+        type: int
+        required: true
+  accounting_mode:
+    description:
+      - Per-process accounting.
+    type: bool
+  ecc_mode:
+    description:
+      - ECC mode. The change is pending until the host reboots.
+    type: bool
+  backend:
+    description:
+      - How to talk to the GPUs. V(auto) uses NVML when available, else C(nvidia-smi).
+    type: str
+    choices: [auto, nvml, nvidia_smi]
+    default: auto
+attributes:
+  check_mode:
+    support: full
+    description: Computes C(after) and C(changed) without calling any setter.
+  diff_mode:
+    support: full
+    description: Returns the requested settings per GPU before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux hosts with NVIDIA GPUs and driver.
+requirements:
+  - nvidia-ml-py (Python module C(pynvml)) on the target for the NVML backend, or C(nvidia-smi).
+  - Root to change a setting.
+seealso:
+  - module: gpuhost.provision.nvidia_persistence
+  - module: gpuhost.provision.nvidia_gpu_facts
+"""
+
+EXAMPLES = r"""
+- name: One process per GPU, a 500 W cap and accounting on every GPU
+  gpuhost.provision.nvidia_gpu_settings:
+    compute_mode: exclusive_process
+    power_limit_w: 500
+    accounting_mode: true
+  become: true
+
+- name: Application clocks on GPU 0 (a pair from nvidia-smi -q -d SUPPORTED_CLOCKS)
+  gpuhost.provision.nvidia_gpu_settings:
+    gpus: [0]
+    application_clocks:
+      mem_mhz: 2619
+      graphics_mhz: 1755
+  become: true
+
+- name: Turn ECC on (takes effect at the next reboot)
+  gpuhost.provision.nvidia_gpu_settings:
+    ecc_mode: true
+  become: true
+  register: __ecc
+
+- name: Would anything change? (check mode, nothing is set)
+  gpuhost.provision.nvidia_gpu_settings:
+    gpus: ["0000:3b:00.0"]
+    compute_mode: default
+  check_mode: true
+"""
+
+RETURN = r"""
+gpus:
+  description: The selected GPUs with the requested settings before and after.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - index: 0
+      uuid: GPU-2b3e6f4a-51c2-8e0f-3f5e-1d2c3b4a5f6e
+      pci_bus_id: "00000000:3B:00.0"
+      before: {compute_mode: default, power_limit_w: 700.0}
+      after: {compute_mode: exclusive_process, power_limit_w: 500.0}
+      changed: true
+      ecc_pending_reboot: false
+ecc_pending_reboot:
+  description: Whether any selected GPU has an ECC mode change pending until reboot (after this run).
+  returned: always
+  type: bool
+  sample: false
+reboot_required:
+  description: Same as RV(ecc_pending_reboot); the module never reboots.
+  returned: always
+  type: bool
+  sample: false
+backend:
+  description: The backend used, V(nvml) or V(nvidia_smi).
+  returned: always
+  type: str
+  sample: nvml
+diff:
+  description: The requested settings per GPU (keyed by PCI bus id) before and after.
+  returned: when diff mode is on
+  type: dict
+  sample:
+    before: {"00000000:3B:00.0": {compute_mode: default}}
+    after: {"00000000:3B:00.0": {compute_mode: exclusive_process}}
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
+    BACKENDS,
+    NoPermission,
+    NotSupported,
+    NvidiaError,
+    open_backend,
+    select_gpus,
+)
+
+SETTINGS = ("compute_mode", "power_limit_w", "application_clocks", "accounting_mode", "ecc_mode")
+LABELS = {
+    "compute_mode": "compute mode",
+    "power_limit_w": "the power limit",
+    "application_clocks": "application clocks",
+    "accounting_mode": "accounting mode",
+    "ecc_mode": "ECC mode",
+}
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+def _clocks_text(table):
+    parts = []
+    for mem, graphics in sorted(table.items(), reverse=True):
+        shown = ",".join(str(g) for g in sorted(graphics, reverse=True)[:6])
+        parts.append("mem %d: graphics %s%s" % (mem, shown, "..." if len(graphics) > 6 else ""))
+    return "; ".join(parts)
+
+
+class SettingsManager(object):
+    """Work out current vs desired for every selected GPU first, then change only what differs."""
+
+    def __init__(self, module, backend):
+        self.module = module
+        self.backend = backend
+
+    def desired(self):
+        params = self.module.params
+        wanted = {}
+        for key in SETTINGS:
+            if params[key] is not None:
+                wanted[key] = params[key]
+        if "power_limit_w" in wanted:
+            wanted["power_limit_w"] = round(float(wanted["power_limit_w"]), 2)
+        if "application_clocks" in wanted:
+            clocks = wanted["application_clocks"]
+            wanted["application_clocks"] = {"mem_mhz": clocks["mem_mhz"], "graphics_mhz": clocks["graphics_mhz"]}
+        return wanted
+
+    def _unsupported(self, gpu, key):
+        return NotSupported("Setting %s is not supported on GPU %s (%s): leave %s out for this GPU"
+                            % (LABELS[key], gpu.label(), gpu.name or "unknown model", key))
+
+    def current(self, gpu, wanted):
+        """The current value of each wanted setting; validates the wanted values against this GPU."""
+        now = self.backend.settings(gpu)
+        before = {}
+        for key, value in wanted.items():
+            current = now.get("ecc_mode_pending" if key == "ecc_mode" else key)
+            if current is None:
+                raise self._unsupported(gpu, key)
+            if key == "power_limit_w":
+                low, high = now.get("power_limit_min_w"), now.get("power_limit_max_w")
+                if low is None or high is None:
+                    raise self._unsupported(gpu, key)
+                if not low <= value <= high:
+                    raise NvidiaError("power_limit_w %s W is outside the range of GPU %s: %s-%s W"
+                                      % (_num(value), gpu.label(), _num(low), _num(high)))
+            if key == "application_clocks":
+                table = self.backend.supported_clocks(gpu)
+                if not table:
+                    raise self._unsupported(gpu, key)
+                if value["graphics_mhz"] not in table.get(value["mem_mhz"], []):
+                    raise NvidiaError("application_clocks mem_mhz=%d graphics_mhz=%d is not a supported pair on GPU %s: "
+                                      "supported %s" % (value["mem_mhz"], value["graphics_mhz"], gpu.label(),
+                                                        _clocks_text(table)))
+            before[key] = current
+        return before, now.get("ecc_mode_current")
+
+    def run(self, selectors):
+        wanted = self.desired()
+        plan = []
+        for gpu in select_gpus(self.backend.gpus(), selectors):
+            before, ecc_current = self.current(gpu, wanted)
+            after = dict(before)
+            after.update(wanted)
+            todo = [key for key in SETTINGS if key in wanted and before[key] != wanted[key]]
+            entry = gpu.ident()
+            entry.update(before=before, after=after, changed=bool(todo),
+                         ecc_pending_reboot=bool("ecc_mode" in after and ecc_current is not None
+                                                 and after["ecc_mode"] != ecc_current))
+            plan.append((gpu, entry, todo))
+        changing = [gpu for gpu, _entry, todo in plan if todo]
+        if changing and not self.module.check_mode and not is_root():
+            raise NoPermission("Changing GPU settings needs root (GPU(s) %s would change): run the task with become: true"
+                               % ", ".join(gpu.label() for gpu in changing))
+        if not self.module.check_mode:
+            for gpu, _entry, todo in plan:
+                for key in todo:
+                    self.apply(gpu, key, wanted[key])
+        return [entry for _gpu, entry, _todo in plan]
+
+    def apply(self, gpu, key, value):
+        if key == "compute_mode":
+            self.backend.set_compute_mode(gpu, value)
+        elif key == "power_limit_w":
+            self.backend.set_power_limit(gpu, value)
+        elif key == "application_clocks":
+            self.backend.set_application_clocks(gpu, value["mem_mhz"], value["graphics_mhz"])
+        elif key == "accounting_mode":
+            self.backend.set_accounting_mode(gpu, value)
+        elif key == "ecc_mode":
+            self.backend.set_ecc_mode(gpu, value)
+
+
+def _num(value):
+    return ("%d" % value) if float(value).is_integer() else ("%.2f" % value)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            gpus=dict(type="list", elements="raw", default=["all"]),
+            compute_mode=dict(type="str", choices=["default", "exclusive_process", "prohibited"]),
+            power_limit_w=dict(type="float"),
+            application_clocks=dict(type="dict", options=dict(
+                mem_mhz=dict(type="int", required=True),
+                graphics_mhz=dict(type="int", required=True),
+            )),
+            accounting_mode=dict(type="bool"),
+            ecc_mode=dict(type="bool"),
+            backend=dict(type="str", default="auto", choices=list(BACKENDS)),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        with open_backend(module, module.params["backend"]) as backend:
+            name = backend.name
+            gpus = SettingsManager(module, backend).run(module.params["gpus"])
+    except NvidiaError as exc:
+        module.fail_json(msg=exc.msg, **({"exception": exc.traceback} if exc.traceback else {}))
+    pending = any(g["ecc_pending_reboot"] for g in gpus)
+    result = dict(changed=any(g["changed"] for g in gpus), gpus=gpus, ecc_pending_reboot=pending,
+                  reboot_required=pending, backend=name)
+    if pending:
+        module.warn("ECC mode change pending on GPU(s) %s: it takes effect at the next reboot"
+                    % ", ".join(g["pci_bus_id"] or str(g["index"]) for g in gpus if g["ecc_pending_reboot"]))
+    if module._diff:
+        result["diff"] = {
+            "before": dict((g["pci_bus_id"] or str(g["index"]), g["before"]) for g in gpus),
+            "after": dict((g["pci_bus_id"] or str(g["index"]), g["after"]) for g in gpus),
+        }
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
