@@ -223,9 +223,9 @@ def markdown(out):
 
 def main():
     parts = sys.argv[1:] or ["p1", "p2"]
+    head = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True, check=False)
     out = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "runs": RUNS, "extra_vars": EXTRA_VARS, "p2_runs": P2_RUNS, "hosts": HOSTS,
-           "git": subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True,
-                                  check=False).stdout.strip()}
+           "git": head.stdout.strip()}
     for part in parts:
         globals()[part](out)
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -220,15 +220,15 @@ def print_table(r):
     print("| --- | --- | --- | --- | --- | --- |")
     for section in ("nvidia_smi", "in_process", "process", "python", "ansible"):
         for label, s in r[section].items():
-            print("| %s | %s | %.4f | %.4f | %.4f | %.2f |" % (label, section, s["median_s"], s["min_s"], s["max_s"],
-                                                            s["median_s"] / q if q else float("nan")))
+            ratio = s["median_s"] / q if q else float("nan")
+            print("| %s | %s | %.4f | %.4f | %.4f | %.2f |" % (label, section, s["median_s"], s["min_s"], s["max_s"], ratio))
     if r.get("nvml_phases"):
         for label, s in r["nvml_phases"].items():
-            print("| %s | in_process | %.4f | %.4f | %.4f | %.2f |" % (label, s["median_s"], s["min_s"], s["max_s"],
-                                                                     s["median_s"] / q if q else float("nan")))
+            ratio = s["median_s"] / q if q else float("nan")
+            print("| %s | in_process | %.4f | %.4f | %.4f | %.2f |" % (label, s["median_s"], s["min_s"], s["max_s"], ratio))
     facts = r["in_process"]["nvidia_gpu_facts (auto = NVML)"]["result"].get("ansible_facts", {}).get("nvidia", {})
-    print("facts: available=%s backend=%s gpus=%s error=%s" % (facts.get("available"), facts.get("backend"),
-                                                              facts.get("gpu_count"), facts.get("error")))
+    print("facts: available=%s backend=%s gpus=%s error=%s"
+          % (facts.get("available"), facts.get("backend"), facts.get("gpu_count"), facts.get("error")))
     print("persistence after: %s" % r["host"]["persistence_after"])
 
 
