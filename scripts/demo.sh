@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: start (or reuse) the systemd container $1 from the local Debian 12 test image and run
-# playbooks/site.yml against it through inventory/demo.yml. Re-runnable; `make clean` removes it.
+# playbooks/site.yml and then the read-only playbooks/validate.yml against it through inventory/demo.yml.
+# Re-runnable; `make clean` removes it.
 set -euo pipefail
 node=${1:-gpu-node-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,3 +14,6 @@ if [ "$(podman inspect --format '{{.State.Running}}' "$node" 2>/dev/null)" != "t
 fi
 export ANSIBLE_PIPELINING=True ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
 ansible-playbook -i inventory/demo.yml playbooks/site.yml "${@:2}"
+echo
+echo "demo: the read-only health check (playbooks/validate.yml)"
+ansible-playbook -i inventory/demo.yml playbooks/validate.yml "${@:2}"

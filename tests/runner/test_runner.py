@@ -102,4 +102,4 @@ def test_validate_names_a_unit_masked_afterwards(node, tmp_path):
         messages = _failed_messages(validate)
         assert any("nvidia-persistenced.service is masked" in m for m in messages), messages
     finally:
-        _podman("exec", node, "sh", "-c", f"cp /root/unit.saved {unit} && systemctl daemon-reload")
+        _podman("exec", node, "sh", "-c", f"rm -f {unit} && cp /root/unit.saved {unit} && systemctl daemon-reload")
