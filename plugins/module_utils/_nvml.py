@@ -622,7 +622,8 @@ def open_backend(module, backend="auto"):
 # ---------------------------------------------------------------------------------------------------
 # PCI view (sysfs) and nvidia-persistenced
 # ---------------------------------------------------------------------------------------------------
-def _read(path):
+def read_text(path):
+    """A small file's stripped text, or None when it cannot be read (sysfs, procfs)."""
     try:
         with open(path) as handle:
             return handle.read().strip()
@@ -641,8 +642,8 @@ def pci_gpus(root=None):
     for entry in entries:
         path = os.path.join(root, entry)
         try:
-            vendor = int(_read(os.path.join(path, "vendor")) or "0", 16)
-            pci_class = int(_read(os.path.join(path, "class")) or "0", 16)
+            vendor = int(read_text(os.path.join(path, "vendor")) or "0", 16)
+            pci_class = int(read_text(os.path.join(path, "class")) or "0", 16)
         except ValueError:
             continue
         if vendor != NVIDIA_PCI_VENDOR or (pci_class >> 8) not in GPU_PCI_CLASSES:
@@ -651,7 +652,7 @@ def pci_gpus(root=None):
         driver = os.path.basename(os.readlink(driver_link)) if os.path.islink(driver_link) else None
         devices.append({
             "pci_bus_id": normalize_pci_bus_id(entry) or entry,
-            "device_id": _read(os.path.join(path, "device")),
+            "device_id": read_text(os.path.join(path, "device")),
             "class": "0x%06x" % pci_class,
             "driver": driver,
         })
@@ -660,9 +661,9 @@ def pci_gpus(root=None):
 
 def persistenced_running():
     """True when nvidia-persistenced runs (pid file + /proc, else a scan of /proc/*/comm)."""
-    pid = _read(PERSISTENCED_PID_FILE)
+    pid = read_text(PERSISTENCED_PID_FILE)
     if pid and pid.isdigit():
-        comm = _read(os.path.join(PROC_ROOT, pid, "comm"))
+        comm = read_text(os.path.join(PROC_ROOT, pid, "comm"))
         if comm and comm.startswith("nvidia-persist"):
             return True
     try:
@@ -671,7 +672,7 @@ def persistenced_running():
         return False
     for entry in entries:
         if entry.isdigit():
-            comm = _read(os.path.join(PROC_ROOT, entry, "comm"))
+            comm = read_text(os.path.join(PROC_ROOT, entry, "comm"))
             if comm and comm.startswith("nvidia-persist"):
                 return True
     return False

@@ -184,6 +184,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
     NvidiaError,
     one_line,
     open_backend,
+    read_text,
 )
 
 # Overridable by tests (module-internal).
@@ -201,14 +202,6 @@ _LIB_RE = re.compile(r"^libnvidia-ml\.so\.(\d+\.\d+(?:\.\d+)?)$")
 _PROC_RE = re.compile(r"Kernel Module.*?\s(\d+\.\d+(?:\.\d+)?)\s")
 
 
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read().strip()
-    except (IOError, OSError):
-        return None
-
-
 def _valid_driver(text):
     try:
         return normalize_driver_version(text)
@@ -224,14 +217,14 @@ class HostDriver(object):
         self.nvml_mismatch = False
 
     def kernel_module_version(self):
-        version = _read(SYS_MODULE_VERSION)
+        version = read_text(SYS_MODULE_VERSION)
         if version:
             return _valid_driver(version)
-        match = _PROC_RE.search((_read(PROC_DRIVER_VERSION) or "") + " ")
+        match = _PROC_RE.search((read_text(PROC_DRIVER_VERSION) or "") + " ")
         return match.group(1) if match else None
 
     def kernel_module_flavor(self):
-        text = _read(PROC_DRIVER_VERSION)
+        text = read_text(PROC_DRIVER_VERSION)
         if not text:
             return None
         if "Open Kernel Module" in text:
