@@ -6,7 +6,8 @@ set -euo pipefail
 node=${1:-gpu-node-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-if [ "$(podman inspect --format '{{.State.Running}}' "$node" 2>/dev/null)" != "true" ]; then
+# `podman exec` rather than the recorded state: a container whose processes died can still be listed as running
+if ! podman exec "$node" true > /dev/null 2>&1; then
   podman rm -f "$node" > /dev/null 2>&1 || true
   echo "demo: starting $node from localhost/gpuhost-test-debian12"
   podman run -d --name "$node" --hostname "$node" --systemd=always localhost/gpuhost-test-debian12 > /dev/null

@@ -206,3 +206,28 @@ def remove_mask(path: str) -> None:
 def systemd_running(root: str, run_dir: str = "/run/systemd/system") -> bool:
     """systemd manages the host (sd_booted) and ``root`` is that host's tree."""
     return os.path.realpath(root) == "/" and os.path.isdir(run_dir)
+
+
+# Where packages install units, in systemd's search order (systemd.unit(5), "System Unit Search Path").
+VENDOR_DIRS = ("usr/local/lib/systemd/system", "usr/lib/systemd/system", "lib/systemd/system")
+
+
+def find_vendor_unit(root: str, unit: str):
+    """The unit file a package installed for ``unit`` (the first in search order), or None.
+
+    Returns ``{"path", "exec_start", "static"}``: the first ``ExecStart=`` line (stripped) and whether the unit
+    has no ``[Install]`` section (a static unit, started by another unit or by udev, never enabled).
+    """
+    for rel in VENDOR_DIRS:
+        path = os.path.join(root, rel, unit)
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        exec_start = next((line.strip() for line in text.splitlines() if line.strip().startswith("ExecStart=")), "")
+        shown = "/" + os.path.relpath(path, root) if os.path.realpath(root) != "/" else path
+        return {"path": shown, "exec_start": exec_start, "static": "[Install]" not in text}
+    return None

@@ -233,6 +233,31 @@ cuda_repo:
   returned: always
   type: dict
   sample: {id: debian12, url: "https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/"}
+installed:
+  description: The installed version of every package in RV(packages), null for those not installed, as found
+    before any change.
+  returned: always
+  type: dict
+  sample: {nvidia-driver: "535.309.01-0+deb12u1", python3-pynvml: null}
+held:
+  description: Those of RV(hold) that are already on hold (apt, C(dpkg-query) status C(hold)); empty on dnf, where
+    the role's versionlock task is idempotent itself.
+  returned: always
+  type: list
+  elements: str
+  sample: [nvidia-driver, nvidia-kernel-dkms]
+to_install:
+  description: The items of RV(install) that the package manager still has to install or move to their pinned
+    version; empty when every package is installed at the planned version (the role then skips its install task).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+apt_sources_file_exists:
+  description: Whether O(apt_sources_file) exists on the host.
+  returned: always
+  type: bool
+  sample: false
 package_manager_ready:
   description: Whether the host's own package manager already knows every planned package at its version
     (and, on apt, python3-apt is present), so that a check-mode install can be simulated.
@@ -480,6 +505,21 @@ class AptBackend(object):
                 return {name: known[name]["versions"] for name in packages}
         return {name: info["versions"] for name, info in self.policy(packages).items()}
 
+    def installed(self, names):
+        """{name: (installed version or None, held)} from dpkg's database; no index is read."""
+        rc, out, err = self.run([self.module.get_bin_path("dpkg-query", required=True), "-W",
+                                 "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"] + list(names), check_rc=False)
+        if rc not in (0, 1):   # 1: some of the names are unknown to dpkg, which is an answer
+            raise DriverPlanError("dpkg-query failed (rc %s): %s" % (rc, one_line(err or out)))
+        state = dict((name, (None, False)) for name in names)
+        for line in out.splitlines():
+            fields = line.split("\t")
+            if len(fields) == 3 and fields[0] in state:
+                abbrev = fields[2].ljust(2)
+                # first letter: wanted (h = hold); second: status (i = installed)
+                state[fields[0]] = (fields[1] if abbrev[1] == "i" else None, abbrev[0] == "h")
+        return state
+
     def host_ready(self, pinned):
         """Does the host's own index know every package at its pinned version, and is python3-apt there?"""
         names = [name for name, _v in pinned]
@@ -523,6 +563,18 @@ class DnfBackend(object):
         extra = ["--repofrompath=gpuhost-cuda,%s" % self.cuda_repo["url"], "--setopt=gpuhost-cuda.gpgcheck=0"]
         found = self._query(packages, extra)
         return dict((name, found.get(name, [])) for name in packages)
+
+    def installed(self, names):
+        """{name: (installed version-release or None, False)}: holds on EL are versionlock lines, not states."""
+        rpm = self.module.get_bin_path("rpm", required=True)
+        _rc, out, _err = self.module.run_command([rpm, "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"]
+                                                 + list(names), environ_update=ENV)
+        state = dict((name, (None, False)) for name in names)
+        for line in out.splitlines():
+            fields = line.strip().split("\t")
+            if len(fields) == 2 and fields[0] in state:
+                state[fields[0]] = (fields[1], False)
+        return state
 
     def host_ready(self, pinned):
         names = [name for name, _v in pinned]
@@ -593,7 +645,9 @@ class Planner(object):
                   "cuda_repo": repo, "pci_devices": pci, "initramfs_command": initramfs_command(self.module),
                   "branch": None, "candidate_version": None, "driver_version": None, "best_candidate": None,
                   "kernel_module": None, "kernel_module_reason": None, "packages": [], "install": [], "hold": [],
-                  "stream": None, "notes": [], "package_manager_ready": False, "satisfied": False}
+                  "stream": None, "notes": [], "package_manager_ready": False, "satisfied": False,
+                  "installed": {}, "held": [], "to_install": [],
+                  "apt_sources_file_exists": os.path.exists(p["apt_sources_file"])}
         if resolution and resolution.warnings:
             result["notes"].extend(resolution.warnings)
 
@@ -658,6 +712,15 @@ class Planner(object):
                       kernel_module=flavor, kernel_module_reason=why, packages=pkgs.packages, install=install,
                       hold=pkgs.hold, stream=pkgs.stream, satisfied=True)
         result["notes"].extend(pkgs.notes)
+        names = [n for n, _v in pinned]
+        state = backend.installed(names) if names else {}
+        result["installed"] = dict((n, state.get(n, (None, False))[0]) for n in names)
+        result["held"] = [n for n in pkgs.hold if state.get(n, (None, False))[1]]
+        wanted = dict(pinned)
+        result["to_install"] = [item for name, item in zip(pkgs.packages, install)
+                                if name not in wanted or result["installed"].get(name) is None
+                                or (family == "el" and name in pkgs.versioned)
+                                or (wanted[name] is not None and result["installed"][name] != wanted[name])]
         result["package_manager_ready"] = bool(not stanzas and not repo and backend.host_ready(pinned))
         need = "CUDA %s needs >= %s" % (result["cuda_version"], min_driver) if min_driver else "branch R%s" % branch
         result["msg"] = "%s: %s %s (R%s, %s) from %s satisfies it" % (

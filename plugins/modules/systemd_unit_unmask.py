@@ -20,6 +20,8 @@ description:
   - Runs C(systemctl daemon-reload) after a change, only when systemd manages the host
     (C(/run/systemd/system) is a directory) and O(root) is C(/).
   - Works on an offline root tree (O(root)), for image builds, without calling systemctl.
+  - Also reports, read only, the unit file that a package installed for each unit (RV(units[].vendor_unit)),
+    and whether systemd runs (RV(systemd_running)), so that a role needs no further calls to find out.
   - Unlike C(ansible.builtin.systemd_service) with C(masked=false), it does not need a running systemd
     and also removes runtime masks in C(/run/systemd/system).
 author:
@@ -124,6 +126,26 @@ units:
         - path: /etc/systemd/system/nvidia-persistenced.service
           kind: unit_file
           reason: "real unit file, not a mask: left alone"
+    vendor_unit:
+      description:
+        - The unit file a package installed under C(/usr/local/lib/systemd/system), C(/usr/lib/systemd/system)
+          or C(/lib/systemd/system) (the first in systemd's search order), or null when there is none. Read only;
+          it lets a role see which unit it overrides without another call.
+      type: dict
+      contains:
+        path:
+          description: Path of the vendor unit.
+          type: str
+        exec_start:
+          description: Its first C(ExecStart=) line.
+          type: str
+        static:
+          description: Whether it has no C([Install]) section (cannot be enabled; started by something else).
+          type: bool
+      sample:
+        path: /usr/lib/systemd/system/nvidia-persistenced.service
+        exec_start: ExecStart=/usr/bin/nvidia-persistenced --user nvpd
+        static: false
 daemon_reloaded:
   description: Whether C(systemctl daemon-reload) ran.
   returned: always
@@ -153,6 +175,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._systemd import 
     check_root,
     describe_kind,
     find_unit_paths,
+    find_vendor_unit,
     normalize_unit_names,
     remove_mask,
     systemd_running,
@@ -189,6 +212,7 @@ class UnitUnmasker:
                 "removed": [],
                 "masked_after": bool(masks),
                 "not_masks": not_masks,
+                "vendor_unit": find_vendor_unit(self.root, unit),
             })
 
     @property

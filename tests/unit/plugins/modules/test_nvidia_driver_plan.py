@@ -63,9 +63,11 @@ def policy_text(repo, names, installed=None):
 
 
 class FakeHost(object):
-    def __init__(self, repo, host_repo=None, python_apt=True, bins=("apt-get", "apt-cache", "python3")):
+    def __init__(self, repo, host_repo=None, python_apt=True, bins=("apt-get", "apt-cache", "python3", "dpkg-query", "rpm"),
+                 installed=None):
         self.repo = repo                     # what the private (fresh) index offers
         self.host_repo = host_repo if host_repo is not None else {}   # what the host's own index knows
+        self.installed = installed or {}     # dpkg's database: {name: (version, held)}
         self.python_apt = python_apt
         self.bins = set(bins)
         self.calls = []
@@ -82,6 +84,18 @@ class FakeHost(object):
             return 0, policy_text(self.repo if private else self.host_repo, names), ""
         if tool == "python3":
             return (0 if self.python_apt else 1), "", ""
+        if tool == "dpkg-query":
+            fmt = [a for a in args if a.startswith("-f=")][0]
+            assert fmt == "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"
+            names = [a for a in args[1:] if not a.startswith("-")]
+            lines = ["%s\t%s\t%s " % (n, self.installed[n][0], "hi" if self.installed[n][1] else "ii")
+                     for n in names if n in self.installed]
+            return (0 if len(lines) == len(names) else 1), "\n".join(lines) + "\n", ""
+        if tool == "rpm":
+            names = [a for a in args[1:] if not a.startswith("-") and "%" not in a]
+            out = "".join("%s\t%s\n" % (n, self.installed[n][0]) if n in self.installed else
+                          "package %s is not installed\n" % n for n in names)
+            return (0 if all(n in self.installed for n in names) else 1), out, ""
         if tool == "dnf":
             if any(a.startswith("--repofrompath") for a in args):
                 out = "".join("%s\t%s\n" % (n, v) for n, vs in self.repo.items() for v in vs if n in args)
@@ -309,7 +323,7 @@ def test_cuda_repo_on_debian_uses_cuda_drivers_and_the_keyring(host, run_module)
 
 
 def test_el9_stream_from_the_cuda_repository(host, run_module):
-    host["fake"] = FakeHost({"nvidia-driver": ["570.172.08-1.el9", "580.95.05-1.el9"]}, bins=("dnf",))
+    host["fake"] = FakeHost({"nvidia-driver": ["570.172.08-1.el9", "580.95.05-1.el9"]}, bins=("dnf", "rpm"))
     failed, result = run_module(plan, dict(cuda_version="12.8", **ROCKY9))
     assert not failed, result
     assert result["source"] == "cuda_repo" and result["branch"] == 570 and result["kernel_module"] == "open"
@@ -321,7 +335,7 @@ def test_el9_stream_from_the_cuda_repository(host, run_module):
 
 
 def test_el9_refusal_names_the_cuda_repository(host, run_module):
-    host["fake"] = FakeHost({"nvidia-driver": ["550.163.01-1.el9"]}, bins=("dnf",))
+    host["fake"] = FakeHost({"nvidia-driver": ["550.163.01-1.el9"]}, bins=("dnf", "rpm"))
     failed, result = run_module(plan, dict(cuda_version="13.0", **ROCKY9))
     assert failed and "EL 9 (CUDA repository)" in result["msg"] and "580.65.06" in result["msg"]
     assert "nvidia_driver_source: cuda_repo" not in result["msg"]
@@ -347,3 +361,47 @@ def test_parse_apt_policy_recorded_output():
                                       .replace("     535.309", " *** 535.309"))
     assert installed["nvidia-driver"]["installed"] == D12_VER
     assert installed["nvidia-driver"]["versions"][0] == D12_VER
+
+
+# ---- what is installed and held already (dpkg's database): a converged host needs no apt run ---------------
+
+def test_fresh_host_installs_and_holds_everything(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert not failed, result
+    assert result["to_install"] == result["install"]
+    assert result["held"] == [] and result["installed"]["nvidia-driver"] is None
+
+
+def test_converged_host_has_nothing_to_install_or_hold(host, run_module):
+    first = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))[1]
+    wanted = dict(item.split("=", 1) if "=" in item else (item, "1.0-1") for item in first["install"])
+    host["fake"] = FakeHost(D12, installed={n: (v, n in first["hold"]) for n, v in wanted.items()})
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert not failed, result
+    assert result["to_install"] == []
+    assert sorted(result["held"]) == sorted(result["hold"])
+    assert result["installed"]["nvidia-driver"] == D12_VER
+    assert result["apt_sources_file_exists"] is False
+
+
+def test_wrong_version_or_missing_hold_is_reported(host, run_module):
+    first = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))[1]
+    wanted = dict(item.split("=", 1) if "=" in item else (item, "1.0-1") for item in first["install"])
+    state = {n: (v, True) for n, v in wanted.items()}
+    state["nvidia-smi"] = ("535.247.01-1~deb12u1", True)       # an older build than the plan pins
+    state["nvidia-persistenced"] = (wanted["nvidia-persistenced"], False)   # installed but not held
+    del state["python3-pynvml"]                                  # not installed
+    host["fake"] = FakeHost(D12, installed=state)
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert not failed, result
+    assert sorted(result["to_install"]) == sorted(["nvidia-smi=" + D12_VER, "python3-pynvml"])
+    assert "nvidia-persistenced" not in result["held"] and "nvidia-driver" in result["held"]
+    assert result["installed"]["python3-pynvml"] is None
+
+
+def test_own_sources_file_is_reported(host, run_module):
+    own = host["parts"] / "gpuhost-nvidia-driver.sources"
+    own.write_text("Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: non-free\n")
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, apt_sources_file=str(own),
+                                           **DEBIAN12))
+    assert not failed and result["apt_sources_file_exists"] is True

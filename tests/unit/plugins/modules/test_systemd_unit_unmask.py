@@ -415,3 +415,35 @@ def test_unit_dir_escaping_root_is_refused(tmp_path, runner):
     assert kind == "fail"
     assert "outside root" in result["msg"]
     assert snapshot(tmp_path) == before
+
+
+# ---- the vendor unit, reported read only ----------------------------------------------------------
+
+DEBIAN_UNIT = (b"[Unit]\nDescription=NVIDIA Persistence Daemon\n\n[Service]\nType=forking\n"
+               b"ExecStart=/usr/bin/nvidia-persistenced --user nvpd\nExecStopPost=/bin/rm -rf /var/run/nvidia-persistenced\n"
+               b"\n[Install]\nWantedBy=multi-user.target\n")
+UBUNTU_UNIT = (b"[Unit]\nDescription=NVIDIA Persistence Daemon\n\n[Service]\nType=forking\n"
+               b"  ExecStart=/usr/bin/nvidia-persistenced --user nvidia-persistenced --no-persistence-mode --verbose\n")
+
+
+def test_vendor_unit_is_reported_without_a_change(root, runner):
+    (root / "lib/systemd/system" / UNIT).write_bytes(DEBIAN_UNIT)
+    before = snapshot(root)
+    result = ok({"name": UNIT, "root": str(root)})
+    assert result["changed"] is False
+    assert result["units"][0]["vendor_unit"] == {
+        "path": "/lib/systemd/system/" + UNIT, "static": False,
+        "exec_start": "ExecStart=/usr/bin/nvidia-persistenced --user nvpd"}
+    assert snapshot(root) == before
+
+
+def test_vendor_unit_first_in_search_order_and_static(root, runner):
+    (root / "usr/lib/systemd/system").mkdir(parents=True)
+    (root / "usr/lib/systemd/system" / UNIT).write_bytes(UBUNTU_UNIT)
+    result = ok({"name": [UNIT, "ssh"], "root": str(root)})
+    vendor = result["units"][0]["vendor_unit"]
+    assert vendor["path"] == "/usr/lib/systemd/system/" + UNIT      # before /lib/systemd/system
+    assert vendor["static"] is True
+    assert vendor["exec_start"].endswith("--no-persistence-mode --verbose")
+    # ssh.service exists only in /etc here: that is the admin's unit, not a vendor unit
+    assert result["units"][1]["vendor_unit"] is None
