@@ -27,12 +27,6 @@ description:
 author:
   - gpuhost.provision developers (@gpuhost)
 options:
-  gpus:
-    description:
-      - V(all), or a list of GPU indexes, UUIDs or PCI bus ids.
-    type: list
-    elements: raw
-    default: [all]
   compute_mode:
     description:
       - Compute mode. V(exclusive_process) allows one process (context) per GPU; V(prohibited) allows none.
@@ -63,12 +57,8 @@ options:
     description:
       - ECC mode. The change is pending until the host reboots.
     type: bool
-  backend:
-    description:
-      - How to talk to the GPUs. V(auto) uses NVML when available, else C(nvidia-smi).
-    type: str
-    choices: [auto, nvml, nvidia_smi]
-    default: auto
+extends_documentation_fragment:
+  - gpuhost.provision.gpu_selection
 attributes:
   check_mode:
     support: full

@@ -29,18 +29,8 @@ options:
     type: str
     required: true
     choices: [enabled, disabled]
-  gpus:
-    description:
-      - V(all), or a list of GPU indexes, UUIDs or PCI bus ids.
-    type: list
-    elements: raw
-    default: [all]
-  backend:
-    description:
-      - How to talk to the GPUs. V(auto) uses NVML when available, else C(nvidia-smi).
-    type: str
-    choices: [auto, nvml, nvidia_smi]
-    default: auto
+extends_documentation_fragment:
+  - gpuhost.provision.gpu_selection
 attributes:
   check_mode:
     support: full
