@@ -104,6 +104,13 @@ options:
     description: Fail with a one-line message when no candidate satisfies the request.
     type: bool
     default: true
+  files:
+    description:
+      - Absolute paths of files the caller will manage; their state (type, SHA-1, mode, owner, group) is returned
+        in RV(files), read before any change, so that a role can skip a template whose file is already current.
+    type: list
+    elements: path
+    default: []
 attributes:
   check_mode:
     support: full
@@ -253,6 +260,13 @@ to_install:
   type: list
   elements: str
   sample: []
+files:
+  description: The state of each path in O(files), as M(gpuhost.provision.host_snapshot) returns it.
+  returned: always
+  type: dict
+  sample:
+    /etc/modprobe.d/gpuhost-blacklist-nouveau.conf: {exists: true, type: file, sha1: 0c1f..., mode: "0644",
+                                                     owner: root, group: root, link_target: null}
 apt_sources_file_exists:
   description: Whether O(apt_sources_file) exists on the host.
   returned: always
@@ -290,6 +304,7 @@ msg:
 """
 
 import glob
+import importlib.util
 import os
 import re
 
@@ -316,6 +331,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages
     refusal_message,
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line, pci_gpus
+from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state
 
 # Overridable by tests (module-internal).
 APT_SOURCES_LIST = "/etc/apt/sources.list"
@@ -449,6 +465,8 @@ class AptBackend(object):
         self.cuda_repo = cuda_repo
         self.options = []
         self.prepared = False
+        self.host_policy = {}
+        self.private_policy = {}
 
     def run(self, argv, check_rc=True):
         rc, out, err = self.module.run_command(argv, environ_update=ENV)
@@ -490,11 +508,19 @@ class AptBackend(object):
         if private and self.module.params["refresh_cache"] and not self.prepared:
             self._private_index()
             self.prepared = True
-        # Reading the host's own index must not write apt's binary caches (/var/cache/apt/*.bin) either.
-        options = self.options if private else ["-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache="]
-        _rc, out, _err = self.run([self.module.get_bin_path("apt-cache", required=True)] + options
-                                  + ["policy"] + list(packages))
-        return parse_apt_policy(out)
+        # One apt-cache call per index and package: answers are kept (a run asks for the same packages up to
+        # three times, and each apt-cache call reads the whole index).
+        cache = self.private_policy if private else self.host_policy
+        wanted = [name for name in packages if name not in cache]
+        if wanted:
+            # Reading the host's own index must not write apt's binary caches (/var/cache/apt/*.bin) either.
+            options = self.options if private else ["-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache="]
+            _rc, out, _err = self.run([self.module.get_bin_path("apt-cache", required=True)] + options
+                                      + ["policy"] + wanted)
+            answered = parse_apt_policy(out)
+            for name in wanted:
+                cache[name] = answered.get(name, {"installed": None, "candidate": None, "versions": []})
+        return dict((name, cache[name]) for name in packages)
 
     def available(self, packages):
         # The host's own index answers when it already knows every package and nothing is planned that it
@@ -530,6 +556,8 @@ class AptBackend(object):
                 return False
             if version and version not in info["versions"]:
                 return False
+        if importlib.util.find_spec("apt") is not None:   # this interpreter has python3-apt: no process needed
+            return True
         rc, _out, _err = self.run([self.module.get_bin_path("python3") or "/usr/bin/python3", "-c", "import apt"],
                                   check_rc=False)
         return rc == 0
@@ -747,14 +775,19 @@ def main():
             apt_sources_file=dict(type="path", default="/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources"),
             refresh_cache=dict(type="bool", default=True),
             fail_on_unsatisfied=dict(type="bool", default=True),
+            files=dict(type="list", elements="path", default=[]),
         ),
         required_one_of=[["cuda_version", "branch"]],
         supports_check_mode=True,
     )
+    relative = [path for path in module.params["files"] if not path.startswith("/")]
+    if relative:
+        module.fail_json(msg="files: %r is not an absolute path" % relative[0])
     try:
         result = Planner(module).plan()
     except (DriverPlanError, CudaCompatError) as exc:
         module.fail_json(msg=one_line(exc))
+    result["files"] = dict((path, file_state(path)) for path in module.params["files"])
     if not result["satisfied"] and module.params["fail_on_unsatisfied"]:
         module.fail_json(changed=False, **result)
     module.exit_json(changed=False, **result)

@@ -4,6 +4,8 @@
 """nvidia_driver_plan end to end through AnsibleModule, with faked apt-cache/apt-get/dnf and sysfs."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from ansible.module_utils import basic
@@ -405,3 +407,21 @@ def test_own_sources_file_is_reported(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, apt_sources_file=str(own),
                                            **DEBIAN12))
     assert not failed and result["apt_sources_file_exists"] is True
+
+
+def test_files_the_role_manages_are_read_before_any_change(host, run_module, tmp_path):
+    conf = tmp_path / "blacklist.conf"
+    conf.write_text("blacklist nouveau\n")
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False,
+                                           files=[str(conf), str(tmp_path / "absent.sources")], **DEBIAN12))
+    assert not failed, result
+    assert result["files"][str(conf)]["sha1"] == hashlib.sha1(b"blacklist nouveau\n").hexdigest()
+    assert result["files"][str(conf)]["type"] == "file"
+    assert result["files"][str(tmp_path / "absent.sources")]["exists"] is False
+    assert conf.read_text() == "blacklist nouveau\n"
+
+
+def test_relative_file_is_refused_before_anything_runs(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.2", files=["etc/modprobe.d/x.conf"], **DEBIAN12))
+    assert failed and result["msg"] == "files: 'etc/modprobe.d/x.conf' is not an absolute path"
+    assert host["fake"].calls == []

@@ -1,0 +1,123 @@
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""host_snapshot end to end through AnsibleModule: real files in a temporary tree, a fake shadow file, faked
+systemctl; the tree is compared before and after every run (the module must change nothing)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+
+import pytest
+
+from ansible_collections.gpuhost.provision.plugins.module_utils import _snapshot
+from ansible_collections.gpuhost.provision.plugins.modules import host_snapshot
+
+UNIT = "nvidia-persistenced.service"
+VENDOR = b"[Service]\nExecStart=/usr/bin/nvidia-persistenced --user nvpd\n\n[Install]\nWantedBy=multi-user.target\n"
+ME = pwd.getpwuid(os.getuid()).pw_name
+
+
+def tree_state(root):
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            out[path] = (st.st_mode, st.st_mtime_ns, os.readlink(path) if os.path.islink(path) else None)
+    return out
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch, commands):
+    for rel in ("etc/systemd/system", "run/systemd/system", "usr/lib/systemd/system"):
+        (tmp_path / rel).mkdir(parents=True)
+    (tmp_path / "usr/lib/systemd/system" / UNIT).write_bytes(VENDOR)
+    shadow = tmp_path / "shadow"
+    shadow.write_text("%s:!$y$j9T$abc:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n" % ME)
+    monkeypatch.setattr(_snapshot, "SHADOW_FILE", str(shadow))
+    monkeypatch.setattr(host_snapshot, "ROOT", str(tmp_path))
+    monkeypatch.setattr(host_snapshot, "systemd_running", lambda root: True)
+    commands.bins["systemctl"] = "/usr/bin/systemctl"
+    commands.on(lambda a: a[1] == "is-enabled", rc=1, out="disabled\n")
+    commands.on(lambda a: a[1] == "is-active", rc=3, out="inactive\n")
+    return tmp_path
+
+
+def test_files_users_units_in_one_call_and_nothing_changes(root, run_module):
+    unit_file = root / "etc/systemd/system" / UNIT
+    unit_file.write_bytes(b"[Unit]\nDescription=ours\n")
+    os.chmod(unit_file, 0o640)
+    link = root / "etc/systemd/system/multi-user.target.wants"
+    link.mkdir()
+    (link / UNIT).symlink_to("/etc/systemd/system/" + UNIT)
+    before = tree_state(root)
+    failed, result = run_module(host_snapshot, dict(
+        files=[str(unit_file), str(link / UNIT), str(root / "missing"), str(root / "etc")],
+        users=[ME, "no-such-user-gpuhost"], units=["nvidia-persistenced"]))
+    assert not failed and result["changed"] is False, result
+    assert tree_state(root) == before
+    f = result["files"][str(unit_file)]
+    assert f["exists"] and f["type"] == "file" and f["mode"] == "0640" and f["owner"] == ME
+    assert f["sha1"] == hashlib.sha1(b"[Unit]\nDescription=ours\n").hexdigest()
+    assert result["files"][str(link / UNIT)]["type"] == "link"
+    assert result["files"][str(link / UNIT)]["link_target"] == "/etc/systemd/system/" + UNIT
+    assert result["files"][str(root / "missing")] == {
+        "path": str(root / "missing"), "exists": False, "type": None, "sha1": None, "mode": None, "owner": None,
+        "group": None, "link_target": None}
+    assert result["files"][str(root / "etc")]["type"] == "directory"
+    me = result["users"][ME]
+    assert me["exists"] and me["uid"] == os.getuid() and me["locked"] is True
+    assert result["users"]["no-such-user-gpuhost"]["exists"] is False
+    unit = result["units"][UNIT]
+    assert unit["masks"] == [] and unit["enabled"] == "disabled" and unit["active"] == "inactive"
+    assert unit["vendor_unit"]["exec_start"] == "ExecStart=/usr/bin/nvidia-persistenced --user nvpd"
+    assert result["systemd_running"] is True
+
+
+def test_masks_are_reported_not_removed(root, run_module):
+    (root / "etc/systemd/system" / UNIT).symlink_to("/dev/null")
+    (root / "run/systemd/system" / UNIT).write_bytes(b"")
+    failed, result = run_module(host_snapshot, dict(units=[UNIT]))
+    assert not failed
+    assert result["units"][UNIT]["masks"] == [str(root / "etc/systemd/system" / UNIT),
+                                              str(root / "run/systemd/system" / UNIT)]
+    assert os.path.islink(root / "etc/systemd/system" / UNIT)      # still there
+    assert (root / "run/systemd/system" / UNIT).exists()
+
+
+def test_unlocked_password_and_no_shadow_access(root, run_module, monkeypatch):
+    (root / "shadow").write_text("%s:$y$j9T$abc:19000:0:99999:7:::\n" % ME)
+    assert run_module(host_snapshot, dict(users=[ME]))[1]["users"][ME]["locked"] is False
+    monkeypatch.setattr(_snapshot, "SHADOW_FILE", str(root / "unreadable-or-missing"))
+    assert run_module(host_snapshot, dict(users=[ME]))[1]["users"][ME]["locked"] is None
+
+
+def test_without_systemd_no_systemctl_call(root, run_module, commands, monkeypatch):
+    monkeypatch.setattr(host_snapshot, "systemd_running", lambda root: False)
+    failed, result = run_module(host_snapshot, dict(units=[UNIT]), check=True)
+    assert not failed and result["systemd_running"] is False
+    assert result["units"][UNIT]["enabled"] is None and result["units"][UNIT]["active"] is None
+    assert commands.argvs() == []
+
+
+@pytest.mark.parametrize("args,expected", [
+    (dict(units=["../etc/passwd"]), "unit name '../etc/passwd'"),
+    (dict(units=[""]), "unit name"),
+    (dict(users=["a:b"]), "user name 'a:b' is not valid"),
+    (dict(files="/not-a-list-but-ok"), None),
+    (dict(files=["relative/path"]), "files: 'relative/path' is not an absolute path"),
+    (dict(files=[{"path": "/x"}]), "is not an absolute path"),
+    (dict(unknown=1), "Unsupported parameters"),
+])
+def test_bad_input(root, run_module, commands, args, expected):
+    before = tree_state(root)
+    failed, result = run_module(host_snapshot, args)
+    if expected is None:                 # a single string is a list of one, as everywhere in Ansible
+        assert not failed and list(result["files"]) == ["/not-a-list-but-ok"]
+    else:
+        assert failed and expected in result["msg"], result
+        assert "\n" not in result["msg"]
+    assert tree_state(root) == before
+    assert [a for a in commands.argvs() if a[1:2] not in (["is-enabled"], ["is-active"])] == []
