@@ -47,13 +47,9 @@ options:
       - Fail when the driver is not compatible with O(cuda_version), or when no driver could be found.
     type: bool
     default: false
+extends_documentation_fragment:
+  - gpuhost.provision.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
   platform:
     support: full
     platforms: posix

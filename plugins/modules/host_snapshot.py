@@ -40,13 +40,9 @@ options:
     type: list
     elements: str
     default: []
+extends_documentation_fragment:
+  - gpuhost.provision.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
   platform:
     support: full
     platforms: posix

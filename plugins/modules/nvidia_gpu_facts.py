@@ -29,13 +29,9 @@ options:
     type: str
     choices: [auto, nvml, nvidia_smi]
     default: auto
+extends_documentation_fragment:
+  - gpuhost.provision.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
   facts:
     support: full
     description: Sets C(ansible_facts.nvidia).
