@@ -58,7 +58,10 @@ def _run(tmp_path: pathlib.Path, playbook: str, template: str, name: str):
     # Host variables as an AWX inventory would hold them; a container has no kernel of its own to build for.
     inventory = {"gpu_nodes": {"hosts": {NODE: {"ansible_connection": "containers.podman.podman",
                                                 "ansible_python_interpreter": "/usr/bin/python3",
-                                                "nvidia_driver_build_module": False}}}}
+                                                "nvidia_driver_build_module": False,
+                                                # an optional role of site.yml, switched on by its variable
+                                                "gpu_state_settings": [{"gpus": "all",
+                                                                        "compute_mode": "exclusive_process"}]}}}}
     (tmp_path / name).mkdir()
     env = {"ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"), "ANSIBLE_PIPELINING": "True",
            "ANSIBLE_FORCE_COLOR": "False", "CONTAINERS_CONF": os.environ.get("CONTAINERS_CONF", "")}
@@ -78,6 +81,10 @@ def test_site_then_validate_through_runner(node, tmp_path):
     assert node in site.stats["ok"] and not site.stats["failures"] and not site.stats["dark"]
     assert site.stats["changed"].get(node, 0) > 0  # a fresh host was changed
     assert (tmp_path / "site" / "artifacts").is_dir()
+    # site.yml ran the optional gpu_state role: its boot unit exists and the summary says why nothing was applied
+    assert _podman("exec", node, "systemctl", "is-enabled", "gpuhost-gpu-state.service").stdout.strip() == "enabled"
+    summary = site.stdout.read()
+    assert "gpu_state: 1 entry, not applied now (no NVIDIA GPU can be read" in summary, summary[-3000:]
 
     again = _run(tmp_path, "playbooks/site.yml", "gpuhost-site", "site-again")
     assert (again.status, again.rc) == ("successful", 0), _failed_messages(again)
