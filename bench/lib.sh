@@ -35,9 +35,16 @@ write_inventory() {
 }
 
 wait_booted() {  # name...: wait (at most 120 s each) for systemd to finish booting; warn when it does not
-  local c state
+  local c state deadline
   for c in "$@"; do
-    state=$(timeout 120 podman exec "$c" systemctl is-system-running --wait 2>/dev/null) || true
+    # `podman exec` can fail for a moment right after `podman run`: ask again until the deadline
+    deadline=$(( $(date +%s) + 120 ))
+    state=
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+      state=$(timeout 120 podman exec "$c" systemctl is-system-running --wait 2>/dev/null) || true
+      case "$state" in running|degraded) break ;; esac
+      sleep 1
+    done
     case "$state" in running|degraded) ;; *)
       echo "bench: WARNING: $c did not reach running/degraded within 120 s ('${state:-no answer}'; too few inotify instances?" \
            "fs.inotify.max_user_instances=$(cat /proc/sys/fs/inotify/max_user_instances))" >&2 ;;
