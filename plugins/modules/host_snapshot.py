@@ -40,6 +40,13 @@ options:
     type: list
     elements: str
     default: []
+  nvidia_facts:
+    description:
+      - Also read the NVIDIA driver, NVML, per-GPU facts and the PCI view, exactly as
+        M(gpuhost.provision.nvidia_gpu_facts) with O(gpuhost.provision.nvidia_gpu_facts#module:backend=auto) does, and
+        return them as C(ansible_facts.nvidia). A role that needs both saves one module execution on the host.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - gpuhost.provision.read_only
 attributes:
@@ -51,6 +58,7 @@ notes:
   - Reading the lock state needs read access to C(/etc/shadow) (root); otherwise C(locked) is null.
 seealso:
   - module: gpuhost.provision.systemd_unit_unmask
+  - module: gpuhost.provision.nvidia_gpu_facts
 """
 
 EXAMPLES = r"""
@@ -60,6 +68,11 @@ EXAMPLES = r"""
     users: [nvidia-persistenced]
     units: [nvidia-persistenced.service]
   register: __snapshot
+
+- name: The same, with the GPU facts of nvidia_gpu_facts in ansible_facts.nvidia (one call instead of two)
+  gpuhost.provision.host_snapshot:
+    files: [/usr/bin/nvidia-persistenced]
+    nvidia_facts: true
 
 - name: Write the unit only when its content differs
   ansible.builtin.template:
@@ -109,10 +122,17 @@ systemd_running:
   returned: always
   type: bool
   sample: true
+ansible_facts:
+  description: With O(nvidia_facts=true), C(nvidia) as returned by M(gpuhost.provision.nvidia_gpu_facts).
+  returned: when O(nvidia_facts=true)
+  type: dict
+  sample: {nvidia: {available: false, error: "The NVIDIA kernel driver is not loaded", gpu_count: 0, gpus: [],
+                    pci_devices: [], pci_not_in_nvml: []}}
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_facts import collect_gpu_facts
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state, user_state
 from ansible_collections.gpuhost.provision.plugins.module_utils._systemd import (
     MASK_KINDS,
@@ -145,6 +165,7 @@ def main():
             files=dict(type="list", elements="path", default=[]),
             users=dict(type="list", elements="str", default=[]),
             units=dict(type="list", elements="str", default=[]),
+            nvidia_facts=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -159,13 +180,16 @@ def main():
     if bad:
         module.fail_json(msg="user name %r is not valid: give a name as in /etc/passwd" % bad[0])
     running = systemd_running(ROOT)
-    module.exit_json(
+    result = dict(
         changed=False,
         files=dict((path, file_state(path)) for path in module.params["files"]),
         users=dict((name, user_state(name)) for name in module.params["users"]),
         units=dict((unit, unit_state(module, unit, running)) for unit in units),
         systemd_running=running,
     )
+    if module.params["nvidia_facts"]:
+        result["ansible_facts"] = {"nvidia": collect_gpu_facts(module)}
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

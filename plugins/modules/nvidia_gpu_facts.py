@@ -148,52 +148,8 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
-    BACKENDS,
-    NvidiaError,
-    open_backend,
-    pci_gpus,
-)
-
-
-class GpuFacts(object):
-    """Collect ansible_facts.nvidia; every failure becomes available=false plus a one-line error."""
-
-    def __init__(self, module):
-        self.module = module
-
-    def collect(self):
-        facts = {
-            "available": False,
-            "error": None,
-            "backend": None,
-            "driver_version": None,
-            "cuda_driver_version": None,
-            "nvml_version": None,
-            "gpu_count": 0,
-            "gpus": [],
-            "pci_devices": pci_gpus(),
-            "pci_not_in_nvml": [],
-        }
-        try:
-            with open_backend(self.module, self.module.params["backend"]) as backend:
-                facts["backend"] = backend.name
-                facts["driver_version"] = backend.driver_version()
-                facts["cuda_driver_version"] = backend.cuda_driver_version()
-                facts["nvml_version"] = backend.nvml_version()
-                gpus = backend.gpus()
-                facts["gpus"] = [backend.details(gpu) for gpu in gpus]
-                facts["gpu_count"] = len(gpus)
-                facts["available"] = True
-                lost = [gpu.label() for gpu in gpus if gpu.lost]
-                if lost:
-                    facts["error"] = ("GPU(s) %s fell off the bus (GPU is lost): look for Xid 79 in 'dmesg', drain "
-                                      "the host, then reset the GPU(s) or reboot" % ", ".join(lost))
-        except NvidiaError as exc:
-            facts["error"] = exc.msg
-        seen = set(g["pci_bus_id"] for g in facts["gpus"] if g["pci_bus_id"] and not g["lost"])
-        facts["pci_not_in_nvml"] = [d["pci_bus_id"] for d in facts["pci_devices"] if d["pci_bus_id"] not in seen]
-        return facts
+from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_facts import collect_gpu_facts
+from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import BACKENDS
 
 
 def main():
@@ -203,7 +159,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.exit_json(changed=False, ansible_facts={"nvidia": GpuFacts(module).collect()})
+    module.exit_json(changed=False, ansible_facts={"nvidia": collect_gpu_facts(module, module.params["backend"])})
 
 
 if __name__ == "__main__":

@@ -121,3 +121,35 @@ def test_bad_input(root, run_module, commands, args, expected):
         assert "\n" not in result["msg"]
     assert tree_state(root) == before
     assert [a for a in commands.argvs() if a[1:2] not in (["is-enabled"], ["is-active"])] == []
+
+
+def test_nvidia_facts_equal_those_of_nvidia_gpu_facts_in_the_same_call(root, run_module, nvml, sysfs):
+    from ansible_collections.gpuhost.provision.plugins.modules import nvidia_gpu_facts
+    from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
+
+    sysfs.add("0000:3b:00.0")
+    sysfs.add("0000:5e:00.0")            # on the PCI bus but not in NVML: a GPU that fell off the bus
+    f = nvml(fake.one_gpu())
+    failed, result = run_module(host_snapshot, dict(files=["/usr/bin/nvidia-persistenced"], nvidia_facts=True), check=True)
+    assert not failed and result["changed"] is False
+    facts = result["ansible_facts"]["nvidia"]
+    assert facts["available"] is True and facts["gpu_count"] == 1
+    assert facts["pci_not_in_nvml"] == ["00000000:5E:00.0"]
+    assert f.names().count("nvmlInit") == 1 and f.setter_calls() == []
+    assert facts == run_module(nvidia_gpu_facts, {})[1]["ansible_facts"]["nvidia"]
+
+
+def test_no_nvidia_facts_unless_asked(root, run_module, nvml, sysfs):
+    from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
+
+    f = nvml(fake.one_gpu())
+    failed, result = run_module(host_snapshot, dict(files=["/usr/bin/nvidia-persistenced"]))
+    assert not failed and "ansible_facts" not in result
+    assert f.names() == []
+
+
+def test_nvidia_facts_without_a_driver_are_an_answer_not_a_failure(root, run_module, sysfs):
+    # no fake NVML: the test machine has no NVIDIA driver, which is what an image build or a bare host sees
+    failed, result = run_module(host_snapshot, dict(nvidia_facts=True))
+    facts = result["ansible_facts"]["nvidia"]
+    assert not failed and facts["available"] is False and facts["error"] and facts["gpus"] == []

@@ -269,6 +269,10 @@ def test_converged_host_answers_from_its_own_index_without_a_download(host, run_
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
     assert not failed and result["candidate_version"] == D12_VER and result["satisfied"]
     assert not [c for c in host["fake"].calls if c[0].endswith("apt-get")]
+    # every question (branch candidates, the chosen set, the readiness check) answered by one apt-cache call
+    queries = [c for c in host["fake"].calls if c[0].endswith("apt-cache")]
+    assert len(queries) == 1, queries
+    assert set(result["packages"]) <= set(queries[0][queries[0].index("policy") + 1:])
 
 
 def test_host_index_missing_a_package_falls_back_to_the_private_index(host, run_module):
