@@ -34,6 +34,9 @@ PIPELINING = os.environ.get("BENCH_PIPELINING", "off on").split()
 TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "900"))  # one ansible-playbook run
 EXTRA_VARS = os.environ.get("BENCH_EXTRA_VARS", "").split()  # each passed as -e
 CONNECTION = {"off": "containers.podman.podman", "on": "podman_pipelining"}
+# P2 playbooks: site (always) and, with BENCH_P2_FLOOR=1, the engine floor at the same host counts in the same
+# rounds: how any play scales on this machine, next to site.yml.
+P2_BOOKS = ["site"] + (["floor"] if os.environ.get("BENCH_P2_FLOOR", "0") == "1" else [])
 
 
 def load():
@@ -135,29 +138,31 @@ def p1(out):
 
 
 def p2(out):
-    site = os.path.join(ROOT, "playbooks", "site.yml")
+    books = {"site": os.path.join(ROOT, "playbooks", "site.yml"), "floor": os.path.join(BENCH, "floor.yml")}
     res = {"load_before": load(), "runs": {}}
     for r in range(P2_RUNS):
         for n in HOSTS:
             for pip in PIPELINING:
-                key = "%d/%s" % (n, pip)
-                run = play(site, n, pip, "p2-%d-%s-%d" % (n, pip, r))
-                run.pop("profile")
-                run["load"] = load()
-                res["runs"].setdefault(key, []).append(run)
-                print("  P2 round %d hosts %2d pipelining %-3s %.2fs cpu %.2fs (load %s)"
-                      % (r + 1, n, pip, run["wall_s"], run["cpu_s"], run["load"]), file=sys.stderr)
+                for book in P2_BOOKS:
+                    key = "%d/%s/%s" % (n, pip, book)
+                    run = play(books[book], n, pip, "p2-%s-%d-%s-%d" % (book, n, pip, r))
+                    run.pop("profile")
+                    run["load"] = load()
+                    res["runs"].setdefault(key, []).append(run)
+                    print("  P2 round %d hosts %2d pipelining %-3s %-5s %.2fs cpu %.2fs (load %s)"
+                          % (r + 1, n, pip, book, run["wall_s"], run["cpu_s"], run["load"]), file=sys.stderr)
     res["load_after"] = load()
     res["summary"] = {}
-    for pip in PIPELINING:
-        base = res["runs"].get("%d/%s" % (HOSTS[0], pip))
-        for n in HOSTS:
-            runs = res["runs"]["%d/%s" % (n, pip)]
-            s = summary(runs)
-            # ratio per round (side by side), then the median of those ratios
-            s["ratio_to_first"] = med([a["wall_s"] / b["wall_s"] for a, b in zip(runs, base)])
-            s["cpu_per_host_s"] = s["cpu_s"] / n
-            res["summary"]["%d/%s" % (n, pip)] = s
+    for book in P2_BOOKS:
+        for pip in PIPELINING:
+            base = res["runs"].get("%d/%s/%s" % (HOSTS[0], pip, book))
+            for n in HOSTS:
+                runs = res["runs"]["%d/%s/%s" % (n, pip, book)]
+                s = summary(runs)
+                # ratio per round (side by side), then the median of those ratios
+                s["ratio_to_first"] = med([a["wall_s"] / b["wall_s"] for a, b in zip(runs, base)])
+                s["cpu_per_host_s"] = s["cpu_s"] / n
+                res["summary"]["%d/%s/%s" % (n, pip, book)] = s
     out["P2"] = res
 
 
@@ -204,13 +209,13 @@ def markdown(out):
         r = out["P2"]
         lines += ["## P2 no-op site.yml, forks = hosts (median of %d rounds, load %s -> %s)" % (
             P2_RUNS, r["load_before"], r["load_after"]), "",
-            "| hosts | pipelining | wall median s | min | max | x 1 host | controller CPU s | CPU s per host | recap ok/changed/failed |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+            "| playbook | hosts | pipelining | wall median s | min | max | x 1 host | controller CPU s | CPU s per host | recap ok/changed/failed |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for key, s in r["summary"].items():
-            n, pip = key.split("/")
+            n, pip, book = key.split("/")
             rc = s["recap"]
-            lines.append("| %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d/%d/%d |" % (
-                n, pip, s["wall_s"], s["wall_min_s"], s["wall_max_s"], s["ratio_to_first"], s["cpu_s"],
+            lines.append("| %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d/%d/%d |" % (
+                book, n, pip, s["wall_s"], s["wall_min_s"], s["wall_max_s"], s["ratio_to_first"], s["cpu_s"],
                 s["cpu_per_host_s"], rc["ok"], rc["changed"], rc["failures"]))
         lines.append("")
     if "P5" in out:

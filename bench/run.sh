@@ -4,6 +4,7 @@
 #   BENCH_RUNS=5            runs per measurement (median); BENCH_P2_RUNS defaults to BENCH_RUNS
 #   BENCH_HOSTS="1 4 8 16"  P2 host counts (the first is the base of the ratios)
 #   BENCH_PIPELINING="off on"
+#   BENCH_P2_FLOOR=1        P2 also runs the engine floor (bench/floor.yml) at every host count, in the same rounds
 #   BENCH_EXTRA_VARS="k=v ..." extra vars for every run, e.g. nvidia_driver_refresh_cache=false (no network)
 #   BENCH_TIMEOUT=900       seconds before one ansible-playbook run is killed (rc 124)
 #   BENCH_REUSE_IMAGE=1     use the converged image even if roles/plugins changed since it was built
