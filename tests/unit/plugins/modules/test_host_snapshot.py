@@ -148,8 +148,15 @@ def test_no_nvidia_facts_unless_asked(root, run_module, nvml, sysfs):
     assert f.names() == []
 
 
-def test_nvidia_facts_without_a_driver_are_an_answer_not_a_failure(root, run_module, sysfs):
-    # no fake NVML: the test machine has no NVIDIA driver, which is what an image build or a bare host sees
-    failed, result = run_module(host_snapshot, dict(nvidia_facts=True))
+def test_nvidia_facts_without_a_driver_are_an_answer_not_a_failure(root, run_module, nvml, sysfs):
+    from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
+
+    # a GPU on the PCI bus but no kernel driver loaded: what an image build or a host before its reboot sees
+    sysfs.add("0000:3b:00.0")
+    nvml(fake.one_gpu(init_error=fake.NVML_ERROR_DRIVER_NOT_LOADED))
+    failed, result = run_module(host_snapshot, dict(files=["/usr/bin/nvidia-persistenced"], nvidia_facts=True))
     facts = result["ansible_facts"]["nvidia"]
-    assert not failed and facts["available"] is False and facts["error"] and facts["gpus"] == []
+    assert not failed and facts["available"] is False and facts["gpus"] == []
+    assert "driver is not loaded" in facts["error"], facts["error"]
+    assert facts["pci_not_in_nvml"] == ["00000000:3B:00.0"]
+    assert "/usr/bin/nvidia-persistenced" in result["files"]     # the rest of the snapshot still answers
