@@ -5,66 +5,88 @@
 
 Private module_utils: not an API. Pure Python, no I/O, so that it is easy to test.
 
-Accepted CUDA version forms (anything else raises ``CudaVersionError``):
+A CUDA version is ``major``, ``major.minor`` or ``major.minor.third``. What the third number means
+depends on the series, and each series is parsed by its own rule (``release_label``):
 
-* ``12``      major only: the lowest 12.x release in the table (12.0 GA)
-* ``12.4``    major.minor: that release's GA entry
-* ``12.4.1``  major.minor.update: update 1 of 12.4; if the table lacks that update, the newest known
-              entry of 12.4 at or below it is used and a warning says so.
+* up to 13.3 it is the update number: 12.4.0 is 12.4 GA, 12.4.1 is 12.4 Update 1; 11.0 is the exception
+  NVIDIA made, 11.0.2 was its GA and 11.0.3 its Update 1 (11.0.1 was the release candidate);
+* from 13.4 it is a build number: 13.4.0 developer preview, 13.4.1 GA, 13.4.2 Update 1;
+* the 10.x toolkits carry a build number (10.2.89) and one minimum covers every build of a minor.
+
+``major.minor`` means that minor's GA; ``major`` the first release of that major in the table. A release
+without a row of its own (NVIDIA published 12.8.2 but no row for it) uses the newest row of the same minor
+at or below it, with a warning. From 13.4 NVIDIA publishes a driver *branch* per minor instead of an exact
+minimum; a branch minimum ('615') is met by every driver of that branch or a newer one.
 
 Driver versions have two or three numeric parts (``570.26``, ``570.124.06``) and compare numerically,
 part by part (``570.124.06`` > ``570.26``). A package epoch (``1:``) and a package revision (``-0ubuntu1``)
 are stripped by ``parse_driver_version``.
+
+The built-in table can be extended or corrected without a release of the collection: ``CudaTable.extend``
+takes ``{"13.6": "630.10.01"}`` or ``{"13.6": "630"}`` (the ``cuda_table`` option of the modules).
 """
 from __future__ import annotations
 
 import re
 
-# Source: NVIDIA CUDA Toolkit Release Notes, Table 3 "CUDA Toolkit and Corresponding Driver Versions"
-# (Linux x86_64 column), https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/index.html , read 2026-11.
-# The GA rows and 13.0 U2 / 13.2 U2 below are the figures of that table as quoted in DESIGN.md.
-# Other update rows (e.g. 12.8 U1, 12.4 U1) were NOT verified against the source when this was written,
-# so they are left out: an update that is not in the table resolves to the newest known entry of the
-# same minor release at or below it, with a warning (see resolve_min_driver).
+# Sources, all "CUDA Toolkit and Corresponding Driver Versions" (exact minima, up to 13.3) or "CUDA Toolkit
+# and Corresponding Driver Branch" (13.0 and later), Linux x86_64 column, read 2026-12:
+#   https://docs.nvidia.com/cuda/archive/13.1.0/cuda-toolkit-release-notes/index.html  (13.1 GA)
+#   https://docs.nvidia.com/cuda/archive/13.2.0/cuda-toolkit-release-notes/index.html  (13.2 GA)
+#   https://docs.nvidia.com/cuda/archive/13.2.2/cuda-toolkit-release-notes/index.html  (13.2 Update 2)
+#   https://docs.nvidia.com/cuda/archive/13.4.1/cuda-toolkit-release-notes/index.html  (13.4 GA, branch table,
+#       "versioned 13.4.1 ... the third digit is a build number")
+#   https://docs.nvidia.com/cuda/archive/13.4.2/cuda-toolkit-release-notes/index.html  (13.4 Update 1)
+# How the table is kept and extended: docs/cuda-table.md.
 TABLE_SOURCE = "https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/index.html"
-TABLE_READ = "2026-11"
+TABLE_READ = "2026-12"
 
-# (major, minor, update) -> minimum Linux x86_64 driver, newest first.
+# (major, minor, third) -> minimum Linux x86_64 driver, newest first. third is the number of the release
+# as NVIDIA versions it (see release_label); None means every release of that minor (branch table, 10.x).
 TOOLKIT_MIN_DRIVER = (
-    ((13, 2, 2), "595.71.05"),
-    ((13, 2, 0), "595.45.04"),
-    ((13, 1, 0), "590.44.01"),
-    ((13, 0, 2), "580.95.05"),
-    ((13, 0, 0), "580.65.06"),
-    ((12, 9, 0), "575.51.03"),
-    ((12, 8, 0), "570.26"),
-    ((12, 6, 0), "560.28.03"),
-    ((12, 5, 0), "555.42.02"),
-    ((12, 4, 0), "550.54.14"),
-    ((12, 3, 0), "545.23.06"),
-    ((12, 2, 0), "535.54.03"),
-    ((12, 1, 0), "530.30.02"),
-    ((12, 0, 0), "525.60.13"),
+    ((13, 4, None), "615"),
+    ((13, 3, 1), "610.43.02"), ((13, 3, 0), "610.43.02"),
+    ((13, 2, 2), "595.71.05"), ((13, 2, 1), "595.58.03"), ((13, 2, 0), "595.45.04"),
+    ((13, 1, 1), "590.48.01"), ((13, 1, 0), "590.44.01"),
+    ((13, 0, 2), "580.95.05"), ((13, 0, 1), "580.82.07"), ((13, 0, 0), "580.65.06"),
+    ((12, 9, 1), "575.57.08"), ((12, 9, 0), "575.51.03"),
+    ((12, 8, 1), "570.124.06"), ((12, 8, 0), "570.26"),
+    ((12, 6, 3), "560.35.05"), ((12, 6, 2), "560.35.03"), ((12, 6, 1), "560.35.03"), ((12, 6, 0), "560.28.03"),
+    ((12, 5, 1), "555.42.06"), ((12, 5, 0), "555.42.02"),
+    ((12, 4, 1), "550.54.15"), ((12, 4, 0), "550.54.14"),
+    ((12, 3, 1), "545.23.08"), ((12, 3, 0), "545.23.06"),
+    ((12, 2, 2), "535.104.05"), ((12, 2, 1), "535.86.09"), ((12, 2, 0), "535.54.03"),
+    ((12, 1, 1), "530.30.02"), ((12, 1, 0), "530.30.02"),
+    ((12, 0, 1), "525.85.12"), ((12, 0, 0), "525.60.13"),
     ((11, 8, 0), "520.61.05"),
-    ((11, 7, 0), "515.43.04"),
-    ((11, 6, 0), "510.39.01"),
-    ((11, 5, 0), "495.29.05"),
+    ((11, 7, 1), "515.48.07"), ((11, 7, 0), "515.43.04"),
+    ((11, 6, 2), "510.47.03"), ((11, 6, 1), "510.47.03"), ((11, 6, 0), "510.39.01"),
+    ((11, 5, 2), "495.29.05"), ((11, 5, 1), "495.29.05"), ((11, 5, 0), "495.29.05"),
+    ((11, 4, 4), "470.82.01"), ((11, 4, 3), "470.82.01"), ((11, 4, 2), "470.57.02"), ((11, 4, 1), "470.57.02"),
     ((11, 4, 0), "470.42.01"),
-    ((11, 3, 0), "465.19.01"),
-    ((11, 2, 0), "460.27.03"),
-    ((11, 1, 0), "455.23"),
-    ((11, 0, 0), "450.51.06"),
-    ((10, 2, 0), "440.33"),
-    ((10, 1, 0), "418.39"),
-    ((10, 0, 0), "410.48"),
+    ((11, 3, 1), "465.19.01"), ((11, 3, 0), "465.19.01"),
+    ((11, 2, 2), "460.32.03"), ((11, 2, 1), "460.32.03"), ((11, 2, 0), "460.27.03"),
+    ((11, 1, 1), "455.32"), ((11, 1, 0), "455.23"),
+    ((11, 0, 3), "450.51.06"), ((11, 0, 2), "450.51.05"),
+    ((10, 2, None), "440.33"), ((10, 1, None), "418.39"), ((10, 0, None), "410.48"),
 )
+
+# "CUDA Toolkit and Corresponding Driver Branch" as published with 13.4. Only 13.4 needs it as a row (its
+# exact minima are not published); for 13.0-13.3 the exact rows above are stricter and win. A unit test
+# checks that every exact row of those minors lies on the branch named here.
+DRIVER_BRANCH = {(13, 4): 615, (13, 3): 610, (13, 2): 595, (13, 1): 590, (13, 0): 580}
+
+# First minor whose third number is a build number (13.4.1 = GA); the ones before count updates.
+BUILD_NUMBERED_FROM = (13, 4)
 
 # Minor-version compatibility (CUDA 11 and later): an application built with any toolkit of the family
 # runs, with a limited feature set, on a driver at or above the family minimum.
-# Source: https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html (Table 1,
-# read 2026-11: 13.x >= 580, 12.x >= 525, 11.x >= 450 with the footnote that the 11.x family needs
-# 450.80.02). No minor-version compatibility before CUDA 11. Branch-only minima ('580') are returned as
-# such in required_min_driver and compare as 580.0.0.
+# Source: https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html, Table 1,
+# read 2026-12: 13.x >= 580 (no upper range); 12.x >= 525 with "upper range < 580 (newer drivers still
+# supported through backward compatibility)"; 11.x >= 450 and < 525 likewise, with the note that the 11.x
+# family needs 450.80.02. The upper ranges only say which rule applies above them (backward compatibility,
+# which every newer driver meets), so they do not change a minimum or the newest runnable release.
+# No minor-version compatibility before CUDA 11.
 MINOR_COMPAT_MIN_DRIVER = {
     13: "580",
     12: "525",
@@ -73,6 +95,8 @@ MINOR_COMPAT_MIN_DRIVER = {
 
 _CUDA_RE = re.compile(r"^(\d+)(?:\.(\d+)(?:\.(\d+))?)?$")
 _DRIVER_RE = re.compile(r"^(?:\d+:)?(\d+)\.(\d+)(?:\.(\d+))?(?:[-~+][0-9A-Za-z.~+-]*)?$")
+_PLAIN_DRIVER_RE = re.compile(r"^\d+\.\d+(?:\.\d+)?$")
+_BRANCH_RE = re.compile(r"^[Rr]?(\d{3,4})$")
 
 
 class CudaCompatError(Exception):
@@ -85,6 +109,10 @@ class CudaVersionError(CudaCompatError):
 
 class DriverVersionError(CudaCompatError):
     pass
+
+
+class CudaTableError(CudaCompatError):
+    """A bad entry in a user's extension of the table."""
 
 
 def parse_cuda_version(value):
@@ -100,14 +128,42 @@ def parse_cuda_version(value):
     return (int(major), None if minor is None else int(minor), None if update is None else int(update))
 
 
+def build_numbered(major, minor):
+    return (major, minor) >= BUILD_NUMBERED_FROM
+
+
+def ga_third(major, minor):
+    """The third number of a minor's GA release: 0 (12.4.0), 2 (11.0.2), 1 (13.4.1); None for 10.x."""
+    if major <= 10:
+        return None
+    if build_numbered(major, minor):
+        return 1
+    return 2 if (major, minor) == (11, 0) else 0
+
+
+def release_label(major, minor, third):
+    """'12.4 Update 1' for (12, 4, 1), '13.4 Update 1' for (13, 4, 2), '13.4 developer preview' for (13, 4, 0)."""
+    base = "%d.%d" % (major, minor)
+    if third is None:
+        return "%s (every release)" % base
+    ga = ga_third(major, minor)
+    if ga is None:
+        return "%s.%d" % (base, third)
+    if third == ga:
+        return base + " GA"
+    if third < ga:
+        return base + (" developer preview" if build_numbered(major, minor) else " release candidate")
+    return "%s Update %d" % (base, third - ga)
+
+
 def format_cuda_version(parts):
-    """(12, 4, 0) -> '12.4'; (12, 4, 1) -> '12.4.1'; (12, None, None) -> '12'."""
-    major, minor, update = (tuple(parts) + (None, None))[:3]
+    """(12, 4, 0) -> '12.4'; (12, 4, 1) -> '12.4.1'; (13, 4, None) -> '13.4'; (12, None, None) -> '12'."""
+    major, minor, third = (tuple(parts) + (None, None))[:3]
     if minor is None:
         return "%d" % major
-    if not update:
+    if third is None or (third == 0 and not build_numbered(major, minor)):
         return "%d.%d" % (major, minor)
-    return "%d.%d.%d" % (major, minor, update)
+    return "%d.%d.%d" % (major, minor, third)
 
 
 def parse_driver_version(value):
@@ -134,7 +190,7 @@ def _key(version):
     if isinstance(version, tuple):
         parts = version
     elif re.match(r"^\d+$", str(version)):
-        parts = (int(version),)     # a branch minimum of the minor-compatibility table, e.g. '580'
+        parts = (int(version),)     # a branch minimum, e.g. '580': every 580.x driver meets it
     else:
         parts = parse_driver_version(version)
     return tuple(parts) + (0,) * (3 - len(parts))
@@ -150,8 +206,75 @@ def driver_at_least(driver, minimum):
     return compare_driver_versions(driver, minimum) >= 0
 
 
-def _known_releases():
-    return sorted({entry[0][:2] for entry in TOOLKIT_MIN_DRIVER})
+def _minimum_text(key, value):
+    """A table value as text: '630.10.01' or a branch '630' ('R630' and 630 accepted); raises CudaTableError."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise CudaTableError(
+            "cuda_table entry %r: %r is not a driver version or branch: quote it, e.g. '630.10.01' or '630'"
+            % (key, value))
+    text = str(value).strip()
+    branch = _BRANCH_RE.match(text)
+    if branch:
+        return str(int(branch.group(1)))
+    if _PLAIN_DRIVER_RE.match(text):
+        return text
+    raise CudaTableError(
+        "cuda_table entry %r: %r is not a driver version or branch: use e.g. '630.10.01' or '630'" % (key, value))
+
+
+class CudaTable(object):
+    """The table rows, built in or extended: ``{(major, minor, third): minimum}``."""
+
+    def __init__(self, rows=None, extended=False):
+        self.rows = dict(TOOLKIT_MIN_DRIVER if rows is None else rows)
+        self.extended = extended
+
+    def extend(self, entries):
+        """A new table with ``{"13.6": "630", "13.5.1": "620.10.01"}`` merged over this one.
+
+        ``"X.Y"`` replaces or adds that minor's GA row (from 13.4 on, and for 10.x, the row for every
+        release of the minor); ``"X.Y.Z"`` one release. Raises CudaTableError naming the first bad entry.
+        """
+        if not entries:
+            return self
+        if not isinstance(entries, dict):
+            raise CudaTableError("cuda_table must be a mapping of CUDA version to minimum driver or branch, "
+                                 "e.g. {'13.6': '630'}, not %r" % (entries,))
+        rows = dict(self.rows)
+        for key, value in sorted(entries.items(), key=lambda item: str(item[0])):
+            if not isinstance(key, str):
+                raise CudaTableError("cuda_table entry %r: quote the CUDA version (YAML reads 13.10 as 13.1)" % (key,))
+            match = _CUDA_RE.match(key.strip())
+            if not match or match.group(2) is None:
+                raise CudaTableError("cuda_table entry %r: the key must be a CUDA release major.minor[.third], "
+                                     "e.g. '13.6' or '13.6.1'" % (key,))
+            major, minor = int(match.group(1)), int(match.group(2))
+            third = int(match.group(3)) if match.group(3) is not None else None
+            if third is None:
+                third = None if build_numbered(major, minor) else ga_third(major, minor)
+            rows[(major, minor, third)] = _minimum_text(key, value)
+        return CudaTable(rows, extended=True)
+
+    def minor_rows(self, major, minor):
+        return {k: v for k, v in self.rows.items() if k[:2] == (major, minor)}
+
+    def majors(self):
+        return sorted({k[0] for k in self.rows})
+
+    def known_releases(self, major):
+        return sorted({k[:2] for k in self.rows if k[0] == major})
+
+    def sorted_rows(self):
+        """Rows oldest first; a row for every release of a minor sorts after that minor's exact rows."""
+        return sorted(self.rows.items(), key=lambda kv: (kv[0][0], kv[0][1], float("inf") if kv[0][2] is None else kv[0][2]))
+
+
+BUILTIN = CudaTable()
+
+
+def table_from(entries):
+    """The built-in table extended by a user's ``cuda_table`` option (None or {} -> the built-in one)."""
+    return BUILTIN.extend(entries)
 
 
 class Resolution(object):
@@ -159,8 +282,8 @@ class Resolution(object):
 
     def __init__(self, cuda_version, entry, min_driver, compatibility, warnings=None):
         self.cuda_version = cuda_version        # normalised text, as asked ('12', '12.4', '12.4.1')
-        self.entry = entry                      # (major, minor, update) of the table row used
-        self.min_driver = min_driver            # '550.54.14'
+        self.entry = entry                      # (major, minor, third) of the table row used
+        self.min_driver = min_driver            # '550.54.14', or a branch '615'
         self.compatibility = compatibility      # 'toolkit' or 'minor'
         self.warnings = list(warnings or [])
 
@@ -173,56 +296,68 @@ class Resolution(object):
         }
 
 
-def _toolkit_entry(parts):
-    major, minor, update = parts
-    rows = [row for row in TOOLKIT_MIN_DRIVER if row[0][0] == major]
-    if not rows:
-        newest = TOOLKIT_MIN_DRIVER[0][0][0]
-        oldest = TOOLKIT_MIN_DRIVER[-1][0][0]
-        if major > newest:
-            raise CudaVersionError(
-                "CUDA %d is newer than the compatibility table (read %s, newest CUDA %d): "
-                "update plugins/module_utils/_cuda_compat.py from %s" % (major, TABLE_READ, newest, TABLE_SOURCE)
-            )
-        raise CudaVersionError(
-            "CUDA %d is older than the compatibility table (oldest CUDA %d): use driver_version "
-            "to check a driver directly" % (major, oldest)
-        )
-    warnings = []
+def _extend_hint(text):
+    return ("add its minimum driver or branch from NVIDIA's release notes (%s) to the cuda_table option "
+            "(role variable nvidia_driver_cuda_table, validate.yml validate_cuda_table), e.g. {'%s': '<branch>'}"
+            % (TABLE_SOURCE, text))
+
+
+def _unknown(table, major, minor):
+    majors = table.majors()
+    text = "%d" % major if minor is None else "%d.%d" % (major, minor)
+    if major < majors[0]:
+        raise CudaVersionError("CUDA %s is older than the compatibility table (oldest CUDA %d): use driver_version "
+                               "to check a driver directly" % (text, majors[0]))
+    if major > majors[-1]:
+        raise CudaVersionError("CUDA %s is newer than the compatibility table (read %s, newest CUDA %d): %s"
+                               % (text, TABLE_READ, majors[-1], _extend_hint(text if minor is not None else "%d.0" % major)))
+    known = ", ".join("%d.%d" % r for r in table.known_releases(major))
+    raise CudaVersionError("CUDA %s is not a CUDA release in the table (read %s; known %d.x releases: %s): %s"
+                           % (text, TABLE_READ, major, known, _extend_hint(text)))
+
+
+def _toolkit_entry(table, parts):
+    major, minor, third = parts
     if minor is None:
-        row = min(rows, key=lambda r: r[0])
-        return row, warnings
-    rows = [row for row in rows if row[0][1] == minor]
+        releases = table.known_releases(major)
+        if not releases:
+            _unknown(table, major, None)
+        minor = releases[0][1]
+        third = None
+    rows = table.minor_rows(major, minor)
     if not rows:
-        known = ", ".join("%d.%d" % r for r in _known_releases() if r[0] == major)
-        raise CudaVersionError(
-            "CUDA %d.%d is not a CUDA release in the table (read %s); known %d.x releases: %s"
-            % (major, minor, TABLE_READ, major, known)
-        )
-    wanted = 0 if update is None else update
-    below = [row for row in rows if row[0][2] <= wanted]
-    row = max(below, key=lambda r: r[0])
-    if row[0][2] != wanted:
-        warnings.append(
-            "CUDA %d.%d update %d is not in the table (read %s); using the newest known entry at or "
-            "below it, %s (driver >= %s): check %s"
-            % (major, minor, wanted, TABLE_READ, _entry_name(row[0]), row[1], TABLE_SOURCE)
-        )
+        _unknown(table, major, minor)
+    asked = third
+    wanted = ga_third(major, minor) if third is None else third
+    exact = sorted((k, v) for k, v in rows.items() if k[2] is not None)
+    whole_minor = [(k, v) for k, v in rows.items() if k[2] is None]
+    warnings = []
+    below = [row for row in exact if wanted is not None and row[0][2] <= wanted]
+    if below:
+        row = below[-1]
+        if row[0][2] != wanted:
+            warnings.append(
+                "CUDA %s is not in the table (read %s); using the newest row of %d.%d at or below it, %s "
+                "(driver >= %s): check %s" % (format_cuda_version((major, minor, wanted)), TABLE_READ, major, minor,
+                                              release_label(*row[0]), row[1], TABLE_SOURCE))
+        return row, warnings
+    if whole_minor:
+        return whole_minor[0], warnings
+    row = exact[0]
+    warnings.append("CUDA %s (%s) predates the first row of %d.%d in the table; using %s (driver >= %s)"
+                    % (format_cuda_version((major, minor, asked)), release_label(major, minor, asked), major, minor,
+                       release_label(*row[0]), row[1]))
     return row, warnings
 
 
-def _entry_name(parts):
-    major, minor, update = parts
-    return "%d.%d %s" % (major, minor, "GA" if not update else "Update %d" % update)
-
-
-def resolve_min_driver(cuda_version, compatibility="toolkit"):
+def resolve_min_driver(cuda_version, compatibility="toolkit", table=None):
     """The minimum Linux x86_64 driver for a CUDA version, as a ``Resolution``."""
     if compatibility not in ("toolkit", "minor"):
         raise CudaCompatError("compatibility must be 'toolkit' or 'minor', not %r" % (compatibility,))
+    table = BUILTIN if table is None else table
     parts = parse_cuda_version(cuda_version)
     text = ".".join("%d" % p for p in parts if p is not None)
-    row, warnings = _toolkit_entry(parts)
+    row, warnings = _toolkit_entry(table, parts)
     min_driver = row[1]
     if compatibility == "minor":
         family = MINOR_COMPAT_MIN_DRIVER.get(parts[0])
@@ -236,23 +371,25 @@ def resolve_min_driver(cuda_version, compatibility="toolkit"):
     return Resolution(text, row[0], min_driver, compatibility, warnings)
 
 
-def max_cuda_version(driver_version, compatibility="toolkit"):
-    """Highest CUDA release a driver runs, as text ('13.0', '12.8', '13.0.2'), or None.
+def max_cuda_version(driver_version, compatibility="toolkit", table=None):
+    """Highest CUDA release a driver runs, as text ('13.0', '12.8', '13.0.2', '13.4'), or None.
 
-    toolkit: the highest table entry whose minimum driver is at or below the driver.
+    toolkit: the highest table row whose minimum driver is at or below the driver ('13.4' for a row that
+    covers every release of the minor: a 615 driver runs 13.4.x).
     minor: additionally every release of a family whose minor-compatibility minimum the driver meets.
     """
+    table = BUILTIN if table is None else table
     best = None
-    for parts, minimum in TOOLKIT_MIN_DRIVER:
+    for parts, minimum in table.sorted_rows():
         ok = driver_at_least(driver_version, minimum)
         if not ok and compatibility == "minor":
             family = MINOR_COMPAT_MIN_DRIVER.get(parts[0])
             ok = family is not None and driver_at_least(driver_version, family)
-        if ok and (best is None or parts > best):
+        if ok:
             best = parts
     return None if best is None else format_cuda_version(best)
 
 
-def is_compatible(driver_version, cuda_version, compatibility="toolkit"):
-    resolution = resolve_min_driver(cuda_version, compatibility)
+def is_compatible(driver_version, cuda_version, compatibility="toolkit", table=None):
+    resolution = resolve_min_driver(cuda_version, compatibility, table)
     return driver_at_least(driver_version, resolution.min_driver), resolution

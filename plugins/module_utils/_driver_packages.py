@@ -39,7 +39,7 @@ FIRST_TURING_DEVICE_ID = 0x1E00
 
 # Driver branches NVIDIA has published for Linux servers (production, new feature and LTS), oldest first.
 # Used to look for a branch on distributions that ship one package per branch (Ubuntu, CUDA repository).
-KNOWN_BRANCHES = (470, 525, 535, 545, 550, 555, 560, 565, 570, 575, 580, 590, 595)
+KNOWN_BRANCHES = (470, 525, 535, 545, 550, 555, 560, 565, 570, 575, 580, 590, 595, 610, 615)
 
 CUDA_REPO_BASE = "https://developer.download.nvidia.com/compute/cuda/repos"
 CUDA_KEYRING_PACKAGE = "cuda-keyring"
@@ -259,7 +259,8 @@ def branch_candidates(family, source, requested_branch, min_driver):
     if requested_branch is not None:
         return [requested_branch]
     low = branch_of(min_driver) if min_driver else KNOWN_BRANCHES[0]
-    return [b for b in KNOWN_BRANCHES if b >= low]
+    # a branch newer than this list (from a user's cuda_table row) is looked up as well
+    return [b for b in sorted(set(KNOWN_BRANCHES) | {low}) if b >= low]
 
 
 def pick_version(available, wanted_version=None, min_driver=None, branch=None):

@@ -26,7 +26,8 @@ options:
   cuda_version:
     description:
       - CUDA version the workloads need, as V(12), V(12.4) or V(12.4.1) (quote it in YAML, V(12.10) is not V(12.1)).
-      - V(12) means the lowest 12.x release, V(12.4) the 12.4 GA release, V(12.4.1) update 1 of 12.4.
+      - V(12) means the lowest 12.x release, V(12.4) the 12.4 GA release, V(12.4.1) update 1 of 12.4,
+        V(13.4.2) update 1 of 13.4 (see the notes).
       - When omitted, the module only reports.
     type: str
   driver_version:
@@ -49,14 +50,15 @@ options:
     default: false
 extends_documentation_fragment:
   - gpuhost.provision.read_only
+  - gpuhost.provision.cuda_table
 attributes:
   platform:
     support: full
     platforms: posix
     description: Linux hosts, with or without NVIDIA GPUs and driver.
 notes:
-  - The table (see C(plugins/module_utils/_cuda_compat.py)) is NVIDIA's Linux x86_64 table from the CUDA
-    Toolkit release notes, with the date it was read.
+  - The table (see C(plugins/module_utils/_cuda_compat.py) and C(docs/cuda-table.md)) is NVIDIA's Linux
+    x86_64 table from the CUDA Toolkit release notes, with the date it was read.
 seealso:
   - module: gpuhost.provision.nvidia_gpu_facts
 """
@@ -72,6 +74,12 @@ EXAMPLES = r"""
     cuda_version: "13.0"
     driver_version: "580.95.05-0ubuntu1"
     fail_on_incompatible: true
+
+- name: A CUDA release newer than the collection's table, with the driver branch from NVIDIA's release notes
+  gpuhost.provision.driver_version_check:
+    cuda_version: "13.6"
+    cuda_table:
+      "13.6": "630"
 
 - name: Reboot when the kernel module does not match the userspace driver
   ansible.builtin.reboot:
@@ -174,6 +182,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat imp
     normalize_driver_version,
     parse_driver_version,
     resolve_min_driver,
+    table_from,
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
     DriverLibraryMismatch,
@@ -286,9 +295,10 @@ class DriverCheck(object):
         candidate = None
         if params["driver_version"] is not None:
             candidate = normalize_driver_version(params["driver_version"])
+        self.table = table_from(params["cuda_table"])
         resolution = None
         if params["cuda_version"] is not None:
-            resolution = resolve_min_driver(params["cuda_version"], params["compatibility"])
+            resolution = resolve_min_driver(params["cuda_version"], params["compatibility"], self.table)
         return candidate, resolution
 
     def run(self):
@@ -320,7 +330,7 @@ class DriverCheck(object):
         else:
             source, version = None, None
         result.update(driver_version=version, driver_source=source)
-        result["max_cuda_version"] = max_cuda_version(version, result["compatibility"]) if version else None
+        result["max_cuda_version"] = max_cuda_version(version, result["compatibility"], self.table) if version else None
         result["cuda_version"] = resolution.cuda_version if resolution else None
         result["required_min_driver"] = resolution.min_driver if resolution else None
         result["compatible"] = driver_at_least(version, resolution.min_driver) if resolution and version else None
@@ -350,6 +360,7 @@ def main():
             driver_version=dict(type="str"),
             compatibility=dict(type="str", default="toolkit", choices=["toolkit", "minor"]),
             fail_on_incompatible=dict(type="bool", default=False),
+            cuda_table=dict(type="dict"),
         ),
         supports_check_mode=True,
     )

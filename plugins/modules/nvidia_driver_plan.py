@@ -28,6 +28,7 @@ options:
     description:
       - CUDA version the workloads need (V(12), V(12.4), V(12.4.1)); quote it in YAML.
       - One of O(cuda_version) and O(branch) is required.
+      - A release the built-in table does not know yet can be given its minimum driver or branch in O(cuda_table).
     type: str
   branch:
     description: Driver branch to install (e.g. V(535), V(570)); with O(cuda_version) it must also satisfy it.
@@ -125,6 +126,8 @@ attributes:
     support: full
     platforms: posix
     description: Debian, Ubuntu and RHEL-compatible hosts.
+extends_documentation_fragment:
+  - gpuhost.provision.cuda_table
 notes:
   - The private package index lives in the module's temporary directory and is removed when it exits.
   - Before NVIDIA's signing key is installed, the private lookup of the CUDA repository trusts it for
@@ -314,6 +317,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat imp
     CudaCompatError,
     driver_at_least,
     resolve_min_driver,
+    table_from,
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages import (
     CUDA_KEYRING_PACKAGE,
@@ -659,7 +663,8 @@ class Planner(object):
             raise DriverPlanError("set nvidia_driver_cuda_version (what the workloads need) or nvidia_driver_branch")
         family = family_of(p["distribution"], p["os_family"])
         source = effective_source(family, p["source"])
-        resolution = resolve_min_driver(p["cuda_version"], p["compatibility"]) if p["cuda_version"] else None
+        table = table_from(p["cuda_table"])
+        resolution = resolve_min_driver(p["cuda_version"], p["compatibility"], table) if p["cuda_version"] else None
         min_driver = resolution.min_driver if resolution else None
         if min_driver and p["branch"] is not None and not driver_at_least("%d.999.99" % p["branch"], min_driver):
             raise DriverPlanError("branch R%d is older than the minimum driver %s for CUDA %s: raise "
@@ -788,6 +793,7 @@ def main():
             refresh_cache=dict(type="bool", default=True),
             fail_on_unsatisfied=dict(type="bool", default=True),
             files=dict(type="list", elements="path", default=[]),
+            cuda_table=dict(type="dict"),
         ),
         required_one_of=[["cuda_version", "branch"]],
         supports_check_mode=True,

@@ -87,7 +87,7 @@ def test_installed_but_no_module_loaded(run_module, nvml, host, status):
     failed, r = run(run_module, {})
     assert not failed and r["kernel_module_version"] is None and r["kernel_module_flavor"] is None
     assert r["reboot_required"] is True and "no nvidia kernel module is loaded" in r["reboot_reasons"][0]
-    assert (r["driver_version"], r["driver_source"], r["max_cuda_version"]) == ("535.216.01", "installed", "12.2")
+    assert (r["driver_version"], r["driver_source"], r["max_cuda_version"]) == ("535.216.01", "installed", "12.2.2")
     assert r["compatible"] is None and r["cuda_version"] is None
 
 
@@ -97,7 +97,7 @@ def test_proprietary_flavor_from_proc_only(run_module, nvml, host, tmp_path, mon
     nvml(None)
     failed, r = run(run_module, {"cuda_version": "12", "compatibility": "minor"})
     assert not failed and r["kernel_module_version"] == "535.216.01" and r["kernel_module_flavor"] == "proprietary"
-    assert r["required_min_driver"] == "525" and r["compatible"] is True and r["max_cuda_version"] == "12.9"
+    assert r["required_min_driver"] == "525" and r["compatible"] is True and r["max_cuda_version"] == "12.9.1"
 
 
 def test_nothing_at_all(run_module, nvml, host, commands):
@@ -120,8 +120,38 @@ def test_candidate_preflight(run_module, nvml, host):
 
 def test_update_warning(run_module, nvml, host):
     nvml(None)
-    failed, r = run(run_module, {"cuda_version": "12.8.1", "driver_version": "570.124.06"})
-    assert not failed and r["required_min_driver"] == "570.26" and len(r["warnings"]) == 1
+    failed, r = run(run_module, {"cuda_version": "12.8.2", "driver_version": "570.124.06"})
+    assert not failed and r["required_min_driver"] == "570.124.06" and len(r["warnings"]) == 1
+    assert "CUDA 12.8.2 is not in the table" in r["warnings"][0] and r["compatible"] is True
+
+
+def test_update_row_refuses_the_ga_driver(run_module, nvml, host):
+    nvml(None)
+    failed, r = run(run_module, {"cuda_version": "12.4.1", "driver_version": "550.54.14"})
+    assert not failed and r["required_min_driver"] == "550.54.15" and r["compatible"] is False
+    assert "warnings" not in r or not r["warnings"]
+
+
+def test_cuda_table_extends_the_builtin_table(run_module, nvml, host):
+    host.kernel("630.20.01")
+    nvml(fake.one_gpu(driver="630.20.01"))
+    failed, r = run(run_module, {"cuda_version": "13.6", "cuda_table": {"13.6": "630"}})
+    assert not failed and r["required_min_driver"] == "630" and r["compatible"] is True
+    assert r["max_cuda_version"] == "13.6"
+    failed, r = run(run_module, {"cuda_version": "13.6"})
+    assert failed and "CUDA 13.6 is not a CUDA release in the table" in r["msg"] and "cuda_table" in r["msg"]
+
+
+@pytest.mark.parametrize("table,needle", [
+    ({"13": "630"}, "cuda_table entry '13': the key must be a CUDA release"),
+    ({"13.6": "six-thirty"}, "cuda_table entry '13.6': 'six-thirty' is not a driver version or branch"),
+    ({"13.6": 630.1}, "quote it"),
+])
+def test_bad_cuda_table_entry_fails_before_reading_the_host(run_module, nvml, host, commands, table, needle):
+    f = nvml(fake.one_gpu(driver="580.159.04"))
+    failed, r = run(run_module, {"cuda_version": "12.4", "cuda_table": table})
+    assert failed and needle in r["msg"] and "\n" not in r["msg"]
+    assert f.calls == [] and commands.calls == [] and "driver_version" not in r
 
 
 def test_fail_on_incompatible(run_module, nvml, host):

@@ -340,6 +340,19 @@ def test_el9_stream_from_the_cuda_repository(host, run_module):
     assert "--repofrompath=gpuhost-cuda,https://developer.download.nvidia.com/compute/cuda/repos/rhel9/x86_64/" in query
 
 
+def test_cuda_table_row_for_a_newer_release_picks_its_branch(host, run_module):
+    host["fake"] = FakeHost({"cuda-drivers-630": ["630.20.01-1"], "cuda-drivers-615": ["615.30.02-1"],
+                             "python3-pynvml": ["11.525.112-1"]})
+    args = dict(cuda_version="13.6", source="cuda_repo", kernel_module="proprietary", build_module=False, **DEBIAN12)
+    failed, result = run_module(plan, dict(args, cuda_table={"13.6": "R630"}))
+    assert not failed, result
+    assert (result["required_min_driver"], result["branch"], result["driver_version"]) == ("630", 630, "630.20.01")
+    host["fake"] = FakeHost({"cuda-drivers-615": ["615.30.02-1"]})
+    failed, result = run_module(plan, args)
+    assert failed and "CUDA 13.6 is not a CUDA release in the table" in result["msg"]
+    assert "nvidia_driver_cuda_table" in result["msg"] and not host["fake"].calls
+
+
 def test_el9_refusal_names_the_cuda_repository(host, run_module):
     host["fake"] = FakeHost({"nvidia-driver": ["550.163.01-1.el9"]}, bins=("dnf", "rpm"))
     failed, result = run_module(plan, dict(cuda_version="13.0", **ROCKY9))
@@ -352,6 +365,8 @@ def test_el9_refusal_names_the_cuda_repository(host, run_module):
     (dict(cuda_version="12.x", **DEBIAN12), "is not a CUDA version"),
     (dict(cuda_version="12.2", **dict(DEBIAN12, distribution="Archlinux", os_family="Archlinux")), "not supported"),
     (dict(cuda_version="12.2", kernel_module="closed", **DEBIAN12), "value of kernel_module must be one of"),
+    (dict(cuda_version="12.2", cuda_table={"13.6": "630.x"}, **DEBIAN12), "cuda_table entry '13.6': '630.x' is not"),
+    (dict(cuda_version="12.2", cuda_table=["13.6", "630"], **DEBIAN12), "cuda_table"),
 ])
 def test_bad_input_fails_with_one_line(host, run_module, args, match):
     failed, result = run_module(plan, args)
