@@ -12,7 +12,7 @@ import os
 import yaml
 
 
-def _instances() -> list[str]:
+def instances() -> list[str]:
     inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
     if not inventory or not os.path.exists(inventory):
         raise RuntimeError("MOLECULE_INVENTORY_FILE is not set: run these tests through `molecule verify`")
@@ -22,4 +22,4 @@ def _instances() -> list[str]:
     return sorted(hosts)
 
 
-testinfra_hosts = [f"podman://{name}" for name in _instances()]
+testinfra_hosts = [f"podman://{name}" for name in instances()]

@@ -168,10 +168,6 @@ msg:
   sample: "driver 580.95.05 (kernel_module) runs CUDA up to 13.0.2; CUDA 12.4 needs >= 550.54.14: compatible"
 """
 
-import glob
-import os
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
@@ -180,114 +176,24 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat imp
     driver_at_least,
     max_cuda_version,
     normalize_driver_version,
-    parse_driver_version,
     resolve_min_driver,
     table_from,
 )
-from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
-    DriverLibraryMismatch,
-    NvidiaError,
-    one_line,
-    open_backend,
-    read_text,
-)
+from ansible_collections.gpuhost.provision.plugins.module_utils import _host_driver
+from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line
 
 # Overridable by tests (module-internal).
 SYS_MODULE_VERSION = "/sys/module/nvidia/version"
 PROC_DRIVER_VERSION = "/proc/driver/nvidia/version"
-NVML_LIB_DIRS = (
-    "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
-    "/usr/local/nvidia/lib64", "/usr/local/nvidia/lib",
-)
-DPKG_PATTERNS = ("nvidia-driver", "nvidia-driver-[0-9]*", "libnvidia-ml1", "libnvidia-compute-[0-9]*",
-                 "nvidia-kernel-common", "nvidia-kernel-common-[0-9]*")
-RPM_PATTERNS = ("nvidia-driver", "nvidia-driver-[0-9]*", "kmod-nvidia*", "nvidia-kmod*", "xorg-x11-drv-nvidia")
-
-_LIB_RE = re.compile(r"^libnvidia-ml\.so\.(\d+\.\d+(?:\.\d+)?)$")
-_PROC_RE = re.compile(r"Kernel Module.*?\s(\d+\.\d+(?:\.\d+)?)\s")
-
-
-def _valid_driver(text):
-    try:
-        return normalize_driver_version(text)
-    except CudaCompatError:
-        return None
-
-
-class HostDriver(object):
-    """Read the driver state of the host: package, kernel module, userspace library."""
-
-    def __init__(self, module):
-        self.module = module
-        self.nvml_mismatch = False
-
-    def kernel_module_version(self):
-        version = read_text(SYS_MODULE_VERSION)
-        if version:
-            return _valid_driver(version)
-        match = _PROC_RE.search((read_text(PROC_DRIVER_VERSION) or "") + " ")
-        return match.group(1) if match else None
-
-    def kernel_module_flavor(self):
-        text = read_text(PROC_DRIVER_VERSION)
-        if not text:
-            return None
-        if "Open Kernel Module" in text:
-            return "open"
-        return "proprietary" if "Kernel Module" in text else None
-
-    def userspace_version(self):
-        try:
-            with open_backend(self.module, "nvml") as backend:
-                return _valid_driver(backend.driver_version())
-        except DriverLibraryMismatch:
-            self.nvml_mismatch = True
-        except NvidiaError:
-            pass
-        return self.library_file_version()
-
-    def library_file_version(self):
-        for directory in NVML_LIB_DIRS:
-            link = os.path.join(directory, "libnvidia-ml.so.1")
-            if os.path.exists(link):
-                match = _LIB_RE.match(os.path.basename(os.path.realpath(link)))
-                if match:
-                    return match.group(1)
-        found = []
-        for directory in NVML_LIB_DIRS:
-            for path in glob.glob(os.path.join(directory, "libnvidia-ml.so.*")):
-                match = _LIB_RE.match(os.path.basename(path))
-                if match:
-                    found.append(match.group(1))
-        return max(found, key=parse_driver_version) if found else None
-
-    def installed_version(self):
-        dpkg = self.module.get_bin_path("dpkg-query")
-        if dpkg:
-            argv = [dpkg, "-W", "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"] + list(DPKG_PATTERNS)
-            lines = self._run(argv)
-            # db:Status-Abbrev: want flag, status, error; status "i" is installed, whether the want flag is
-            # "i" (install) or "h" (held, as the nvidia_driver role leaves the driver packages).
-            versions = [f[1] for f in lines if len(f) >= 3 and f[2][1:2] == "i"]
-        else:
-            rpm = self.module.get_bin_path("rpm")
-            if not rpm:
-                return None
-            argv = [rpm, "-q", "--qf", "%{NAME}\\t%{VERSION}\\n"] + list(RPM_PATTERNS)
-            versions = [f[1] for f in self._run(argv) if len(f) >= 2]
-        drivers = [v for v in (_valid_driver(v) for v in versions) if v and parse_driver_version(v)[0] >= 100]
-        return max(drivers, key=parse_driver_version) if drivers else None
-
-    def _run(self, argv):
-        # dpkg-query and rpm exit non-zero when a pattern matches nothing; what did match is still printed.
-        _rc, out, _err = self.module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
-        return [line.split("\t") for line in out.splitlines() if "\t" in line]
+NVML_LIB_DIRS = _host_driver.NVML_LIB_DIRS
+DPKG_PATTERNS = _host_driver.DPKG_PATTERNS
 
 
 class DriverCheck(object):
     def __init__(self, module, host=None):
         self.module = module
-        self.host = host or HostDriver(module)
+        self.host = host or _host_driver.HostDriver(module, sys_module_version=SYS_MODULE_VERSION,
+                                                    proc_driver_version=PROC_DRIVER_VERSION, lib_dirs=NVML_LIB_DIRS)
 
     def validate(self):
         """Check the inputs before reading the host; raises CudaCompatError."""

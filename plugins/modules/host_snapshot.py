@@ -47,6 +47,15 @@ options:
         return them as C(ansible_facts.nvidia). A role that needs both saves one module execution on the host.
     type: bool
     default: false
+  xid:
+    description:
+      - >-
+        Also read the NVIDIA Xid lines (C(NVRM: Xid)) the kernel logged since boot, into RV(xid), from the journal
+        where systemd runs, else from C(/dev/kmsg), else through C(dmesg).
+      - When none of them can be read, RV(xid.error) says why (for example in an unprivileged container), so that
+        no Xid and no log stay apart.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - gpuhost.provision.read_only
 attributes:
@@ -122,6 +131,11 @@ systemd_running:
   returned: always
   type: bool
   sample: true
+xid:
+  description: With O(xid=true), the Xid lines since boot and where they were read.
+  returned: when O(xid=true)
+  type: dict
+  sample: {source: kmsg, lines: ["NVRM: Xid (PCI:0000:17:00): 79, pid=0, GPU has fallen off the bus."], error: null}
 ansible_facts:
   description: With O(nvidia_facts=true), C(nvidia) as returned by M(gpuhost.provision.nvidia_gpu_facts).
   returned: when O(nvidia_facts=true)
@@ -133,6 +147,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_facts import collect_gpu_facts
+from ansible_collections.gpuhost.provision.plugins.module_utils._kernel_log import read_xid
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state, user_state
 from ansible_collections.gpuhost.provision.plugins.module_utils._systemd import (
     MASK_KINDS,
@@ -166,6 +181,7 @@ def main():
             users=dict(type="list", elements="str", default=[]),
             units=dict(type="list", elements="str", default=[]),
             nvidia_facts=dict(type="bool", default=False),
+            xid=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -189,6 +205,8 @@ def main():
     )
     if module.params["nvidia_facts"]:
         result["ansible_facts"] = {"nvidia": collect_gpu_facts(module)}
+    if module.params["xid"]:
+        result["xid"] = read_xid(module, running)
     module.exit_json(**result)
 
 

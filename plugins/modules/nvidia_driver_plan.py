@@ -101,6 +101,18 @@ options:
       - V(false) always reads the host's index as it is.
     type: bool
     default: true
+  existing:
+    description:
+      - What to do with a driver that is already there but not from the packages this module plans (installed by
+        NVIDIA's C(.run) installer, provided by the image or mounted into a container, or vendor packages of other
+        names); see RV(existing_driver).
+      - V(adopt) keeps it when it satisfies O(cuda_version), O(branch) and O(version) (RV(adopted), nothing to
+        install or hold) and refuses in one line naming its origin when it does not.
+      - V(require_packages) refuses while such a driver is there.
+      - Either way the module never plans to remove a driver it did not install.
+    type: str
+    choices: [adopt, require_packages]
+    default: adopt
   fail_on_unsatisfied:
     description: Fail with a one-line message when no candidate satisfies the request.
     type: bool
@@ -155,10 +167,31 @@ EXAMPLES = r"""
 
 RETURN = r"""
 satisfied:
-  description: Whether a candidate satisfies the request.
+  description: Whether a candidate, or the driver already there (RV(adopted)), satisfies the request.
   returned: always
   type: bool
   sample: true
+adopted:
+  description: The driver already there satisfies the request and is kept; RV(install) and RV(hold) are empty.
+  returned: always
+  type: bool
+  sample: false
+existing_driver:
+  description:
+    - The userspace driver already on the host and its origin, or null when there is none.
+    - C(origin) is V(packages) (packages of the names this collection knows), V(vendor_packages) (a package of
+      another name owns the library), V(runfile) (NVIDIA's C(.run) installer traces) or V(image) (no package and
+      no installer traces, so provided by the image or mounted into a container).
+  returned: always
+  type: dict
+  sample:
+    version: 580.159.04
+    origin: runfile
+    origin_label: NVIDIA's .run installer
+    package: null
+    kernel_module_version: 580.159.04
+    library_version: 580.159.04
+    evidence: [/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.159.04, /usr/bin/nvidia-uninstall]
 family:
   description: V(debian), V(ubuntu) or V(el).
   returned: always
@@ -314,6 +347,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
+    normalize_driver_version,
     CudaCompatError,
     driver_at_least,
     resolve_min_driver,
@@ -334,6 +368,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages
     pick_version,
     refusal_message,
 )
+from ansible_collections.gpuhost.provision.plugins.module_utils._host_driver import HostDriver
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line, pci_gpus
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state
 
@@ -346,6 +381,19 @@ WANTED_COMPONENTS = {
     "ubuntu": ("restricted", "universe"),
 }
 ENV = {"LANG": "C", "LC_ALL": "C"}
+HOST_DRIVER_PATHS = {}   # overridable by tests (module-internal): HostDriver's paths
+# What to do about a driver that is not from packages, per origin (the module never removes one).
+EXISTING_FIX = {
+    "runfile": "install a newer driver with NVIDIA's .run installer, or remove this one with nvidia-uninstall "
+               "and run again to install packages",
+    "image": "use an image or driver mount with a newer driver (the driver belongs to the image or the host)",
+    "vendor_packages": "upgrade the vendor's driver packages, or remove them and run again to install packages",
+}
+EXISTING_REMOVE = {
+    "runfile": "remove it with nvidia-uninstall, then run again",
+    "image": "use an image without a driver, or set nvidia_driver_existing to adopt",
+    "vendor_packages": "remove the vendor's driver packages, then run again",
+}
 
 
 def parse_one_line_sources(text):
@@ -633,11 +681,12 @@ def initramfs_command(module):
 
 
 class Planner(object):
-    def __init__(self, module, backend_factory=None, pci_reader=None):
+    def __init__(self, module, backend_factory=None, pci_reader=None, host_driver=None):
         self.module = module
         self.params = module.params
         self.backend_factory = backend_factory or self._backend
         self.pci_reader = pci_reader or pci_gpus
+        self.host_driver = host_driver or HostDriver(module, **HOST_DRIVER_PATHS)
 
     def _backend(self, family, codename, stanzas, repo):
         if family == "el":
@@ -690,9 +739,13 @@ class Planner(object):
                   "kernel_module": None, "kernel_module_reason": None, "packages": [], "install": [], "hold": [],
                   "stream": None, "notes": [], "package_manager_ready": False, "satisfied": False,
                   "installed": {}, "held": [], "to_install": [],
-                  "apt_sources_file_exists": os.path.exists(p["apt_sources_file"])}
+                  "apt_sources_file_exists": os.path.exists(p["apt_sources_file"]),
+                  "existing_driver": self.host_driver.existing_driver(), "adopted": False}
         if resolution and resolution.warnings:
             result["notes"].extend(resolution.warnings)
+        existing = result["existing_driver"]
+        if existing and existing["origin"] != "packages":
+            return self.keep_existing(result, existing, min_driver)
 
         label = {"debian": "Debian %s" % p["distribution_major_version"],
                  "ubuntu": "Ubuntu %s" % p["distribution_major_version"],
@@ -772,6 +825,35 @@ class Planner(object):
             need, pkgs.version_package, package_version, branch, flavor, label)
         return result
 
+    def keep_existing(self, result, existing, min_driver):
+        """A driver that is not from the planned packages: keep it when it satisfies the request, else refuse."""
+        p = self.params
+        version = existing["version"]
+        found = "driver %s from %s (%s)" % (version, existing["origin_label"], ", ".join(existing["evidence"]))
+        if p["existing"] == "require_packages":
+            result["msg"] = one_line(
+                "%s is installed and nvidia_driver_existing is require_packages: %s; this role never removes a driver "
+                "it did not install" % (found, EXISTING_REMOVE[existing["origin"]]))
+            return result
+        unmet = []
+        if min_driver and not driver_at_least(version, min_driver):
+            unmet.append("CUDA %s needs >= %s" % (result["cuda_version"], min_driver))
+        if p["branch"] is not None and branch_of(version) != p["branch"]:
+            unmet.append("branch R%d was requested" % p["branch"])
+        if p["version"] and normalize_driver_version(p["version"]) != version:
+            unmet.append("version %s was requested" % p["version"])
+        if unmet:
+            result["msg"] = one_line("%s does not satisfy the request (%s): %s; this role never removes a driver it "
+                                     "did not install" % (found, "; ".join(unmet), EXISTING_FIX[existing["origin"]]))
+            return result
+        flavor = self.host_driver.kernel_module_flavor()
+        what = "CUDA %s" % result["cuda_version"] if result["cuda_version"] else "branch R%s" % p["branch"]
+        result.update(adopted=True, satisfied=True, driver_version=version, branch=branch_of(version),
+                      kernel_module=flavor, kernel_module_reason="the loaded module of the driver kept"
+                      if flavor else "no module loaded", apt_sources=[])
+        result["msg"] = "kept driver %s (%s), satisfies %s" % (version, existing["origin_label"], what)
+        return result
+
 
 def main():
     module = AnsibleModule(
@@ -791,6 +873,7 @@ def main():
             architecture=dict(type="str", default="x86_64"),
             apt_sources_file=dict(type="path", default="/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources"),
             refresh_cache=dict(type="bool", default=True),
+            existing=dict(type="str", default="adopt", choices=["adopt", "require_packages"]),
             fail_on_unsatisfied=dict(type="bool", default=True),
             files=dict(type="list", elements="path", default=[]),
             cuda_table=dict(type="dict"),

@@ -59,6 +59,8 @@ def _run(tmp_path: pathlib.Path, playbook: str, template: str, name: str):
     inventory = {"gpu_nodes": {"hosts": {NODE: {"ansible_connection": "containers.podman.podman",
                                                 "ansible_python_interpreter": "/usr/bin/python3",
                                                 "nvidia_driver_build_module": False,
+                                                # no GPU in a test container: validate.yml must not call that a fault
+                                                "validate_expect_gpu": False,
                                                 # an optional role of site.yml, switched on by its variable
                                                 "gpu_state_settings": [{"gpus": "all",
                                                                         "compute_mode": "exclusive_process"}]}}}}

@@ -82,7 +82,7 @@ def test_exact_rows_lie_on_the_published_branch(minor):
         assert cc._key(minimum)[0] == cc.DRIVER_BRANCH[minor], (key, minimum)
 
 
-@pytest.mark.parametrize("key,minimum", cc.TOOLKIT_MIN_DRIVER, ids=lambda v: str(v))
+@pytest.mark.parametrize("key,minimum", cc.TOOLKIT_MIN_DRIVER, ids=str)
 def test_every_row_minimum_is_compatible_and_the_driver_before_it_is_not(key, minimum):
     cuda = _release_text(key)
     ok, res = cc.is_compatible(minimum, cuda)

@@ -132,8 +132,8 @@ def test_ubuntu_without_precompiled_modules_uses_dkms_and_headers():
     ("debian", "distro", None, "535.54.03", [None]),
     ("debian", "distro", 535, "535.54.03", [535]),
     ("ubuntu", "distro", None, "570.26", [570, 575, 580, 590, 595, 610, 615]),
-        ("ubuntu", "distro", None, "615", [615]),
-        ("ubuntu", "distro", None, "630", [630]),           # a branch from a user's cuda_table row
+    ("ubuntu", "distro", None, "615", [615]),
+    ("ubuntu", "distro", None, "630", [630]),           # a branch from a user's cuda_table row
     ("ubuntu", "distro", 580, "570.26", [580]),
     ("debian", "cuda_repo", None, "580.65.06", [580, 590, 595, 610, 615]),
 ])

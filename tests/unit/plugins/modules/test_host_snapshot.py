@@ -160,3 +160,82 @@ def test_nvidia_facts_without_a_driver_are_an_answer_not_a_failure(root, run_mod
     assert "driver is not loaded" in facts["error"], facts["error"]
     assert facts["pci_not_in_nvml"] == ["00000000:3B:00.0"]
     assert "/usr/bin/nvidia-persistenced" in result["files"]     # the rest of the snapshot still answers
+
+
+# --- Xid lines from the kernel log (xid=true) ---
+
+XID = "NVRM: Xid (PCI:0000:17:00): 79, pid=0, name=, GPU has fallen off the bus."
+
+
+class FakeKmsg(object):
+    """/dev/kmsg as the kernel serves it: one record per read, EAGAIN at the end (optionally EPIPE once)."""
+
+    def __init__(self, records, epipe_at=None, open_error=None):
+        self.records = list(records)
+        self.epipe_at = epipe_at
+        self.open_error = open_error
+        self.reads = 0
+        self.closed = False
+
+    def install(self, monkeypatch):
+        from ansible_collections.gpuhost.provision.plugins.module_utils import _kernel_log
+
+        def fake_open(path, flags):
+            assert path == "/dev/kmsg" and flags & os.O_NONBLOCK
+            if self.open_error:
+                raise self.open_error
+            return 99
+
+        def fake_read(fd, size):
+            assert fd == 99
+            self.reads += 1
+            if self.epipe_at == self.reads:
+                raise OSError(32, "Broken pipe")
+            if not self.records:
+                raise BlockingIOError(11, "Resource temporarily unavailable")
+            return self.records.pop(0)
+
+        monkeypatch.setattr(_kernel_log.os, "open", fake_open)
+        monkeypatch.setattr(_kernel_log.os, "read", fake_read)
+        monkeypatch.setattr(_kernel_log.os, "close", lambda fd: setattr(self, "closed", True))
+        return self
+
+
+def test_xid_from_the_journal_where_systemd_runs(root, run_module, commands):
+    commands.bins["journalctl"] = "/usr/bin/journalctl"
+    commands.on(lambda a: a[0].endswith("journalctl"), rc=0, out=XID + "\n")
+    failed, result = run_module(host_snapshot, dict(xid=True))
+    assert not failed and result["xid"] == {"source": "journal", "lines": [XID], "error": None}
+    assert [a for a in commands.argvs() if a[0].endswith("journalctl")] == [
+        ["/usr/bin/journalctl", "--dmesg", "--boot", "--output=cat", "--no-pager", "--grep", "NVRM: Xid"]]
+
+
+def test_xid_from_kmsg_without_systemd(root, run_module, commands, monkeypatch):
+    monkeypatch.setattr(host_snapshot, "systemd_running", lambda root: False)
+    kmsg = FakeKmsg([b"6,1001,5000000,-;nvidia-nvlink: Nvlink Core is being initialized\n",
+                     ("4,1002,7000000,-;%s\n SUBSYSTEM=pci\n DEVICE=+pci:0000:17:00.0\n" % XID).encode(),
+                     b"4,1003,7000001,-;NVRM: GPU at PCI:0000:17:00: GPU-0b3c has fallen off the bus.\n"],
+                    epipe_at=2).install(monkeypatch)
+    failed, result = run_module(host_snapshot, dict(xid=True))
+    assert not failed and result["xid"] == {"source": "kmsg", "lines": [XID], "error": None}
+    assert kmsg.closed and commands.argvs() == []          # no journalctl without systemd, no dmesg needed
+
+
+def test_xid_falls_back_to_dmesg_then_says_why_it_could_not_read(root, run_module, commands, monkeypatch):
+    monkeypatch.setattr(host_snapshot, "systemd_running", lambda root: False)
+    FakeKmsg([], open_error=PermissionError(1, "Operation not permitted")).install(monkeypatch)
+    commands.bins["dmesg"] = "/usr/bin/dmesg"
+    commands.on(lambda a: a[0].endswith("dmesg"), rc=0, out="[  1.0] something\n[ 99.1] %s\n" % XID)
+    failed, result = run_module(host_snapshot, dict(xid=True))
+    assert not failed and result["xid"]["source"] == "dmesg" and result["xid"]["lines"] == ["[ 99.1] " + XID]
+    commands.on(lambda a: a[0].endswith("dmesg"), rc=1, err="dmesg: read kernel buffer failed: Operation not permitted\n")
+    failed, result = run_module(host_snapshot, dict(xid=True))
+    assert not failed and result["xid"]["source"] is None and result["xid"]["lines"] == []
+    assert result["xid"]["error"] == ("kernel log not readable (/dev/kmsg: Operation not permitted; "
+                                      "dmesg: read kernel buffer failed: Operation not permitted)")
+
+
+def test_no_xid_unless_asked(root, run_module, commands):
+    failed, result = run_module(host_snapshot, dict(units=[UNIT]))
+    assert not failed and "xid" not in result
+    assert not [a for a in commands.argvs() if "journalctl" in a[0] or "dmesg" in a[0]]

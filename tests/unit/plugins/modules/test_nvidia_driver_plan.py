@@ -71,7 +71,8 @@ class FakeHost(object):
         self.host_repo = host_repo if host_repo is not None else {}   # what the host's own index knows
         self.installed = installed or {}     # dpkg's database: {name: (version, held)}
         self.python_apt = python_apt
-        self.bins = set(bins)
+        self.owners = {}                     # dpkg -S: {path: package}
+        self.bins = set(bins) | {"dpkg"}
         self.calls = []
 
     def run_command(self, args, **kwargs):
@@ -86,6 +87,10 @@ class FakeHost(object):
             return 0, policy_text(self.repo if private else self.host_repo, names), ""
         if tool == "python3":
             return (0 if self.python_apt else 1), "", ""
+        if tool == "dpkg":
+            path = args[-1]
+            return (0, "%s: %s\n" % (self.owners[path], path), "") if path in self.owners else \
+                (1, "", "dpkg-query: no path found matching pattern %s\n" % path)
         if tool == "dpkg-query":
             fmt = [a for a in args if a.startswith("-f=")][0]
             assert fmt == "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"
@@ -120,10 +125,18 @@ def host(monkeypatch, tmp_path, sysfs, commands):
     parts.mkdir()
     monkeypatch.setattr(plan, "APT_SOURCES_LIST", str(sources))
     monkeypatch.setattr(plan, "APT_SOURCES_DIR", str(parts))
+    drv = tmp_path / "driver"
+    for sub in ("sys", "lib", "usr_local_nvidia/lib64", "bin", "log"):
+        (drv / sub).mkdir(parents=True)
+    monkeypatch.setattr(plan, "HOST_DRIVER_PATHS", {
+        "sys_module_version": str(drv / "sys" / "version"), "proc_driver_version": str(drv / "proc_version"),
+        "lib_dirs": (str(drv / "lib"), str(drv / "usr_local_nvidia" / "lib64")),
+        "runfile_markers": (str(drv / "bin" / "nvidia-uninstall"), str(drv / "log" / "nvidia-installer.log")),
+        "image_dirs": (str(drv / "usr_local_nvidia"),)})
     moddir = tmp_path / "moduletmp"
     moddir.mkdir()
     monkeypatch.setattr(basic.AnsibleModule, "tmpdir", property(lambda self: str(moddir)))
-    state = {"fake": FakeHost(D12), "sources": sources, "parts": parts, "sysfs": sysfs, "tmp": moddir}
+    state = {"fake": FakeHost(D12), "sources": sources, "parts": parts, "sysfs": sysfs, "tmp": moddir, "driver": drv}
 
     monkeypatch.setattr(basic.AnsibleModule, "run_command",
                         lambda self, args, **kw: state["fake"].run_command(args, **kw))
@@ -444,3 +457,80 @@ def test_relative_file_is_refused_before_anything_runs(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.2", files=["etc/modprobe.d/x.conf"], **DEBIAN12))
     assert failed and result["msg"] == "files: 'etc/modprobe.d/x.conf' is not an absolute path"
     assert host["fake"].calls == []
+
+
+# --- a driver that is already there, not from packages ---
+
+def _lay_driver(host, version, where="lib", runfile=False, kernel=None):
+    """Files as the .run installer (runfile=True) or an image mount leave them: libnvidia-ml.so.<v> and the .1 link."""
+    lib = host["driver"] / where
+    (lib / ("libnvidia-ml.so." + version)).write_text("")
+    (lib / "libnvidia-ml.so.1").symlink_to("libnvidia-ml.so." + version)
+    if runfile:
+        (host["driver"] / "bin" / "nvidia-uninstall").write_text("#!/bin/sh\n")
+        (host["driver"] / "log" / "nvidia-installer.log").write_text("nvidia-installer log file\n")
+    if kernel:
+        (host["driver"] / "sys" / "version").write_text(kernel + "\n")
+        (host["driver"] / "proc_version").write_text(
+            "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  %s  Release Build\n" % kernel)
+    return str(lib / ("libnvidia-ml.so." + version))
+
+
+def _no_index_queries(host):
+    return not [c for c in host["fake"].calls if c[0].rsplit("/", 1)[-1] in ("apt-get", "apt-cache", "dnf")]
+
+
+def test_runfile_driver_that_satisfies_is_kept_without_touching_the_index(host, run_module):
+    path = _lay_driver(host, "580.159.04", runfile=True, kernel="580.159.04")
+    failed, result = run_module(plan, dict(cuda_version="12.4", **DEBIAN12))
+    assert not failed, result
+    assert result["adopted"] is True and result["satisfied"] is True
+    assert (result["install"], result["hold"], result["to_install"], result["packages"]) == ([], [], [], [])
+    assert (result["driver_version"], result["branch"], result["kernel_module"]) == ("580.159.04", 580, "open")
+    existing = result["existing_driver"]
+    assert existing["origin"] == "runfile" and existing["evidence"][0] == path
+    assert result["msg"] == "kept driver 580.159.04 (NVIDIA's .run installer), satisfies CUDA 12.4"
+    assert _no_index_queries(host)
+
+
+def test_runfile_driver_too_old_is_refused_naming_its_origin(host, run_module):
+    _lay_driver(host, "535.183.01", runfile=True)
+    failed, result = run_module(plan, dict(cuda_version="12.4", **DEBIAN12))
+    assert failed and result["adopted"] is False and result["install"] == []
+    msg = result["msg"]
+    assert msg.startswith("driver 535.183.01 from NVIDIA's .run installer (") and "nvidia-uninstall" in msg
+    assert "CUDA 12.4 needs >= 550.54.14" in msg and "never removes a driver it did not install" in msg
+    assert "\n" not in msg and _no_index_queries(host)
+
+
+def test_image_mounted_driver_and_a_branch_request(host, run_module):
+    _lay_driver(host, "570.172.08", where="usr_local_nvidia/lib64")
+    failed, result = run_module(plan, dict(branch=570, **DEBIAN12))
+    assert not failed and result["existing_driver"]["origin"] == "image"
+    assert result["msg"] == "kept driver 570.172.08 (the image or a container mount), satisfies branch R570"
+    assert result["existing_driver"]["evidence"][1].endswith("usr_local_nvidia")
+    failed, result = run_module(plan, dict(branch=580, **DEBIAN12))
+    assert failed and "branch R580 was requested" in result["msg"] and "image or driver mount" in result["msg"]
+
+
+def test_vendor_package_of_another_name(host, run_module):
+    path = _lay_driver(host, "550.127.05")
+    host["fake"].owners[path] = "dgx-nvidia-driver-libs"
+    failed, result = run_module(plan, dict(cuda_version="12.4", **DEBIAN12))
+    assert not failed and result["existing_driver"]["origin"] == "vendor_packages"
+    assert result["msg"] == "kept driver 550.127.05 (vendor packages (dgx-nvidia-driver-libs)), satisfies CUDA 12.4"
+
+
+def test_require_packages_refuses_while_another_driver_is_there(host, run_module):
+    _lay_driver(host, "580.159.04", runfile=True)
+    failed, result = run_module(plan, dict(cuda_version="12.4", existing="require_packages", **DEBIAN12))
+    assert failed and "nvidia_driver_existing is require_packages" in result["msg"]
+    assert "remove it with nvidia-uninstall, then run again" in result["msg"] and _no_index_queries(host)
+
+
+def test_a_packaged_driver_is_planned_as_packages(host, run_module):
+    _lay_driver(host, "535.247.01")
+    host["fake"] = FakeHost(D12, installed={"nvidia-driver": ("535.247.01-1~deb12u1", False)})
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert not failed and result["adopted"] is False and result["existing_driver"]["origin"] == "packages"
+    assert result["candidate_version"] == D12_VER

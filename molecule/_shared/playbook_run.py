@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run a playbook against the scenario's test hosts from a testinfra test, and see what it changed.
+
+A refusal must leave the host untouched: ``run_and_diff`` snapshots ``podman diff`` of every instance, runs
+ansible-playbook with the scenario's inventory (group_vars included) and extra variables, snapshots again and
+returns the paths that changed, apart from Ansible's own temporary files and the journal (the same rule as the
+shared check-mode zero-change assertion).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import molecule_hosts
+
+IGNORE = re.compile(r"^(/root/\.ansible(/|$)|/root$|/tmp(/|$)|/var/tmp(/|$)|/var/log/journal(/|$)|/var/log$|"
+                    r"/var/lib/systemd/(timers|random-seed|catalog)(/|$)|/var/cache/ldconfig(/|$)|/var/lib$|/var$|"
+                    r"/var/lib/systemd$|/var/cache$)")
+
+
+def _diff(name: str) -> set[str]:
+    out = subprocess.run(["podman", "diff", "--format", "json", name], capture_output=True, text=True, check=True)
+    data = json.loads(out.stdout or "{}")
+    return {"%s %s" % (kind, path) for kind in ("added", "changed", "deleted") for path in data.get(kind) or []}
+
+
+def run_playbook(playbook: str, extra_vars: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    project = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".cache", "collections"),
+               ANSIBLE_PIPELINING="True", ANSIBLE_FORCE_COLOR="False", ANSIBLE_NOCOLOR="1")
+    cfg = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "ansible.cfg")
+    if os.path.isfile(cfg):
+        env["ANSIBLE_CONFIG"] = cfg
+    argv = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], os.path.join(project, playbook)]
+    if extra_vars:
+        argv += ["-e", json.dumps(extra_vars)]
+    if check:
+        argv += ["--check", "--diff"]
+    return subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+
+
+def run_and_diff(playbook: str, extra_vars: dict | None = None, check: bool = False):
+    """(completed process, sorted list of '<kind> <path>' that changed on any instance)."""
+    names = molecule_hosts.instances()
+    before = {name: _diff(name) for name in names}
+    result = run_playbook(playbook, extra_vars, check)
+    changed = sorted("%s: %s" % (name, entry) for name in names for entry in _diff(name) - before[name]
+                     if not IGNORE.match(entry.split(" ", 1)[1]))
+    return result, changed
