@@ -18,7 +18,7 @@ install -m 0755 root/usr/lib/nvidia/current/nvidia-smi /usr/bin/nvidia-smi
 install -m 0755 root/usr/bin/nvidia-persistenced /usr/bin/nvidia-persistenced
 printf '#!/bin/sh\necho "nvidia-uninstall: this is a test host"\n' > /usr/bin/nvidia-uninstall
 chmod 0755 /usr/bin/nvidia-uninstall
-version=$(ls "$lib"/libnvidia-ml.so.5* | sed 's/.*libnvidia-ml\.so\.//')
+version=$(basename "$(readlink -f "$lib/libnvidia-ml.so.1")" | sed 's/^libnvidia-ml\.so\.//')
 printf 'nvidia-installer log file\nInstalling NVIDIA driver version %s.\n' "$version" > /var/log/nvidia-installer.log
 ldconfig
 cd / && rm -rf "$work"

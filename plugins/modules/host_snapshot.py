@@ -52,7 +52,7 @@ options:
       - >-
         Also read the NVIDIA Xid lines (C(NVRM: Xid)) the kernel logged since boot, into RV(xid), from the journal
         where systemd runs, else from C(/dev/kmsg), else through C(dmesg).
-      - When none of them can be read, RV(xid.error) says why (for example in an unprivileged container), so that
+      - When none of them can be read, C(error) in RV(xid) says why (for example in an unprivileged container), so that
         no Xid and no log stay apart.
     type: bool
     default: false

@@ -77,7 +77,7 @@ def test_site_check_keeps_the_driver_and_changes_nothing(record):
     files_before, gpu_before = snapshot(), state()
     proc = run_playbook("site.yml", {"nvidia_driver_cuda_version": CUDA}, check=True)
     files_after, gpu_after = snapshot(), state()
-    changed = sorted(p for p, *_ in files_before ^ files_after)
+    changed = sorted(entry[0] for entry in files_before ^ files_after)
     summary = re.findall(r'"((?:driver|GPUs|reboot|persistenced|would change|changed): [^"]*)"', proc.stdout)
     record["site_check"] = {"rc": proc.returncode, "summary": summary, "changed_paths": changed[:50],
                             "gpu_before": gpu_before, "gpu_after": gpu_after, "tail": proc.stdout[-4000:]}

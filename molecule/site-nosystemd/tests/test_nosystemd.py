@@ -43,6 +43,7 @@ def test_validate_runs_every_check_and_exits_0_on_a_host_that_needs_no_gpu(host)
 
 def test_validate_flags_a_host_without_a_usable_driver_with_the_modules_reason(host):
     run, changed = playbook_run.run_and_diff("playbooks/validate.yml", {})
-    assert run.returncode == 2, run.stdout[-3000:]
-    assert re.search(r"no usable NVIDIA driver and no NVIDIA GPU on the PCI bus: \S", run.stdout), run.stdout[-3000:]
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output[-3000:]
+    assert re.search(r"no usable NVIDIA driver and no NVIDIA GPU on the PCI bus: \S", output), output[-3000:]
     assert changed == []
