@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The whole suite, in order: ansible-lint, ansible-test sanity (ansible-core 2.19 on Python 3.11, and the
-# newest ansible-core on the newest Python >= 3.12 present), unit tests, every molecule scenario, and the
-# playbooks through ansible-runner.
+# newest ansible-core on the newest Python >= 3.12 present), unit tests, packaging (galaxy-importer on the built
+# tarball, ansible-builder), every molecule scenario, and the playbooks through ansible-runner.
 # Every step runs even when an earlier one failed, so one run shows everything; the failing steps are named
 # at the end, followed by one line `N passed, N failed` (unit tests count one each, every other step one).
-#   test.sh [lint|sanity|units|molecule|runner ...]   (default: all, in that order)
+#   test.sh [lint|sanity|units|packaging|molecule|runner ...]   (default: all, in that order)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -75,6 +75,10 @@ do_runner() {
   pytest_step runner tests/runner
 }
 
+# The built tarball through galaxy-importer, the changelog lint, and ansible-builder rendering the execution
+# environment definitions (scripts/packaging.sh)
+do_packaging() { step packaging bash scripts/packaging.sh; }
+
 do_molecule() {
   local scenario
   bash scripts/build-images.sh debian12 debian13 || { record images 1 0; return; }
@@ -87,7 +91,7 @@ bash scripts/install-deps.sh || { echo "FAIL: installing system packages (script
 bash scripts/venv.sh .venv python3 -r requirements-dev.txt || { echo "FAIL: creating .venv"; exit 1; }
 bash scripts/collections.sh .venv > /dev/null || { echo "FAIL: containers.podman collection (scripts/collections.sh)"; exit 1; }
 
-[ "$#" -gt 0 ] || set -- lint sanity units molecule runner
+[ "$#" -gt 0 ] || set -- lint sanity units packaging molecule runner
 for what in "$@"; do "do_$what"; done
 
 echo
