@@ -44,4 +44,4 @@ collections: venv
 clean:
 	-@podman rm -f $(DEMO_NODE) > /dev/null 2>&1
 	-@podman ps -a --format '{{.Names}}' | grep '^gpuhost-' | xargs -r podman rm -f > /dev/null
-	rm -rf .venv .venv-core-latest .cache tests/output .pytest_cache
+	rm -rf .venv .venv-core-* .venv-*.log .venv.log .cache tests/output .pytest_cache
