@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The whole suite, in order: ansible-lint, ansible-test sanity (ansible-core 2.19 on Python 3.11, 2.20 and 2.21
-# on the newest Python >= 3.12 present), unit tests, packaging (galaxy-importer on the built
-# tarball, ansible-builder), every molecule scenario, and the playbooks through ansible-runner.
+# on the newest Python >= 3.12 present), unit tests, every molecule scenario, packaging (galaxy-importer on the
+# built tarball, ansible-builder), and the playbooks through ansible-runner.
 # Every step runs even when an earlier one failed, so one run shows everything; the failing steps are named
 # at the end, followed by one line `N passed, N failed` (unit tests count one each, every other step one).
-#   test.sh [lint|sanity|units|packaging|molecule|runner ...]   (default: all, in that order)
+#   test.sh [lint|sanity|units|molecule|packaging|runner ...]   (default: all, in that order)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -94,7 +94,7 @@ bash scripts/install-deps.sh || { echo "FAIL: installing system packages (script
 bash scripts/venv.sh .venv python3 -r requirements-dev.txt || { echo "FAIL: creating .venv"; exit 1; }
 bash scripts/collections.sh .venv > /dev/null || { echo "FAIL: containers.podman collection (scripts/collections.sh)"; exit 1; }
 
-[ "$#" -gt 0 ] || set -- lint sanity units packaging molecule runner
+[ "$#" -gt 0 ] || set -- lint sanity units molecule packaging runner
 for what in "$@"; do "do_$what"; done
 
 echo
