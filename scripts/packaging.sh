@@ -57,8 +57,11 @@ for def in execution-environment.yml execution-environment-hub.yml; do
     echo "packaging: ansible-builder warned for awx/ee/$def" >&2
     exit 1
   fi
-  grep -q '^ARG EE_BASE_IMAGE=' "$ctx/Containerfile"
-  grep -q '^ARG PYCMD="/usr/bin/python3.12"' "$ctx/Containerfile"
+  # a named base image, Python 3.12 for ansible-core >= 2.19, and kubernetes.core's library for k8s_gpu_sharing
+  for want in "Containerfile:^ARG EE_BASE_IMAGE=\"[^\"]+\"" "Containerfile:^ARG PYCMD=\"/usr/bin/python3.12\"" \
+              "_build/requirements.txt:^kubernetes>="; do
+    grep -qE "${want#*:}" "$ctx/${want%%:*}" || { echo "packaging: $ctx/${want%%:*} lacks ${want#*:}" >&2; exit 1; }
+  done
   echo "awx/ee/$def: rendered $ctx/Containerfile"
 done
 [ -f "$out/context-execution-environment/_build/collections/$(basename "$tarball")" ] || {
