@@ -7,7 +7,7 @@ export CONTAINERS_CONF ?= $(ROOT)/scripts/containers.conf
 export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.cache/collections
 DEMO_NODE := gpu-node-1
 
-.PHONY: demo test lint sanity units molecule runner images deps venv collections clean bench
+.PHONY: demo test lint sanity units packaging molecule runner images deps venv collections clean bench
 
 ## demo: converge the disposable systemd container gpu-node-1 with playbooks/site.yml
 demo: deps venv collections
@@ -18,7 +18,7 @@ demo: deps venv collections
 test:
 	@bash scripts/test.sh
 
-lint sanity units molecule runner:
+lint sanity units packaging molecule runner:
 	@bash scripts/test.sh $@
 
 # one scenario: make molecule-one SCENARIO=smoke
@@ -44,4 +44,4 @@ collections: venv
 clean:
 	-@podman rm -f $(DEMO_NODE) > /dev/null 2>&1
 	-@podman ps -a --format '{{.Names}}' | grep '^gpuhost-' | xargs -r podman rm -f > /dev/null
-	rm -rf .venv .venv-core-latest .cache tests/output .pytest_cache
+	rm -rf .venv .venv-core-* .venv-*.log .venv.log .cache tests/output .pytest_cache

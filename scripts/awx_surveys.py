@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import sys
 
 import yaml
@@ -23,35 +24,44 @@ def _role_option(role: str, variable: str) -> dict:
     return options[variable]
 
 
+# Ansible's documentation markup (V(auto), O(option), C(code), ...): AWX shows descriptions as plain text.
+_MARKUP = re.compile(r"\b[BCIMOVU]\(([^()]*)\)")
+
+
+def plain(text: str) -> str:
+    """Description text as AWX shows it: markup reduced to its content, whitespace folded."""
+    return " ".join(_MARKUP.sub(r"\1", text).split())
+
+
 def _question(item: dict) -> dict:
-    """One AWX survey question; `from_role` items are derived from the role's argument spec."""
-    if "from_role" in item:
-        opt = _role_option(item["from_role"], item["variable"])
-        desc = opt.get("description", "")
-        desc = " ".join(desc) if isinstance(desc, list) else desc
-        default = opt.get("default")
-        kind = opt.get("type", "str")
-        question = {"variable": item["variable"], "question_name": item["variable"], "question_description": desc,
-                    "required": bool(opt.get("required", False))}
+    """One AWX survey question. No default: AWX would send it on every launch and mask the inventory.
+
+    An item with `overrides: {role, option}` stands in for that role option for one launch: its type and choices
+    come from the role's argument spec, and its description says what an empty answer keeps.
+    """
+    question = {"variable": item["variable"], "question_name": item["label"], "required": False}
+    description = item.get("description", "")
+    if "overrides" in item:
+        role, option = item["overrides"]["role"], item["overrides"]["option"]
+        opt = _role_option(role, option)
         if opt.get("choices"):
             question.update(type="multiplechoice", choices=[str(c) for c in opt["choices"]])
-        elif kind == "bool":
+        elif opt.get("type", "str") == "bool":
             question.update(type="multiplechoice", choices=["true", "false"])
-        elif kind == "int":
+        elif opt.get("type", "str") == "int":
             question.update(type="integer")
         else:
             question.update(type="text")
-        if default is not None:
-            question["default"] = str(default).lower() if isinstance(default, bool) else default
-        else:
-            question["default"] = ""
-        return question
-    question = {"variable": item["variable"], "question_name": item["variable"],
-                "question_description": item.get("description", ""), "required": bool(item.get("required", False)),
-                "type": item["type"], "default": item.get("default", "")}
-    for key in ("choices", "min", "max"):
-        if key in item:
-            question[key] = item[key]
+        default = opt.get("default")
+        role_default = f" (the role's default: {str(default).lower() if isinstance(default, bool) else default})" \
+            if default not in (None, "") else ""
+        description += f" Empty: each host keeps {option} from the inventory{role_default}."
+    else:
+        question["type"] = item["type"]
+        for key in ("choices", "min", "max"):
+            if key in item:
+                question[key] = item[key]
+    question["question_description"] = plain(description)
     return question
 
 

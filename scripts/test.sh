@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The whole suite, in order: ansible-lint, ansible-test sanity (ansible-core 2.19 on Python 3.11, and the
-# newest ansible-core on the newest Python >= 3.12 present), unit tests, every molecule scenario, and the
-# playbooks through ansible-runner.
+# The whole suite, in order: ansible-lint, ansible-test sanity (ansible-core 2.19 on Python 3.11, 2.20 and 2.21
+# on the newest Python >= 3.12 present), unit tests, every molecule scenario, packaging (galaxy-importer on the
+# built tarball, ansible-builder), and the playbooks through ansible-runner.
 # Every step runs even when an earlier one failed, so one run shows everything; the failing steps are named
 # at the end, followed by one line `N passed, N failed` (unit tests count one each, every other step one).
-#   test.sh [lint|sanity|units|molecule|runner ...]   (default: all, in that order)
+#   test.sh [lint|sanity|units|molecule|packaging|runner ...]   (default: all, in that order)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -34,22 +34,25 @@ step() {  # name command...: run, log, show the tail on failure
 # that copy; everything else here uses .cache/collections, where the checkout is linked in.
 do_lint() { step ansible-lint ansible-lint --offline; }
 
+# Sanity on every ansible-core that meta/runtime.yml admits: 2.19 in .venv on Python 3.11, and the newer cores
+# (which need Python >= 3.12) each in .venv-core-<version> on the newest Python >= 3.12 present.
+SANITY_NEWER_CORES="ansible-core==2.20.10 ansible-core==2.21.5"
 do_sanity() {
   step sanity-core2.19-py3.11 bash scripts/sanity.sh .venv 3.11
-  local newest
+  local newest ver pin core
   newest=$(bash scripts/newest-python.sh)
-  if [ -n "$newest" ]; then
-    local ver
-    ver=$("$newest" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    if bash scripts/venv.sh .venv-core-latest "$newest" "ansible-core==2.21.5" > "$logs/venv-core-latest.log" 2>&1; then
-      step "sanity-core$(.venv-core-latest/bin/python -c 'import ansible; print(ansible.__version__)' | cut -d. -f1,2)-py$ver" \
-        bash scripts/sanity.sh .venv-core-latest "$ver"
-    else
-      cat "$logs/venv-core-latest.log"; record sanity-newest-core 1 0
-    fi
-  else
-    echo "== sanity on Python >= 3.12 skipped: no such interpreter here"
+  if [ -z "$newest" ]; then
+    echo "== sanity of ansible-core 2.20 and 2.21 skipped: no Python >= 3.12 here"; return
   fi
+  ver=$("$newest" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  for pin in $SANITY_NEWER_CORES; do
+    core=$(cut -d= -f3 <<<"$pin" | cut -d. -f1,2)
+    if bash scripts/venv.sh ".venv-core-$core" "$newest" "$pin" > "$logs/venv-core-$core.log" 2>&1; then
+      step "sanity-core$core-py$ver" bash scripts/sanity.sh ".venv-core-$core" "$ver"
+    else
+      cat "$logs/venv-core-$core.log"; record "sanity-core$core" 1 0
+    fi
+  done
 }
 
 pytest_step() {  # name path...: pytest counts one per test
@@ -75,6 +78,10 @@ do_runner() {
   pytest_step runner tests/runner
 }
 
+# The built tarball through galaxy-importer, the changelog lint, and ansible-builder rendering the execution
+# environment definitions (scripts/packaging.sh)
+do_packaging() { step packaging bash scripts/packaging.sh; }
+
 do_molecule() {
   local scenario
   bash scripts/build-images.sh debian12 debian13 || { record images 1 0; return; }
@@ -87,7 +94,7 @@ bash scripts/install-deps.sh || { echo "FAIL: installing system packages (script
 bash scripts/venv.sh .venv python3 -r requirements-dev.txt || { echo "FAIL: creating .venv"; exit 1; }
 bash scripts/collections.sh .venv > /dev/null || { echo "FAIL: containers.podman collection (scripts/collections.sh)"; exit 1; }
 
-[ "$#" -gt 0 ] || set -- lint sanity units molecule runner
+[ "$#" -gt 0 ] || set -- lint sanity units molecule packaging runner
 for what in "$@"; do "do_$what"; done
 
 echo

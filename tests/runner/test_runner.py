@@ -2,8 +2,9 @@
 """site.yml and validate.yml through ansible-runner, the engine AWX and Automation Controller use.
 
 Against a real Debian 12 systemd test container (podman), with the extra vars an AWX survey launch
-would send (the survey defaults, empty answers left out as AWX does). Checks the runner's own
-artifacts: status, rc, per-host statistics and the events of the failing task.
+sends: every question, the ones left empty as "". Checks that the inventory's values stay in force where
+the survey was left empty and that answers win where given, and the runner's own artifacts: status, rc,
+per-host statistics and the events of the failing task.
 """
 from __future__ import annotations
 
@@ -41,20 +42,26 @@ def node():
     _podman("rm", "-f", NODE)
 
 
-# What an operator types into the survey; every other question keeps its default.
-ANSWERS = {"gpuhost-site": {"nvidia_driver_cuda_version": "12.2"}, "gpuhost-validate": {"validate_cuda_version": "12.2"}}
+def _awx_extravars(template: str, answers: dict) -> dict:
+    """The extra variables AWX hands the job for a survey launch with these answers.
 
-
-def _survey_extravars(template: str) -> dict:
-    spec = json.loads((ROOT / "awx" / "surveys" / f"{template}.json").read_text(encoding="utf-8"))
-    extravars = {q["variable"]: q["default"] for q in spec["spec"] if q["default"] not in ("", None)}
-    unknown = set(ANSWERS[template]) - {q["variable"] for q in spec["spec"]}
+    AWX (awx/main/models/mixins.py, `_update_unified_job_kwargs`) adds every survey default that is not None, then
+    the launch's own values; the launch form sends a question the operator left empty as "". So every question
+    arrives: answered ones with the answer, the others as "" (or their default, which our surveys do not have).
+    """
+    spec = json.loads((ROOT / "awx" / "surveys" / f"{template}.json").read_text(encoding="utf-8"))["spec"]
+    unknown = set(answers) - {q["variable"] for q in spec}
     assert not unknown, f"answers for questions the {template} survey does not ask: {unknown}"
-    extravars.update(ANSWERS[template])
+    extravars = {q["variable"]: q["default"] for q in spec if q.get("default") is not None}
+    extravars.update({q["variable"]: answers.get(q["variable"], "") for q in spec})
     return extravars
 
 
-def _run(tmp_path: pathlib.Path, playbook: str, template: str, name: str):
+# The inventory's values, which a survey left empty must not replace (the role's default reboot policy is auto).
+INVENTORY_VARS = {"nvidia_driver_cuda_version": "12.2", "nvidia_driver_reboot": "never"}
+
+
+def _run(tmp_path: pathlib.Path, playbook: str, template: str, name: str, answers: dict | None = None):
     # Host variables as an AWX inventory would hold them; a container has no kernel of its own to build for.
     inventory = {"gpu_nodes": {"hosts": {NODE: {"ansible_connection": "containers.podman.podman",
                                                 "ansible_python_interpreter": "/usr/bin/python3",
@@ -63,13 +70,20 @@ def _run(tmp_path: pathlib.Path, playbook: str, template: str, name: str):
                                                 "validate_expect_gpu": False,
                                                 # an optional role of site.yml, switched on by its variable
                                                 "gpu_state_settings": [{"gpus": "all",
-                                                                        "compute_mode": "exclusive_process"}]}}}}
+                                                                        "compute_mode": "exclusive_process"}]}},
+                               "vars": INVENTORY_VARS}}
     (tmp_path / name).mkdir()
     env = {"ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"), "ANSIBLE_PIPELINING": "True",
            "ANSIBLE_FORCE_COLOR": "False", "CONTAINERS_CONF": os.environ.get("CONTAINERS_CONF", "")}
     return ansible_runner.run(private_data_dir=str(tmp_path / name), project_dir=str(ROOT), playbook=playbook,
-                              inventory=inventory, extravars=_survey_extravars(template), envvars=env,
+                              inventory=inventory, extravars=_awx_extravars(template, answers or {}), envvars=env,
                               quiet=True)
+
+
+def _reboot_policy(result) -> list[str]:
+    """The reboot policy the nvidia_driver role applied, from its decision fact in the runner's events."""
+    return [e["event_data"]["res"]["ansible_facts"]["nvidia_driver_reboot_decision"]["policy"] for e in result.events
+            if e.get("event") == "runner_on_ok" and e["event_data"].get("task") == "Decide about the reboot"]
 
 
 def _failed_messages(result) -> list[str]:
@@ -78,8 +92,11 @@ def _failed_messages(result) -> list[str]:
 
 
 def test_site_then_validate_through_runner(node, tmp_path):
+    # Every question left empty: AWX sends "" for each, and the inventory's CUDA version (an empty one fails the
+    # role's pre-flight) and reboot policy must stay in force.
     site = _run(tmp_path, "playbooks/site.yml", "gpuhost-site", "site")
     assert (site.status, site.rc) == ("successful", 0), _failed_messages(site)
+    assert _reboot_policy(site) == ["never"]
     assert node in site.stats["ok"] and not site.stats["failures"] and not site.stats["dark"]
     assert site.stats["changed"].get(node, 0) > 0  # a fresh host was changed
     assert (tmp_path / "site" / "artifacts").is_dir()
@@ -90,13 +107,24 @@ def test_site_then_validate_through_runner(node, tmp_path):
     assert "(1 entry, 1 nvidia-smi call(s) at boot) written and enabled" in line, summary[-3000:]
     assert "not applied now (no NVIDIA GPU can be read" in line, summary[-3000:]
 
-    again = _run(tmp_path, "playbooks/site.yml", "gpuhost-site", "site-again")
+    # Answered questions win over the inventory for this launch; the others are still sent as "".
+    again = _run(tmp_path, "playbooks/site.yml", "gpuhost-site", "site-again",
+                 {"gpuhost_launch_reboot": "auto", "gpuhost_launch_cuda_version": "12.0",
+                  "gpuhost_launch_serial": "1"})
     assert (again.status, again.rc) == ("successful", 0), _failed_messages(again)
+    assert _reboot_policy(again) == ["auto"]
     assert again.stats["changed"].get(node, 0) == 0  # idempotent through the runner too
 
     validate = _run(tmp_path, "playbooks/validate.yml", "gpuhost-validate", "validate")
     assert (validate.status, validate.rc) == ("successful", 0), _failed_messages(validate)
     assert node in validate.stats["ok"] and validate.stats["changed"].get(node, 0) == 0
+
+    # A CUDA version answered in the survey is checked instead of the inventory's 12.2: Debian 12's R535 driver
+    # cannot run 13.0, so the host fails and says so.
+    newer = _run(tmp_path, "playbooks/validate.yml", "gpuhost-validate", "validate-cuda13",
+                 {"gpuhost_launch_cuda_version": "13.0"})
+    assert (newer.status, newer.rc) == ("failed", 2)
+    assert any("13.0" in m for m in _failed_messages(newer)), _failed_messages(newer)
 
 
 def test_validate_names_a_unit_masked_afterwards(node, tmp_path):

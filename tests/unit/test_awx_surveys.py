@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The AWX job templates and their surveys agree with the roles' argument specs."""
+"""The AWX job templates and their surveys: up to date, readable, and unable to mask the inventory."""
 from __future__ import annotations
 
 import importlib.util
 import json
 import pathlib
+import re
 
 import pytest
 import yaml
@@ -15,11 +16,19 @@ awx_surveys = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(awx_surveys)
 
 TEMPLATES = yaml.safe_load((ROOT / "awx" / "job_templates.yml").read_text(encoding="utf-8"))["job_templates"]
+ROLE_OPTIONS = {
+    name: opt
+    for spec in (ROOT / "roles").glob("*/meta/argument_specs.yml")
+    for name, opt in yaml.safe_load(spec.read_text(encoding="utf-8"))["argument_specs"]["main"]["options"].items()
+}
 
 
-def _argspec(role):
-    path = ROOT / "roles" / role / "meta" / "argument_specs.yml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["argument_specs"]["main"]["options"]
+def _survey(template):
+    return json.loads((ROOT / "awx" / "surveys" / f"{template['name']}.json").read_text(encoding="utf-8"))
+
+
+def _playbook_text(template):
+    return (ROOT / template["playbook"]).read_text(encoding="utf-8")
 
 
 def test_committed_surveys_are_up_to_date(capsys):
@@ -27,36 +36,76 @@ def test_committed_surveys_are_up_to_date(capsys):
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t["name"])
-def test_role_questions_match_the_argument_spec(template):
-    survey = json.loads((ROOT / "awx" / "surveys" / f"{template['name']}.json").read_text(encoding="utf-8"))
-    questions = {q["variable"]: q for q in survey["spec"]}
-    assert len(questions) == len(template["survey"]), "a variable is asked twice"
-    for item in (i for i in template["survey"] if "from_role" in i):
-        option = _argspec(item["from_role"])[item["variable"]]
-        question = questions[item["variable"]]
-        if option.get("choices"):
-            assert question["type"] == "multiplechoice"
-            assert question["choices"] == [str(c) for c in option["choices"]]
-            assert str(question["default"]) in question["choices"] or question["default"] == ""
-        default = option.get("default")
-        expected = "" if default is None else (str(default).lower() if isinstance(default, bool) else default)
-        assert question["default"] == expected
+def test_no_question_can_mask_the_inventory(template):
+    # AWX sends every default that is not null on every launch, and "" for a question left empty: a question
+    # must have no default and set a variable of its own, which no role (and so no inventory) defines.
+    for question in _survey(template)["spec"]:
+        assert question.get("default") is None, question
+        assert not question["required"], question
+        assert question["variable"].startswith("gpuhost_launch_"), question
+        assert question["variable"] not in ROLE_OPTIONS, question
+        # the playbook reads the answer, and ignores it when empty
+        assert question["variable"] in _playbook_text(template), question["variable"]
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t["name"])
-def test_template_playbook_exists_and_targets_the_survey_group(template):
-    playbook = ROOT / template["playbook"]
-    assert playbook.is_file()
-    plays = yaml.safe_load(playbook.read_text(encoding="utf-8"))
-    assert "gpuhost_targets" in plays[0]["hosts"]
+def test_labels_and_descriptions_are_plain_text(template):
+    for question in _survey(template)["spec"]:
+        assert question["question_name"] != question["variable"] and " " in question["question_name"], question
+        assert not re.search(r"\b[BCIMOVU]\([^)]*\)", question["question_description"]), question
+        assert "Empty:" in question["question_description"], "say what an empty answer keeps"
+
+
+@pytest.mark.parametrize("template", [t for t in TEMPLATES if any("overrides" in q for q in t["survey"])],
+                         ids=lambda t: t["name"])
+def test_override_questions_follow_the_role_and_reach_it(template):
+    questions = {q["variable"]: q for q in _survey(template)["spec"]}
+    plays = yaml.safe_load(_playbook_text(template))
+    launch = plays[0]["vars"]["__site_launch"]
+    for item in (i for i in template["survey"] if "overrides" in i):
+        option = item["overrides"]["option"]
+        spec = ROLE_OPTIONS[option]
+        question = questions[item["variable"]]
+        if spec.get("choices"):
+            assert (question["type"], question["choices"]) == ("multiplechoice", [str(c) for c in spec["choices"]])
+        else:
+            assert question["type"] == "text"
+        # site.yml maps the answer onto exactly this role option
+        assert re.fullmatch(r"\{\{ %s \| default\(''\) \}\}" % item["variable"], launch[option]), launch
+
+
+def test_site_play_keywords_ignore_an_empty_answer():
+    play = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8"))[0]
+    for keyword, answer in (("serial", "gpuhost_launch_serial"),
+                            ("max_fail_percentage", "gpuhost_launch_max_fail_percentage")):
+        assert f"{answer} | default('') | string | length > 0" in play[keyword], play[keyword]
+
+
+def test_job_templates_set_forks_and_extra_variable_prompting():
+    for template in TEMPLATES:
+        assert isinstance(template["forks"], int) and template["forks"] > 0
+        assert isinstance(template["ask_variables_on_launch"], bool)
+    configure = (ROOT / "awx" / "configure.yml").read_text(encoding="utf-8")
+    for key in ("forks", "ask_variables_on_launch", "survey_spec"):
+        assert f"{key}: \"{{{{ item['{key}'] }}}}\"" in configure or key == "survey_spec", key
 
 
 def test_a_question_for_an_unknown_role_option_is_refused():
     with pytest.raises(SystemExit, match="not an option of role persistenced"):
-        awx_surveys._question({"from_role": "persistenced", "variable": "persistenced_no_such_option"})
+        awx_surveys._question({"variable": "gpuhost_launch_x", "label": "X y",
+                               "overrides": {"role": "persistenced", "option": "persistenced_no_such_option"}})
 
 
-def test_bool_and_choice_options_become_multiple_choice(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("text", "shown"), [
+    ("V(auto) reboots unless O(nvidia_driver_reboot_force).", "auto reboots unless nvidia_driver_reboot_force."),
+    ("Runs C(nvidia-smi -L)\n  twice.", "Runs nvidia-smi -L twice."),
+    ("No markup (here).", "No markup (here)."),
+])
+def test_markup_is_rendered_as_plain_text(text, shown):
+    assert awx_surveys.plain(text) == shown
+
+
+def test_choice_bool_and_int_options_become_typed_questions(tmp_path, monkeypatch):
     role = tmp_path / "roles" / "demo" / "meta"
     role.mkdir(parents=True)
     (role / "argument_specs.yml").write_text(yaml.safe_dump({"argument_specs": {"main": {"options": {
@@ -65,9 +114,14 @@ def test_bool_and_choice_options_become_multiple_choice(tmp_path, monkeypatch):
         "demo_count": {"type": "int", "default": 3, "description": "Count."},
     }}}}), encoding="utf-8")
     monkeypatch.setattr(awx_surveys, "ROOT", tmp_path)
-    flag = awx_surveys._question({"from_role": "demo", "variable": "demo_flag"})
-    mode = awx_surveys._question({"from_role": "demo", "variable": "demo_mode"})
-    count = awx_surveys._question({"from_role": "demo", "variable": "demo_count"})
-    assert (flag["type"], flag["choices"], flag["default"]) == ("multiplechoice", ["true", "false"], "true")
-    assert (mode["type"], mode["choices"], mode["default"]) == ("multiplechoice", ["auto", "never"], "auto")
-    assert (count["type"], count["default"]) == ("integer", 3)
+
+    def ask(option):
+        return awx_surveys._question({"variable": f"gpuhost_launch_{option}", "label": "A label", "description": "D.",
+                                      "overrides": {"role": "demo", "option": option}})
+
+    flag, mode, count = ask("demo_flag"), ask("demo_mode"), ask("demo_count")
+    assert (flag["type"], flag["choices"]) == ("multiplechoice", ["true", "false"])
+    assert (mode["type"], mode["choices"]) == ("multiplechoice", ["auto", "never"])
+    assert count["type"] == "integer"
+    assert "default" not in flag and "default" not in mode and "default" not in count
+    assert flag["question_description"] == "D. Empty: each host keeps demo_flag from the inventory (the role's default: true)."
