@@ -128,15 +128,15 @@ def kernel_headers(family, running, kernels=None):
     """
     targets = list(kernels or []) or ([running] if running else [])
     if family == "el":
-        own = lambda release: "kernel-devel-%s" % release  # noqa: E731
+        own = "kernel-devel-%s"
         meta = ["kernel-devel"]
         extra = ["kernel-headers-%s" % running] if running in targets else []
     else:
-        own = lambda release: "linux-headers-%s" % release  # noqa: E731
+        own = "linux-headers-%s"
         meta = sorted(set("linux-headers-%s" % f for f in (kernel_flavour(k) for k in targets) if f))
         extra = []
-    required = ([own(running)] if running in targets else []) + extra
-    optional = meta + [own(k) for k in targets if k != running]
+    required = ([own % running] if running in targets else []) + extra
+    optional = meta + [own % k for k in targets if k != running]
     return required, optional
 
 

@@ -830,7 +830,6 @@ class Planner(object):
             need, pkgs.version_package, package_version, branch, flavor, label)
         return result
 
-
     @staticmethod
     def fabric_manager(backend, family, source, branch, driver_version, label, pci):
         """The Fabric Manager package at exactly the driver's version (+ NVLSM on NVLink 5 boards); raises."""

@@ -18,7 +18,7 @@ description:
     C(libnvidia-ml.so.1) loads, otherwise C(nvidia-smi --query-gpu ... --format=csv,noheader,nounits).
   - Also lists the NVIDIA display and 3D controllers that the PCI bus shows (sysfs, vendor C(0x10de)) and
     those that NVML does not see, so that a GPU that fell off the bus is a fact, not a guess.
-  - Lists the NVSwitch bridges (vendor C(0x10de), PCI class C(0x0680)) as C(nvswitch_devices): a board with
+  - Lists the NVSwitch bridges (vendor C(0x10de), PCI class C(0x0680)) as C(nvswitch_devices); a board with
     NVSwitches (HGX/DGX 8-GPU) needs C(nvidia-fabricmanager) of the driver's exact version, or CUDA reports
     "system not yet initialized" while C(nvidia-smi) lists the GPUs.
   - Never fails because there is no driver, no NVML library or no GPU; then C(available) is false,
