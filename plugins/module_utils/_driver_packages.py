@@ -109,9 +109,35 @@ def choose_kernel_module(kernel_module, branch, pci_devices=None):
 
 
 def kernel_flavour(kernel_release):
-    """Ubuntu kernel flavour from a release: '5.15.0-91-generic' -> 'generic'; '6.8.0-1015-aws' -> 'aws'."""
-    match = re.match(r"^\d+\.\d+\.\d+-\d+-(.+)$", str(kernel_release or ""))
+    """Kernel flavour from a release: Ubuntu '5.15.0-91-generic' -> 'generic', '6.8.0-1015-aws' -> 'aws';
+    Debian 12 '6.1.0-18-cloud-amd64' -> 'cloud-amd64'; Debian 13 '6.12.48+deb13-amd64' -> 'amd64'."""
+    match = re.match(r"^\d+\.\d+\.\d+(?:-\d+|\+deb\d+[^-]*)-(.+)$", str(kernel_release or ""))
     return match.group(1) if match else None
+
+
+def kernel_headers(family, running, kernels=None):
+    """(required, optional) header packages so that DKMS builds the module for every installed kernel and for
+    the kernels that later updates install.
+
+    ``kernels``: the kernels installed on the host (``_kernels.installed_kernels``); empty or None: the running
+    one only. The running kernel's own headers are required when it is installed there (a container's kernel
+    belongs to its host). Optional: the headers metapackage of each flavour, which follows kernel updates
+    (Debian ``linux-headers-amd64``/``-cloud-amd64``/``-rt-amd64``, Ubuntu ``linux-headers-generic``/``-aws``...;
+    EL ``kernel-devel``, an install-only package that dnf installs beside each new kernel), and the headers of
+    the other installed kernels; the plan drops those the sources do not offer and says so.
+    """
+    targets = list(kernels or []) or ([running] if running else [])
+    if family == "el":
+        own = "kernel-devel-%s"
+        meta = ["kernel-devel"]
+        extra = ["kernel-headers-%s" % running] if running in targets else []
+    else:
+        own = "linux-headers-%s"
+        meta = sorted(set("linux-headers-%s" % f for f in (kernel_flavour(k) for k in targets) if f))
+        extra = []
+    required = ([own % running] if running in targets else []) + extra
+    optional = meta + [own % k for k in targets if k != running]
+    return required, optional
 
 
 def family_of(distribution, os_family):
@@ -155,7 +181,7 @@ class PackageSet(object):
     """What to install for one branch: the package whose version decides, the list, holds, stream."""
 
     def __init__(self, version_package, packages, hold, versioned=None, stream=None, headers=None,
-                 modules_package=None, notes=None):
+                 modules_package=None, notes=None, optional=None):
         self.version_package = version_package      # its candidate version is the driver version
         self.packages = list(packages)              # without versions
         self.hold = list(hold)                      # apt-mark hold / dnf versionlock names
@@ -164,6 +190,7 @@ class PackageSet(object):
         self.headers = list(headers or [])          # kernel headers for a DKMS build (in packages too)
         self.modules_package = modules_package      # precompiled module package (Ubuntu), if used
         self.notes = list(notes or [])
+        self.optional = list(optional or [])     # in packages too; dropped with a note when not offered
 
     def as_dict(self):
         return {
@@ -175,22 +202,31 @@ class PackageSet(object):
             "headers": self.headers,
             "modules_package": self.modules_package,
             "notes": self.notes,
+            "optional": self.optional,
         }
 
 
-def debian_distro_packages(flavor, branch, build_module, kernel_release):
+def _headers(family, build_module, kernel_release, kernels):
+    """kernel_headers() when the module is built here, else nothing: (headers, optional)."""
+    if not build_module or not kernel_release:
+        return [], []
+    required, optional = kernel_headers(family, kernel_release, kernels)
+    return required + optional, optional
+
+
+def debian_distro_packages(flavor, branch, build_module, kernel_release, kernels=None):
     """Debian contrib/non-free: one driver branch per release (``nvidia-driver``)."""
     kmod = "nvidia-open-kernel-dkms" if flavor == "open" else "nvidia-kernel-dkms"
     driver = ["nvidia-driver", kmod, "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1"]
     if branch is None or branch >= 525:
         driver.append("firmware-nvidia-gsp")      # GSP firmware: needed by open modules, used from R525
-    headers = ["linux-headers-%s" % kernel_release] if build_module and kernel_release else []
+    headers, optional = _headers("debian", build_module, kernel_release, kernels)
     packages = driver + ["nvidia-persistenced", "python3-pynvml"] + headers
     return PackageSet("nvidia-driver", packages, hold=driver + ["nvidia-persistenced"], versioned=driver,
-                      headers=headers)
+                      headers=headers, optional=optional)
 
 
-def ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precompiled_available=True):
+def ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precompiled_available=True, kernels=None):
     """Ubuntu restricted: ``nvidia-driver-<branch>-server[-open]``; precompiled modules preferred."""
     suffix = "-server-open" if flavor == "open" else "-server"
     driver = "nvidia-driver-%d%s" % (branch, suffix)
@@ -198,55 +234,55 @@ def ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precomp
     flavour = kernel_flavour(kernel_release)
     notes = []
     modules = None
-    headers = []
+    headers, optional = [], []
+    # linux-modules-nvidia-<branch>-server[-open]-<flavour> is the metapackage that follows the flavour's kernel
+    # updates with prebuilt modules: no headers and no DKMS build needed.
     if flavour and precompiled_available:
         modules = "linux-modules-nvidia-%d%s-%s" % (branch, suffix, flavour)
         kmod = [modules]
     else:
         kmod = ["nvidia-dkms-%d%s" % (branch, suffix)]
         notes.append("no precompiled linux-modules-nvidia package for kernel %s: DKMS builds the module" % kernel_release)
-        if build_module and kernel_release:
-            headers = ["linux-headers-%s" % kernel_release]
+        headers, optional = _headers("ubuntu", build_module, kernel_release, kernels)
     packages = [driver] + kmod + [utils, "python3-pynvml"] + headers
     return PackageSet(driver, packages, hold=[driver] + kmod + [utils], versioned=[], headers=headers,
-                      modules_package=modules, notes=notes)
+                      modules_package=modules, notes=notes, optional=optional)
 
 
-def apt_cuda_repo_packages(flavor, branch, build_module, kernel_release):
+def apt_cuda_repo_packages(flavor, branch, build_module, kernel_release, kernels=None):
     """NVIDIA's CUDA repository on Debian/Ubuntu: ``cuda-drivers-<branch>`` or ``nvidia-open-<branch>``."""
     meta = "nvidia-open-%d" % branch if flavor == "open" else "cuda-drivers-%d" % branch
-    headers = ["linux-headers-%s" % kernel_release] if build_module and kernel_release else []
+    headers, optional = _headers("apt", build_module, kernel_release, kernels)
     packages = [CUDA_KEYRING_PACKAGE, meta, "python3-pynvml"] + headers
-    return PackageSet(meta, packages, hold=[meta], versioned=[], headers=headers)
+    return PackageSet(meta, packages, hold=[meta], versioned=[], headers=headers, optional=optional)
 
 
-def el_packages(flavor, branch, build_module, kernel_release, major_version):
+def el_packages(flavor, branch, build_module, kernel_release, major_version, kernels=None):
     """CUDA repository on EL: module stream on 8/9, plain packages + versionlock on 10."""
-    headers = ["kernel-devel-%s" % kernel_release, "kernel-headers-%s" % kernel_release] \
-        if build_module and kernel_release else []
+    headers, optional = _headers("el", build_module, kernel_release, kernels)
     if str(major_version) in ("8", "9"):
         stream = "nvidia-driver:%d-%s" % (branch, "open" if flavor == "open" else "dkms")
         packages = ["@%s" % stream, "nvidia-driver-cuda"] + headers
         # the enabled stream is the hold: dnf keeps the branch; no versionlock needed
-        return PackageSet("nvidia-driver", packages, hold=[], stream=stream, headers=headers)
+        return PackageSet("nvidia-driver", packages, hold=[], stream=stream, headers=headers, optional=optional)
     meta = "nvidia-open" if flavor == "open" else "cuda-drivers"
     driver = ["nvidia-driver", "nvidia-driver-cuda", "nvidia-driver-libs",
               "kmod-nvidia-open-dkms" if flavor == "open" else "kmod-nvidia-latest-dkms"]
     packages = [meta] + driver + headers
-    return PackageSet("nvidia-driver", packages, hold=driver, versioned=driver, headers=headers)
+    return PackageSet("nvidia-driver", packages, hold=driver, versioned=driver, headers=headers, optional=optional)
 
 
 def package_set(family, source, flavor, branch, build_module=True, kernel_release=None, major_version=None,
-                precompiled_available=True):
-    """The PackageSet for a resolved (family, source, flavor, branch)."""
+                precompiled_available=True, kernels=None):
+    """The PackageSet for a resolved (family, source, flavor, branch); ``kernels``: see kernel_headers()."""
     source = effective_source(family, source)
     if family == "el":
-        return el_packages(flavor, branch, build_module, kernel_release, major_version)
+        return el_packages(flavor, branch, build_module, kernel_release, major_version, kernels)
     if source == "cuda_repo":
-        return apt_cuda_repo_packages(flavor, branch, build_module, kernel_release)
+        return apt_cuda_repo_packages(flavor, branch, build_module, kernel_release, kernels)
     if family == "debian":
-        return debian_distro_packages(flavor, branch, build_module, kernel_release)
-    return ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precompiled_available)
+        return debian_distro_packages(flavor, branch, build_module, kernel_release, kernels)
+    return ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precompiled_available, kernels)
 
 
 def branch_candidates(family, source, requested_branch, min_driver):
@@ -315,3 +351,92 @@ def refusal_message(cuda_version, min_driver, best, family_label, source, compat
     if branch is not None:
         fixes.append("choose another nvidia_driver_branch")
     return "%s, but the best candidate %s offers is %s: %s" % (need, family_label, best_text, ", or ".join(fixes))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fabric Manager (NVSwitch boards: HGX/DGX H100, H200, B200 8-GPU)
+# ---------------------------------------------------------------------------------------------------
+# NVIDIA Fabric Manager user guide (docs.nvidia.com/datacenter/tesla/fabric-manager-user-guide/): on NVSwitch
+# systems the nvidia-fabricmanager service must run, and its version must match the loaded driver exactly (the
+# service checks the driver stack at start and aborts on a mismatch). Package names, checked 2026-12:
+# * NVIDIA's CUDA repositories for Debian/Ubuntu: nvidia-fabricmanager-<branch> (NVIDIA's packaging templates,
+#   github.com/NVIDIA/apt-packaging-fabric-manager: cuda-drivers-fabricmanager-<branch> is its metapackage);
+#   newer branches are also published under the unversioned name nvidia-fabricmanager, so both are looked up.
+# * Ubuntu's own archive (multiverse): nvidia-fabricmanager-<branch>, version-matched to the -server driver of
+#   the same branch (packages.ubuntu.com, e.g. nvidia-fabricmanager-535 535.309.01 on noble).
+# * NVIDIA's CUDA repositories for EL: the RPM nvidia-fabric-manager on the older branches (dnf module profile
+#   "fm", github.com/NVIDIA/yum-packaging-fabric-manager), nvidia-fabricmanager(-<branch>) on the newer ones.
+# * Debian's archive ships no Fabric Manager.
+# From R570, NVLink 5 (Blackwell HGX B200/B300) systems also need NVIDIA's NVLink Subnet Manager (package nvlsm),
+# which Fabric Manager starts; its version is not tied to the driver's.
+FABRIC_MANAGER_SERVICE = "nvidia-fabricmanager.service"
+NVLSM_FROM_BRANCH = 570
+NVLSM_PACKAGE = "nvlsm"
+# PCI device ids of Blackwell data-centre GPUs (GB100/GB102: B200 0x2901, GB200 0x2941): the NVLink 5 boards.
+BLACKWELL_DC_DEVICE_IDS = (0x2900, 0x29FF)
+NVSWITCH_CHOICES = ("auto", "present", "absent")
+
+
+def nvswitch_required(nvswitch, switches):
+    """(bool, reason): does this host need Fabric Manager? ``nvswitch``: auto|present|absent (the operator's word)."""
+    if nvswitch not in NVSWITCH_CHOICES:
+        raise DriverPlanError("nvswitch must be one of %s, not %r" % (", ".join(NVSWITCH_CHOICES), nvswitch))
+    if nvswitch == "absent":
+        return False, "nvidia_driver_nvswitch is absent"
+    if nvswitch == "present":
+        return True, "nvidia_driver_nvswitch declares NVSwitches"
+    if switches:
+        return True, "%d NVSwitch bridge(s) on the PCI bus (%s)" % (len(switches), switches[0].get("pci_bus_id"))
+    return False, "no NVSwitch on the PCI bus"
+
+
+def needs_nvlsm(branch, gpus):
+    """NVLSM is needed from R570 on NVLink 5 boards (Blackwell data-centre GPUs on the PCI bus)."""
+    if branch is None or branch < NVLSM_FROM_BRANCH:
+        return False
+    low, high = BLACKWELL_DC_DEVICE_IDS
+    for gpu in gpus or []:
+        try:
+            if low <= int(str(gpu.get("device_id")), 16) <= high:
+                return True
+        except (TypeError, ValueError):
+            continue
+    return False
+
+
+def fabric_manager_candidates(family, source, branch):
+    """Package names that may carry Fabric Manager for ``branch``, preferred first; [] when the source has none."""
+    source = effective_source(family, source)
+    if family == "debian" and source == "distro":
+        return []
+    if family == "el":
+        return ["nvidia-fabric-manager", "nvidia-fabricmanager-%d" % branch, "nvidia-fabricmanager"]
+    if family == "ubuntu" and source == "distro":
+        return ["nvidia-fabricmanager-%d" % branch]
+    return ["nvidia-fabricmanager-%d" % branch, "nvidia-fabricmanager"]
+
+
+def fabric_manager_choice(candidates, available, driver_version, family_label):
+    """(name, package version) of the first candidate offered at exactly ``driver_version``; raises otherwise.
+
+    ``available``: {name: [package versions]} as the package sources list them.
+    """
+    if not candidates:
+        raise DriverPlanError(
+            "%s ships no NVIDIA Fabric Manager, which this NVSwitch system needs at the driver's version %s: use "
+            "nvidia_driver_source: cuda_repo, or set nvidia_driver_nvswitch: absent if the board has no NVSwitch"
+            % (family_label, driver_version))
+    offered = []
+    for name in candidates:
+        for text in available.get(name) or []:
+            try:
+                if normalize_driver_version(text) == driver_version:
+                    return name, text
+            except CudaCompatError:
+                continue
+            offered.append("%s %s" % (name, text))
+    raise DriverPlanError(
+        "%s offers no Fabric Manager at the driver's version %s (%s): pin nvidia_driver_version to a version that "
+        "both the driver and %s offer, or set nvidia_driver_nvswitch: absent if the board has no NVSwitch"
+        % (family_label, driver_version, "it offers " + ", ".join(offered[:4]) if offered else "none of "
+           + ", ".join(candidates) + " is offered", candidates[0]))

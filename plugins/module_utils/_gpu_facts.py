@@ -9,6 +9,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
     NvidiaError,
     open_backend,
     pci_gpus,
+    pci_nvswitches,
 )
 
 
@@ -25,6 +26,7 @@ def collect_gpu_facts(module, backend="auto"):
         "gpus": [],
         "pci_devices": pci_gpus(),
         "pci_not_in_nvml": [],
+        "nvswitch_devices": pci_nvswitches(),
     }
     try:
         with open_backend(module, backend) as opened:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import glob
 import os
+import platform
 import re
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
@@ -28,6 +29,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat imp
     normalize_driver_version,
     parse_driver_version,
 )
+from ansible_collections.gpuhost.provision.plugins.module_utils._kernels import kernel_module_report
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
     DriverLibraryMismatch,
     NvidiaError,
@@ -151,6 +153,10 @@ class HostDriver(object):
             versions = [f[1] for f in self._run(argv) if len(f) >= 2]
         drivers = [v for v in (valid_driver(v) for v in versions) if v and parse_driver_version(v)[0] >= 100]
         return max(drivers, key=parse_driver_version) if drivers else None
+
+    def kernel_modules(self):
+        """Installed kernels, the one that boots next, and those without an nvidia module (module_utils._kernels)."""
+        return kernel_module_report(running=platform.release())
 
     def owner_package(self, path):
         """The package that owns ``path`` (dpkg -S / rpm -qf), or None."""

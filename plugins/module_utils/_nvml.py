@@ -44,6 +44,8 @@ PERSISTENCED_PID_FILE = "/var/run/nvidia-persistenced/nvidia-persistenced.pid"
 NVIDIA_PCI_VENDOR = 0x10DE
 # PCI class codes (class << 8 | subclass) of NVIDIA compute devices: VGA controller, 3D controller.
 GPU_PCI_CLASSES = (0x0300, 0x0302)
+# NVSwitch chips (HGX/DGX 8-GPU boards) show up as NVIDIA devices of class "bridge, other" (0x0680).
+NVSWITCH_PCI_CLASSES = (0x0680,)
 
 COMPUTE_MODES = {0: "Default", 1: "Exclusive_Thread", 2: "Prohibited", 3: "Exclusive_Process"}
 ARCHITECTURES = {
@@ -633,6 +635,15 @@ def read_text(path):
 
 def pci_gpus(root=None):
     """NVIDIA display/3D controllers that the PCI bus shows, whether or not a driver or NVML sees them."""
+    return _pci_nvidia(root, GPU_PCI_CLASSES)
+
+
+def pci_nvswitches(root=None):
+    """NVSwitch bridges on the PCI bus (same fields as pci_gpus): such a board needs Fabric Manager."""
+    return _pci_nvidia(root, NVSWITCH_PCI_CLASSES)
+
+
+def _pci_nvidia(root, classes):
     root = root or SYSFS_PCI_DEVICES
     try:
         entries = sorted(os.listdir(root))
@@ -646,7 +657,7 @@ def pci_gpus(root=None):
             pci_class = int(read_text(os.path.join(path, "class")) or "0", 16)
         except ValueError:
             continue
-        if vendor != NVIDIA_PCI_VENDOR or (pci_class >> 8) not in GPU_PCI_CLASSES:
+        if vendor != NVIDIA_PCI_VENDOR or (pci_class >> 8) not in classes:
             continue
         driver_link = os.path.join(path, "driver")
         driver = os.path.basename(os.readlink(driver_link)) if os.path.islink(driver_link) else None

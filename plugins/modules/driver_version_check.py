@@ -156,6 +156,29 @@ max_cuda_version:
   returned: always
   type: str
   sample: "13.0.2"
+kernels:
+  description: Every installed kernel that can boot (image in C(/boot) or C(/lib/modules/<release>)), oldest first,
+    with the path of its nvidia kernel module (null when none is built or installed), whether it runs now and
+    whether it boots next.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{release: 6.1.0-57-amd64, module: /lib/modules/6.1.0-57-amd64/updates/dkms/nvidia-current.ko,
+            running: false, boot: true}]
+boot_kernel:
+  description: The kernel that boots next (where C(/vmlinuz) or C(/boot/vmlinuz) points, else the newest
+    installed), or null when no kernel image is installed.
+  returned: always
+  type: str
+  sample: 6.1.0-57-amd64
+kernels_without_module:
+  description: Installed kernels with no nvidia kernel module, while an NVIDIA driver is installed (empty
+    without one). Booting such a kernel leaves the host without GPUs; install its headers so that DKMS builds
+    the module (C(dkms autoinstall -k <release>)).
+  returned: always
+  type: list
+  elements: str
+  sample: []
 compatibility:
   description: The compatibility rule used.
   returned: always
@@ -228,6 +251,9 @@ class DriverCheck(object):
         if installed and not kernel:
             reasons.append("driver %s is installed but no nvidia kernel module is loaded" % installed)
         result.update(mismatch=mismatch, reboot_required=bool(reasons), reboot_reasons=reasons)
+        result.update(host.kernel_modules())
+        if not (kernel or user or installed):
+            result["kernels_without_module"] = []
 
         for source, version in (("candidate", candidate), ("kernel_module", kernel), ("userspace", user),
                                 ("installed", installed)):
@@ -256,6 +282,8 @@ class DriverCheck(object):
                 result["cuda_version"], result["required_min_driver"], result["compatibility"], verdict)
         if result["reboot_required"]:
             text += "; reboot required: " + "; ".join(result["reboot_reasons"])
+        if result.get("kernels_without_module"):
+            text += "; no nvidia kernel module for kernel(s) %s" % ", ".join(result["kernels_without_module"])
         return one_line(text)
 
 

@@ -141,7 +141,7 @@ ansible_facts:
   returned: when O(nvidia_facts=true)
   type: dict
   sample: {nvidia: {available: false, error: "The NVIDIA kernel driver is not loaded", gpu_count: 0, gpus: [],
-                    pci_devices: [], pci_not_in_nvml: []}}
+                    pci_devices: [], pci_not_in_nvml: [], nvswitch_devices: []}}
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -60,10 +60,25 @@ options:
     default: toolkit
   build_module:
     description:
-      - Whether the kernel module is built on this host (DKMS); adds the headers of O(kernel) to the packages.
+      - Whether the kernel module is built on this host (DKMS); adds kernel headers to the packages, so that DKMS
+        builds the module for every installed kernel and for the kernels that updates bring, the headers of
+        O(kernel) (required when that kernel is installed on the host), the headers metapackage of each installed
+        kernel's flavour (Debian C(linux-headers-amd64), C(linux-headers-cloud-amd64); Ubuntu
+        C(linux-headers-generic); EL C(kernel-devel)) and the headers of the other installed kernels. Those of the
+        last two that the sources do not offer are left out with a note.
       - V(false) for image builds and containers, where no module can be built or loaded.
     type: bool
     default: true
+  nvswitch:
+    description:
+      - Whether the board has NVSwitches, which need NVIDIA Fabric Manager of exactly the driver's version.
+      - V(auto) looks for NVSwitch bridges on the PCI bus (vendor C(0x10de), class C(0x0680)); V(present) declares
+        them (the packages are planned even where sysfs does not show them); V(absent) never plans Fabric Manager.
+      - When Fabric Manager is needed and the package sources do not offer it at the driver's version (Debian's
+        archive ships none), the plan refuses.
+    type: str
+    choices: [auto, present, absent]
+    default: auto
   distribution:
     description: C(ansible_facts.distribution), e.g. V(Debian).
     type: str
@@ -326,6 +341,22 @@ pci_devices:
   type: list
   elements: dict
   sample: []
+nvswitch_devices:
+  description: NVSwitch bridges on the PCI bus (as in M(gpuhost.provision.nvidia_gpu_facts)).
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+fabric_manager:
+  description:
+    - Whether Fabric Manager is needed (C(required)) and why (C(reason)); when it is and the plan is satisfied,
+      the package (C(package)) and its version (C(version)) that are part of RV(install) and RV(hold), the NVLSM
+      package where needed (C(nvlsm)) and the unit to enable and start after the driver (C(service)).
+  returned: always
+  type: dict
+  sample: {required: true, reason: "4 NVSwitch bridge(s) on the PCI bus (00000000:05:00.0)",
+           package: nvidia-fabricmanager-570, version: "570.124.06-1", nvlsm: null,
+           service: nvidia-fabricmanager.service}
 notes:
   description: Notes on the choice.
   returned: always
@@ -355,6 +386,8 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat imp
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages import (
     CUDA_KEYRING_PACKAGE,
+    FABRIC_MANAGER_SERVICE,
+    NVLSM_PACKAGE,
     DriverPlanError,
     branch_candidates,
     branch_of,
@@ -363,13 +396,18 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages
     cuda_repo_id,
     cuda_repo_url,
     effective_source,
+    fabric_manager_candidates,
+    fabric_manager_choice,
     family_of,
+    needs_nvlsm,
+    nvswitch_required,
     package_set,
     pick_version,
     refusal_message,
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._host_driver import HostDriver
-from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line, pci_gpus
+from ansible_collections.gpuhost.provision.plugins.module_utils._kernels import installed_kernels
+from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line, pci_gpus, pci_nvswitches
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state
 
 # Overridable by tests (module-internal).
@@ -437,9 +475,9 @@ def parse_deb822_sources(text):
     return entries
 
 
-def missing_component_stanzas(entries, family, codename):
-    """Stanzas adding the wanted components to every archive suite of this release that lacks them."""
-    wanted = WANTED_COMPONENTS.get(family, ())
+def missing_component_stanzas(entries, family, codename, extra=()):
+    """Stanzas adding the wanted components (and ``extra`` ones) to every archive suite of this release that lacks them."""
+    wanted = WANTED_COMPONENTS.get(family, ()) + tuple(extra)
     suites_of_release = re.compile(r"^%s(-updates|-security|/updates)?$" % re.escape(codename or ""))
     have = {}
     for entry in entries:
@@ -687,6 +725,7 @@ class Planner(object):
         self.backend_factory = backend_factory or self._backend
         self.pci_reader = pci_reader or pci_gpus
         self.host_driver = host_driver or HostDriver(module, **HOST_DRIVER_PATHS)
+        self.switch_reader = pci_nvswitches
 
     def _backend(self, family, codename, stanzas, repo):
         if family == "el":
@@ -720,9 +759,13 @@ class Planner(object):
                                   "nvidia_driver_branch or lower nvidia_driver_cuda_version"
                                   % (p["branch"], min_driver, resolution.cuda_version))
         codename = p["distribution_release"]
+        switches = self.switch_reader()
+        fm_required, fm_reason = nvswitch_required(p["nvswitch"], switches)
         stanzas = []
         if family in WANTED_COMPONENTS and source == "distro":
-            stanzas = missing_component_stanzas(self.host_sources(), family, codename)
+            # Ubuntu's Fabric Manager packages are in multiverse
+            extra = ("multiverse",) if fm_required and family == "ubuntu" else ()
+            stanzas = missing_component_stanzas(self.host_sources(), family, codename, extra)
         repo = None
         if source == "cuda_repo":
             repo_id = cuda_repo_id(family, p["distribution"], p["distribution_major_version"])
@@ -738,7 +781,9 @@ class Planner(object):
                   "branch": None, "candidate_version": None, "driver_version": None, "best_candidate": None,
                   "kernel_module": None, "kernel_module_reason": None, "packages": [], "install": [], "hold": [],
                   "stream": None, "notes": [], "package_manager_ready": False, "satisfied": False,
-                  "installed": {}, "held": [], "to_install": [],
+                  "installed": {}, "held": [], "to_install": [], "nvswitch_devices": switches,
+                  "fabric_manager": {"required": fm_required, "reason": fm_reason, "package": None, "version": None,
+                                     "nvlsm": None, "service": FABRIC_MANAGER_SERVICE if fm_required else None},
                   "apt_sources_file_exists": os.path.exists(p["apt_sources_file"]),
                   "existing_driver": self.host_driver.existing_driver(), "adopted": False}
         if resolution and resolution.warnings:
@@ -752,12 +797,12 @@ class Planner(object):
                  "el": "EL %s" % p["distribution_major_version"]}[family]
         label += " (%s)" % ("distribution archive" if source == "distro" else "CUDA repository")
 
+        kernels = installed_kernels()
         sets = []
         for branch in branch_candidates(family, source, p["branch"], min_driver):
             flavor, _why = choose_kernel_module(p["kernel_module"], branch, pci) if branch is not None else ("proprietary", "")
             pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
-                               p["distribution_major_version"]) if branch is not None else \
-                package_set(family, source, flavor, None, p["build_module"], p["kernel"], p["distribution_major_version"])
+                               p["distribution_major_version"], kernels=kernels)
             sets.append((branch, pkgs))
         backend.prefetch(sorted({name for _b, s in sets for name in [s.version_package] + list(s.packages)
                                  if not name.startswith("@") and name != CUDA_KEYRING_PACKAGE}))
@@ -779,12 +824,19 @@ class Planner(object):
         branch = branch if branch is not None else branch_of(driver_version)
         flavor, why = choose_kernel_module(p["kernel_module"], branch, pci)
         pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
-                           p["distribution_major_version"])
+                           p["distribution_major_version"], kernels=kernels)
         details = backend.available(pkgs.packages) if family != "el" else {}
         if family == "ubuntu" and source == "distro" and pkgs.modules_package and not details.get(pkgs.modules_package):
             pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
-                               p["distribution_major_version"], precompiled_available=False)
+                               p["distribution_major_version"], precompiled_available=False, kernels=kernels)
             details = backend.available(pkgs.packages)
+        if pkgs.optional:
+            offered = details if family != "el" else backend.available(pkgs.optional)
+            dropped = [name for name in pkgs.optional if not offered.get(name)]
+            if dropped:
+                pkgs.packages = [name for name in pkgs.packages if name not in dropped]
+                result["notes"].append("not offered by the package sources, left out: %s (DKMS cannot build the "
+                                       "module for those kernels without their headers)" % ", ".join(dropped))
         for name in pkgs.versioned:
             if family != "el" and package_version not in details.get(name, []):
                 offered = details.get(name) or []
@@ -801,10 +853,21 @@ class Planner(object):
                 label, ", ".join(missing), "headers for the running kernel" if any(
                     m.startswith("linux-headers") for m in missing) else "check the components")
             return result
+        pins = dict((n, package_version) for n in pkgs.versioned)
+        if fm_required:
+            try:
+                fm = self.fabric_manager(backend, family, source, branch, driver_version, label, pci)
+            except DriverPlanError as exc:
+                result["msg"] = one_line(exc)
+                return result
+            result["fabric_manager"].update(fm)
+            pins[fm["package"]] = fm["version"]
+            pkgs.packages = pkgs.packages + [fm["package"]] + ([fm["nvlsm"]] if fm["nvlsm"] else [])
+            pkgs.hold = pkgs.hold + [fm["package"]] + ([fm["nvlsm"]] if fm["nvlsm"] else [])
         pin = backend.pin_separator
-        install = [("%s%s%s" % (n, pin, package_version if pin == "=" else driver_version)) if n in pkgs.versioned else n
+        install = [("%s%s%s" % (n, pin, pins[n] if pin == "=" else driver_version)) if n in pins else n
                    for n in pkgs.packages]
-        pinned = [(n, package_version if n in pkgs.versioned and family != "el" else None) for n in pkgs.packages
+        pinned = [(n, pins.get(n) if family != "el" else None) for n in pkgs.packages
                   if not n.startswith("@") and n != CUDA_KEYRING_PACKAGE]
         result.update(branch=branch, candidate_version=package_version, driver_version=driver_version,
                       kernel_module=flavor, kernel_module_reason=why, packages=pkgs.packages, install=install,
@@ -817,7 +880,7 @@ class Planner(object):
         wanted = dict(pinned)
         result["to_install"] = [item for name, item in zip(pkgs.packages, install)
                                 if name not in wanted or result["installed"].get(name) is None
-                                or (family == "el" and name in pkgs.versioned)
+                                or (family == "el" and name in pins)
                                 or (wanted[name] is not None and result["installed"][name] != wanted[name])]
         result["package_manager_ready"] = bool(not stanzas and not repo and backend.host_ready(pinned))
         need = "CUDA %s needs >= %s" % (result["cuda_version"], min_driver) if min_driver else "branch R%s" % branch
@@ -852,7 +915,23 @@ class Planner(object):
                       kernel_module=flavor, kernel_module_reason="the loaded module of the driver kept"
                       if flavor else "no module loaded", apt_sources=[])
         result["msg"] = "kept driver %s (%s), satisfies %s" % (version, existing["origin_label"], what)
+        if result["fabric_manager"]["required"]:
+            # Fabric Manager must match the driver exactly; for a driver this module did not plan, it comes the same way
+            result["notes"].append("NVSwitch board with a driver kept as it is: install nvidia-fabricmanager %s the way "
+                                   "the driver was installed; the role does not manage it" % version)
         return result
+
+    @staticmethod
+    def fabric_manager(backend, family, source, branch, driver_version, label, pci):
+        """The Fabric Manager package at exactly the driver's version (+ NVLSM on NVLink 5 boards); raises."""
+        candidates = fabric_manager_candidates(family, source, branch)
+        available = backend.available(candidates) if candidates else {}
+        name, version = fabric_manager_choice(candidates, available, driver_version, label)
+        nvlsm = NVLSM_PACKAGE if needs_nvlsm(branch, pci) else None
+        if nvlsm and not backend.available([nvlsm]).get(nvlsm):
+            raise DriverPlanError("this NVLink 5 (Blackwell) board needs NVIDIA's NVLink Subnet Manager from R%d, but "
+                                  "%s offers no %s: use nvidia_driver_source: cuda_repo" % (branch, label, nvlsm))
+        return {"package": name, "version": version, "nvlsm": nvlsm}
 
 
 def main():
@@ -875,6 +954,7 @@ def main():
             refresh_cache=dict(type="bool", default=True),
             existing=dict(type="str", default="adopt", choices=["adopt", "require_packages"]),
             fail_on_unsatisfied=dict(type="bool", default=True),
+            nvswitch=dict(type="str", default="auto", choices=["auto", "present", "absent"]),
             files=dict(type="list", elements="path", default=[]),
             cuda_table=dict(type="dict"),
         ),

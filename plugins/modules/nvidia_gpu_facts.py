@@ -18,6 +18,9 @@ description:
     C(libnvidia-ml.so.1) loads, otherwise C(nvidia-smi --query-gpu ... --format=csv,noheader,nounits).
   - Also lists the NVIDIA display and 3D controllers that the PCI bus shows (sysfs, vendor C(0x10de)) and
     those that NVML does not see, so that a GPU that fell off the bus is a fact, not a guess.
+  - Lists the NVSwitch bridges (vendor C(0x10de), PCI class C(0x0680)) as C(nvswitch_devices); a board with
+    NVSwitches (HGX/DGX 8-GPU) needs C(nvidia-fabricmanager) of the driver's exact version, or CUDA reports
+    "system not yet initialized" while C(nvidia-smi) lists the GPUs.
   - Never fails because there is no driver, no NVML library or no GPU; then C(available) is false,
     C(error) says why and the PCI view is still filled. Fields a GPU does not support are null.
 author:
@@ -108,6 +111,7 @@ ansible_facts:
             class: "0x030200"
             driver: nvidia
         pci_not_in_nvml: []
+        nvswitch_devices: []
       contains:
         available:
           description: Whether the GPUs could be read (driver loaded, NVML or nvidia-smi usable).
@@ -144,6 +148,10 @@ ansible_facts:
           description: PCI bus ids of NVIDIA GPUs on the PCI bus that NVML does not report (or reports lost).
           type: list
           elements: str
+        nvswitch_devices:
+          description: NVSwitch bridges on the PCI bus (sysfs, class C(0x0680)), with the same fields as C(pci_devices).
+          type: list
+          elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule

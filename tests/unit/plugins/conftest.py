@@ -11,7 +11,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.gpuhost.provision.plugins.module_utils import _nvml
+from ansible_collections.gpuhost.provision.plugins.module_utils import _kernels, _nvml
 
 
 class ModuleExit(Exception):
@@ -158,3 +158,40 @@ def nvml(monkeypatch):
         return fake
 
     return _install
+
+
+@pytest.fixture
+def kernels(tmp_path, monkeypatch):
+    """A fake /lib/modules and /boot (empty: no kernel installed); add(release, module=..., image=...)."""
+    modules = tmp_path / "kernels" / "lib" / "modules"
+    boot = tmp_path / "kernels" / "boot"
+    modules.mkdir(parents=True)
+    boot.mkdir()
+    links = (str(tmp_path / "kernels" / "vmlinuz"), str(boot / "vmlinuz"))
+    monkeypatch.setattr(_kernels, "MODULES_ROOT", str(modules))
+    monkeypatch.setattr(_kernels, "BOOT_DIR", str(boot))
+    monkeypatch.setattr(_kernels, "DEFAULT_LINKS", links)
+
+    class Kernels(object):
+        root = modules
+
+        def add(self, release, module=None, image="boot"):
+            """module: a path under /lib/modules/<release> ('updates/dkms/nvidia-current.ko') or None;
+            image: 'boot' (/boot/vmlinuz-<release>), 'modules' (/lib/modules/<release>/vmlinuz) or None."""
+            top = modules / release
+            (top / "kernel" / "drivers" / "net").mkdir(parents=True, exist_ok=True)
+            (top / "kernel" / "drivers" / "net" / "e1000e.ko.xz").write_text("")
+            (top / "modules.dep").write_text("")
+            if module:
+                (top / module).parent.mkdir(parents=True, exist_ok=True)
+                (top / module).write_text("")
+            if image == "boot":
+                (boot / ("vmlinuz-" + release)).write_text("")
+            elif image == "modules":
+                (top / "vmlinuz").write_text("")
+            return top
+
+        def link_default(self, release):
+            os.symlink("boot/vmlinuz-" + release, links[0])
+
+    return Kernels()

@@ -73,9 +73,48 @@ def test_cuda_urls():
 
 @pytest.mark.parametrize("release, expected", [
     ("5.15.0-91-generic", "generic"), ("6.8.0-1015-aws", "aws"), ("6.1.0-18-amd64", "amd64"), ("weird", None),
+    ("6.1.0-18-cloud-amd64", "cloud-amd64"), ("6.1.0-18-rt-amd64", "rt-amd64"), ("6.12.48+deb13-amd64", "amd64"),
+    ("6.12.48+deb13-cloud-amd64", "cloud-amd64"), ("5.14.0-427.el9.x86_64", None),
 ])
 def test_kernel_flavour(release, expected):
     assert dp.kernel_flavour(release) == expected
+
+
+# family, running kernel, installed kernels -> required headers, optional headers (metapackages first)
+HEADERS = [
+    # a Debian host on its newest kernel with an older one still installed
+    ("debian", "6.1.0-57-amd64", ["6.1.0-56-amd64", "6.1.0-57-amd64"],
+     ["linux-headers-6.1.0-57-amd64"], ["linux-headers-amd64", "linux-headers-6.1.0-56-amd64"]),
+    # the cloud flavour follows linux-headers-cloud-amd64, not -amd64
+    ("debian", "6.1.0-57-cloud-amd64", ["6.1.0-57-cloud-amd64"],
+     ["linux-headers-6.1.0-57-cloud-amd64"], ["linux-headers-cloud-amd64"]),
+    ("debian", "6.12.48+deb13-rt-amd64", ["6.12.48+deb13-rt-amd64"],
+     ["linux-headers-6.12.48+deb13-rt-amd64"], ["linux-headers-rt-amd64"]),
+    # a container: the running kernel is its host's, the Debian kernel installed inside gets the headers
+    ("debian", "6.18.44-fc-v1147", ["6.1.0-57-amd64"], [], ["linux-headers-amd64", "linux-headers-6.1.0-57-amd64"]),
+    # nothing known about installed kernels: the running one (as before)
+    ("ubuntu", "5.15.0-91-generic", None, ["linux-headers-5.15.0-91-generic"], ["linux-headers-generic"]),
+    ("ubuntu", "6.8.0-1015-aws", ["6.8.0-1014-aws", "6.8.0-1015-aws"],
+     ["linux-headers-6.8.0-1015-aws"], ["linux-headers-aws", "linux-headers-6.8.0-1014-aws"]),
+    # a custom kernel has no metapackage
+    ("debian", "6.18.44-custom", [], ["linux-headers-6.18.44-custom"], []),
+    ("el", "5.14.0-427.el9.x86_64", ["5.14.0-362.el9.x86_64", "5.14.0-427.el9.x86_64"],
+     ["kernel-devel-5.14.0-427.el9.x86_64", "kernel-headers-5.14.0-427.el9.x86_64"],
+     ["kernel-devel", "kernel-devel-5.14.0-362.el9.x86_64"]),
+]
+
+
+@pytest.mark.parametrize("family, running, kernels, required, optional", HEADERS)
+def test_kernel_headers(family, running, kernels, required, optional):
+    assert dp.kernel_headers(family, running, kernels) == (required, optional)
+
+
+def test_headers_follow_installed_kernels_in_the_package_set():
+    pkgs = dp.package_set("debian", "distro", "proprietary", 535, True, "6.18.44-fc-v1147", "12",
+                          kernels=["6.1.0-57-amd64"])
+    assert pkgs.packages[-2:] == ["linux-headers-amd64", "linux-headers-6.1.0-57-amd64"]
+    assert pkgs.optional == ["linux-headers-amd64", "linux-headers-6.1.0-57-amd64"]
+    assert "linux-headers-amd64" not in pkgs.hold and "linux-headers-amd64" not in pkgs.versioned
 
 
 # family, source, flavor, branch, build, kernel, major -> packages, hold, stream
@@ -87,7 +126,8 @@ RESOLUTION = [
       "nvidia-persistenced"], None),
     ("debian", "distro", "open", 550, True, "6.12.0-1-amd64", "13",
      ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
-      "firmware-nvidia-gsp", "nvidia-persistenced", "python3-pynvml", "linux-headers-6.12.0-1-amd64"],
+      "firmware-nvidia-gsp", "nvidia-persistenced", "python3-pynvml", "linux-headers-6.12.0-1-amd64",
+      "linux-headers-amd64"],
      ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
       "firmware-nvidia-gsp", "nvidia-persistenced"], None),
     ("ubuntu", "distro", "proprietary", 535, True, "5.15.0-91-generic", "22",
@@ -101,10 +141,11 @@ RESOLUTION = [
     ("ubuntu", "cuda_repo", "proprietary", 550, False, "5.15.0-91-generic", "22",
      ["cuda-keyring", "cuda-drivers-550", "python3-pynvml"], ["cuda-drivers-550"], None),
     ("debian", "cuda_repo", "open", 580, True, "6.1.0-18-amd64", "12",
-     ["cuda-keyring", "nvidia-open-580", "python3-pynvml", "linux-headers-6.1.0-18-amd64"], ["nvidia-open-580"], None),
+     ["cuda-keyring", "nvidia-open-580", "python3-pynvml", "linux-headers-6.1.0-18-amd64", "linux-headers-amd64"],
+     ["nvidia-open-580"], None),
     ("el", "cuda_repo", "proprietary", 550, True, "5.14.0-427.el9.x86_64", "9",
      ["@nvidia-driver:550-dkms", "nvidia-driver-cuda", "kernel-devel-5.14.0-427.el9.x86_64",
-      "kernel-headers-5.14.0-427.el9.x86_64"], [], "nvidia-driver:550-dkms"),
+      "kernel-headers-5.14.0-427.el9.x86_64", "kernel-devel"], [], "nvidia-driver:550-dkms"),
     ("el", "distro", "open", 570, False, "4.18.0-513.el8.x86_64", "8",
      ["@nvidia-driver:570-open", "nvidia-driver-cuda"], [], "nvidia-driver:570-open"),
     ("el", "cuda_repo", "open", 580, False, "6.12.0-55.el10.x86_64", "10",
@@ -124,7 +165,7 @@ def test_package_set(family, source, flavor, branch, build, kernel, major, packa
 def test_ubuntu_without_precompiled_modules_uses_dkms_and_headers():
     pkgs = dp.package_set("ubuntu", "distro", "open", 570, True, "6.8.0-31-lowlatency", "24", precompiled_available=False)
     assert pkgs.packages == ["nvidia-driver-570-server-open", "nvidia-dkms-570-server-open", "nvidia-utils-570-server",
-                             "python3-pynvml", "linux-headers-6.8.0-31-lowlatency"]
+                             "python3-pynvml", "linux-headers-6.8.0-31-lowlatency", "linux-headers-lowlatency"]
     assert pkgs.modules_package is None and pkgs.notes
 
 
@@ -182,3 +223,85 @@ def test_branch_of():
     assert dp.branch_of("580") == 580
     with pytest.raises(dp.DriverPlanError):
         dp.branch_of("x")
+
+
+# Fabric Manager ------------------------------------------------------------------------------------
+SWITCH = {"pci_bus_id": "00000000:05:00.0", "device_id": "0x22a3", "class": "0x068000", "driver": None}
+B200 = {"pci_bus_id": "00000000:18:00.0", "device_id": "0x2901"}
+
+
+@pytest.mark.parametrize("nvswitch, switches, expected", [
+    ("auto", [], False), ("auto", [SWITCH], True), ("present", [], True), ("absent", [SWITCH], False),
+])
+def test_nvswitch_required(nvswitch, switches, expected):
+    required, reason = dp.nvswitch_required(nvswitch, switches)
+    assert required is expected and reason
+
+
+def test_nvswitch_required_rejects_other_words():
+    with pytest.raises(dp.DriverPlanError, match="nvswitch must be one of auto, present, absent"):
+        dp.nvswitch_required("yes", [])
+
+
+@pytest.mark.parametrize("branch, gpus, expected", [
+    (570, [B200], True), (580, [H100, B200], True), (565, [B200], False), (580, [H100], False),
+    (580, [{"device_id": None}], False), (None, [B200], False),
+])
+def test_needs_nvlsm(branch, gpus, expected):
+    assert dp.needs_nvlsm(branch, gpus) is expected
+
+
+# family, source, branch -> candidate package names, preferred first
+FM_NAMES = [
+    ("debian", "distro", 535, []),
+    ("debian", "cuda_repo", 535, ["nvidia-fabricmanager-535", "nvidia-fabricmanager"]),
+    ("debian", "cuda_repo", 580, ["nvidia-fabricmanager-580", "nvidia-fabricmanager"]),
+    ("ubuntu", "distro", 570, ["nvidia-fabricmanager-570"]),
+    ("ubuntu", "cuda_repo", 550, ["nvidia-fabricmanager-550", "nvidia-fabricmanager"]),
+    ("el", "cuda_repo", 550, ["nvidia-fabric-manager", "nvidia-fabricmanager-550", "nvidia-fabricmanager"]),
+    ("el", "distro", 580, ["nvidia-fabric-manager", "nvidia-fabricmanager-580", "nvidia-fabricmanager"]),
+]
+
+
+@pytest.mark.parametrize("family, source, branch, expected", FM_NAMES)
+def test_fabric_manager_candidates(family, source, branch, expected):
+    assert dp.fabric_manager_candidates(family, source, branch) == expected
+
+
+# candidates, what the sources offer, driver version -> (name, package version)
+FM_CHOICE = [
+    (["nvidia-fabricmanager-570", "nvidia-fabricmanager"],
+     {"nvidia-fabricmanager-570": ["570.133.20-1", "570.124.06-1"]}, "570.124.06",
+     ("nvidia-fabricmanager-570", "570.124.06-1")),
+    # the newer unversioned name, when the branch name is not offered
+    (["nvidia-fabricmanager-580", "nvidia-fabricmanager"],
+     {"nvidia-fabricmanager-580": [], "nvidia-fabricmanager": ["580.95.05-1", "580.82.07-1"]}, "580.82.07",
+     ("nvidia-fabricmanager", "580.82.07-1")),
+    (["nvidia-fabricmanager-535"], {"nvidia-fabricmanager-535": ["535.309.01-0ubuntu0.24.04.1"]}, "535.309.01",
+     ("nvidia-fabricmanager-535", "535.309.01-0ubuntu0.24.04.1")),
+    (["nvidia-fabric-manager", "nvidia-fabricmanager-550"], {"nvidia-fabric-manager": ["550.144.03-1"]}, "550.144.03",
+     ("nvidia-fabric-manager", "550.144.03-1")),
+]
+
+
+@pytest.mark.parametrize("candidates, available, driver, expected", FM_CHOICE)
+def test_fabric_manager_choice(candidates, available, driver, expected):
+    assert dp.fabric_manager_choice(candidates, available, driver, "X") == expected
+
+
+@pytest.mark.parametrize("candidates, available, driver, needles", [
+    ([], {}, "535.309.01", ["Debian 12 (distribution archive) ships no NVIDIA Fabric Manager", "535.309.01",
+                            "nvidia_driver_source: cuda_repo", "nvidia_driver_nvswitch: absent"]),
+    (["nvidia-fabricmanager-570"], {"nvidia-fabricmanager-570": ["570.133.20-1"]}, "570.124.06",
+     ["offers no Fabric Manager at the driver's version 570.124.06", "it offers nvidia-fabricmanager-570 570.133.20-1",
+      "pin nvidia_driver_version"]),
+    (["nvidia-fabricmanager-570", "nvidia-fabricmanager"], {}, "570.124.06",
+     ["none of nvidia-fabricmanager-570, nvidia-fabricmanager is offered"]),
+])
+def test_fabric_manager_refusals(candidates, available, driver, needles):
+    with pytest.raises(dp.DriverPlanError) as err:
+        dp.fabric_manager_choice(candidates, available, driver, "Debian 12 (distribution archive)")
+    message = str(err.value)
+    assert "\n" not in message
+    for needle in needles:
+        assert needle in message

@@ -129,9 +129,25 @@ def test_pci_view(sysfs):
     ]
 
 
+def test_nvswitch_view(sysfs):
+    """An HGX H100 board: GPUs are 3D controllers, the four NVSwitch chips are 'bridge, other' (0x0680)."""
+    for bus in ("0000:05:00.0", "0000:06:00.0", "0000:07:00.0", "0000:08:00.0"):
+        sysfs.add(bus, device="0x22a3", cls="0x068000", driver=None)
+    sysfs.add("0000:18:00.0")                                                     # a GPU: not a switch
+    sysfs.add("0000:09:00.0", vendor="0x15b3", cls="0x068000", driver=None)       # another vendor's bridge
+    sysfs.add("0000:0a:00.0", device="0x1ad6", cls="0x060400", driver="pcieport")  # NVIDIA PCI-to-PCI bridge
+    switches = _nvml.pci_nvswitches()
+    assert [d["pci_bus_id"] for d in switches] == ["00000000:05:00.0", "00000000:06:00.0", "00000000:07:00.0",
+                                                   "00000000:08:00.0"]
+    assert switches[0] == {"pci_bus_id": "00000000:05:00.0", "device_id": "0x22a3", "class": "0x068000",
+                           "driver": None}
+    assert [d["pci_bus_id"] for d in _nvml.pci_gpus()] == ["00000000:18:00.0"]
+
+
 def test_pci_view_without_sysfs(monkeypatch, tmp_path):
     monkeypatch.setattr(_nvml, "SYSFS_PCI_DEVICES", str(tmp_path / "nope"))
     assert _nvml.pci_gpus() == []
+    assert _nvml.pci_nvswitches() == []
 
 
 def test_persistenced_detection(proc):

@@ -17,7 +17,7 @@ PROPRIETARY = ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.216.01  Wed 
 
 
 @pytest.fixture
-def host(tmp_path, monkeypatch, commands):
+def host(tmp_path, monkeypatch, commands, kernels):
     """A fake host: /sys/module/nvidia/version, /proc/driver/nvidia/version, lib dir, dpkg-query."""
     sysmod = tmp_path / "sys_module_nvidia_version"
     procver = tmp_path / "proc_driver_nvidia_version"
@@ -91,6 +91,31 @@ def test_installed_but_no_module_loaded(run_module, nvml, host, status):
     assert r["compatible"] is None and r["cuda_version"] is None
 
 
+def test_kernel_update_without_module(run_module, nvml, host, kernels):
+    """A kernel update installed without headers: the kernel that boots next has no nvidia module."""
+    host.kernel("535.216.01", PROPRIETARY)
+    host.library("535.216.01")
+    host.packages("nvidia-driver\t535.216.01-1~deb12u1\tii \n")
+    kernels.add("6.1.0-9-amd64", module="updates/dkms/nvidia-current.ko")
+    kernels.add("6.1.0-10-amd64")
+    nvml(None)
+    failed, r = run(run_module, {})
+    assert not failed and r["reboot_required"] is False
+    assert r["kernels_without_module"] == ["6.1.0-10-amd64"] and r["boot_kernel"] == "6.1.0-10-amd64"
+    assert [(k["release"], k["module"] is not None, k["boot"]) for k in r["kernels"]] == [
+        ("6.1.0-9-amd64", True, False), ("6.1.0-10-amd64", False, True)]
+    assert r["msg"].endswith("no nvidia kernel module for kernel(s) 6.1.0-10-amd64") and "\n" not in r["msg"]
+
+
+def test_every_kernel_has_a_module(run_module, nvml, host, kernels):
+    host.packages("nvidia-driver\t535.216.01-1~deb12u1\tii \n")
+    kernels.add("6.1.0-9-amd64", module="updates/dkms/nvidia-current.ko")
+    kernels.add("6.1.0-10-amd64", module="updates/dkms/nvidia-current.ko")
+    nvml(fake.one_gpu(init_error=fake.NVML_ERROR_DRIVER_NOT_LOADED))
+    r = run(run_module, {})[1]
+    assert r["kernels_without_module"] == [] and r["boot_kernel"] == "6.1.0-10-amd64" and len(r["kernels"]) == 2
+
+
 def test_proprietary_flavor_from_proc_only(run_module, nvml, host, tmp_path, monkeypatch):
     host.kernel("535.216.01", PROPRIETARY)
     monkeypatch.setattr(mod, "SYS_MODULE_VERSION", str(tmp_path / "absent"))
@@ -108,6 +133,15 @@ def test_nothing_at_all(run_module, nvml, host, commands):
     assert all(r[k] is None for k in ("driver_version", "installed_version", "kernel_module_version", "userspace_version",
                                       "kernel_module_flavor", "compatible", "max_cuda_version"))
     assert r["mismatch"] is False and r["reboot_required"] is False and r["required_min_driver"] == "570.26"
+
+
+def test_no_driver_no_kernel_without_module(run_module, nvml, host, commands, kernels):
+    """Without an NVIDIA driver a kernel without the module is normal: nothing to report."""
+    kernels.add("6.1.0-10-amd64")
+    nvml(None)
+    commands.bins = {}
+    r = run(run_module, {})[1]
+    assert r["kernels_without_module"] == [] and r["boot_kernel"] == "6.1.0-10-amd64"
 
 
 def test_candidate_preflight(run_module, nvml, host):

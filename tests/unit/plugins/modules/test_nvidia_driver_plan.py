@@ -116,7 +116,7 @@ class FakeHost(object):
 
 
 @pytest.fixture
-def host(monkeypatch, tmp_path, sysfs, commands):
+def host(monkeypatch, tmp_path, sysfs, commands, kernels):
     del commands    # conftest's fake commands are installed first, then replaced by this host's
     sources = tmp_path / "sources.list"
     sources.write_text("deb http://deb.debian.org/debian bookworm main contrib non-free non-free-firmware\n"
@@ -136,7 +136,8 @@ def host(monkeypatch, tmp_path, sysfs, commands):
     moddir = tmp_path / "moduletmp"
     moddir.mkdir()
     monkeypatch.setattr(basic.AnsibleModule, "tmpdir", property(lambda self: str(moddir)))
-    state = {"fake": FakeHost(D12), "sources": sources, "parts": parts, "sysfs": sysfs, "tmp": moddir, "driver": drv}
+    state = {"fake": FakeHost(D12), "sources": sources, "parts": parts, "sysfs": sysfs, "tmp": moddir, "driver": drv,
+             "kernels": kernels}
 
     monkeypatch.setattr(basic.AnsibleModule, "run_command",
                         lambda self, args, **kw: state["fake"].run_command(args, **kw))
@@ -534,3 +535,122 @@ def test_a_packaged_driver_is_planned_as_packages(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
     assert not failed and result["adopted"] is False and result["existing_driver"]["origin"] == "packages"
     assert result["candidate_version"] == D12_VER
+
+
+# Kernels: headers for every installed kernel and the metapackage that follows updates -------------------
+def test_headers_for_the_installed_kernels_in_a_container(host, run_module):
+    """The running kernel is the container host's; the Debian kernel installed inside gets its headers."""
+    host["kernels"].add("6.1.0-57-amd64")
+    repo = dict(D12, **{"linux-headers-amd64": ["6.1.192-3"], "linux-headers-6.1.0-57-amd64": ["6.1.192-3"]})
+    host["fake"] = FakeHost(repo)
+    failed, result = run_module(plan, dict(cuda_version="12.2", **dict(DEBIAN12, kernel="6.18.44-fc-v1147")))
+    assert not failed, result
+    assert result["packages"][-2:] == ["linux-headers-amd64", "linux-headers-6.1.0-57-amd64"]
+    assert "linux-headers-6.18.44-fc-v1147" not in result["packages"] and result["notes"] == []
+
+
+def test_headers_the_archive_lost_are_left_out_with_a_note(host, run_module):
+    host["kernels"].add("6.1.0-9-amd64", module="updates/dkms/nvidia-current.ko")
+    host["kernels"].add("6.1.0-18-amd64")
+    host["fake"] = FakeHost(dict(D12, **{"linux-headers-amd64": ["6.1.76-1"]}))
+    failed, result = run_module(plan, dict(cuda_version="12.2", **DEBIAN12))
+    assert not failed, result
+    assert result["packages"][-2:] == ["linux-headers-6.1.0-18-amd64", "linux-headers-amd64"]
+    assert result["notes"] == ["not offered by the package sources, left out: linux-headers-6.1.0-9-amd64 (DKMS "
+                               "cannot build the module for those kernels without their headers)"]
+
+
+# Fabric Manager -------------------------------------------------------------------------------------------
+def _switches(host, count=4):
+    for n in range(count):
+        host["sysfs"].add("0000:0%d:00.0" % (5 + n), device="0x22a3", cls="0x068000", driver=None)
+
+
+def test_debian_archive_refuses_an_nvswitch_board(host, run_module):
+    _switches(host)
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert failed and result["satisfied"] is False and result["install"] == []
+    assert result["msg"] == (
+        "Debian 12 (distribution archive) ships no NVIDIA Fabric Manager, which this NVSwitch system needs at the "
+        "driver's version 535.309.01: use nvidia_driver_source: cuda_repo, or set nvidia_driver_nvswitch: absent "
+        "if the board has no NVSwitch")
+    assert result["fabric_manager"]["required"] is True and "4 NVSwitch bridge(s)" in result["fabric_manager"]["reason"]
+    assert len(result["nvswitch_devices"]) == 4
+
+
+def test_declared_nvswitch_without_sysfs_is_refused_too(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, nvswitch="present", **DEBIAN12))
+    assert failed and "ships no NVIDIA Fabric Manager" in result["msg"] and result["nvswitch_devices"] == []
+
+
+def test_nvswitch_absent_overrides_detection(host, run_module):
+    _switches(host)
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, nvswitch="absent", **DEBIAN12))
+    assert not failed and result["fabric_manager"]["required"] is False
+    assert not [p for p in result["packages"] if "fabric" in p]
+
+
+def test_cuda_repo_pins_and_holds_fabric_manager_at_the_driver_version(host, run_module):
+    _switches(host)
+    host["fake"] = FakeHost({"cuda-drivers-570": ["570.172.08-1", "570.124.06-1"], "python3-pynvml": ["11.525.112-1"],
+                             "nvidia-fabricmanager-570": ["570.172.08-1", "570.124.06-1"]})
+    failed, result = run_module(plan, dict(cuda_version="12.8", source="cuda_repo", kernel_module="proprietary",
+                                           build_module=False, **DEBIAN12))
+    assert not failed, result
+    assert result["install"] == ["cuda-keyring", "cuda-drivers-570", "python3-pynvml",
+                                 "nvidia-fabricmanager-570=570.172.08-1"]
+    assert result["hold"] == ["cuda-drivers-570", "nvidia-fabricmanager-570"]
+    assert result["fabric_manager"] == {
+        "required": True, "reason": "4 NVSwitch bridge(s) on the PCI bus (00000000:05:00.0)",
+        "package": "nvidia-fabricmanager-570", "version": "570.172.08-1", "nvlsm": None,
+        "service": "nvidia-fabricmanager.service"}
+    assert "nvidia-fabricmanager-570=570.172.08-1" in result["to_install"]
+
+
+def test_cuda_repo_without_fabric_manager_at_the_driver_version_refuses(host, run_module):
+    _switches(host)
+    host["fake"] = FakeHost({"cuda-drivers-570": ["570.172.08-1"], "python3-pynvml": ["11.525.112-1"],
+                             "nvidia-fabricmanager-570": ["570.133.20-1"]})
+    failed, result = run_module(plan, dict(cuda_version="12.8", source="cuda_repo", kernel_module="proprietary",
+                                           build_module=False, **DEBIAN12))
+    assert failed and result["install"] == []
+    assert "offers no Fabric Manager at the driver's version 570.172.08" in result["msg"]
+    assert "nvidia-fabricmanager-570 570.133.20-1" in result["msg"]
+
+
+def test_blackwell_board_gets_nvlsm(host, run_module):
+    _switches(host, 2)
+    host["sysfs"].add("0000:18:00.0", device="0x2901")      # B200
+    host["fake"] = FakeHost({"nvidia-open-580": ["580.95.05-1"], "python3-pynvml": ["11.525.112-1"],
+                             "nvidia-fabricmanager-580": ["580.95.05-1"], "nvlsm": ["2025.06.6-1"]})
+    failed, result = run_module(plan, dict(cuda_version="13.0", source="cuda_repo", build_module=False, **DEBIAN12))
+    assert not failed, result
+    assert result["install"][-2:] == ["nvidia-fabricmanager-580=580.95.05-1", "nvlsm"]
+    assert result["hold"] == ["nvidia-open-580", "nvidia-fabricmanager-580", "nvlsm"]
+    host["fake"] = FakeHost({"nvidia-open-580": ["580.95.05-1"], "python3-pynvml": ["11.525.112-1"],
+                             "nvidia-fabricmanager-580": ["580.95.05-1"]})
+    failed, result = run_module(plan, dict(cuda_version="13.0", source="cuda_repo", build_module=False, **DEBIAN12))
+    assert failed and "offers no nvlsm" in result["msg"]
+
+
+def test_ubuntu_fabric_manager_from_multiverse(host, run_module):
+    _switches(host)
+    repo = dict(U22, **{"nvidia-fabricmanager-570": ["570.133.20-0ubuntu0.22.04.1"]})
+    host["fake"] = FakeHost(repo)
+    host["sources"].write_text("deb http://archive.ubuntu.com/ubuntu jammy main restricted universe\n")
+    failed, result = run_module(plan, dict(cuda_version="12.8", kernel_module="proprietary", build_module=False,
+                                           **UBUNTU22))
+    assert not failed, result
+    assert result["apt_sources"][0]["components"] == ["multiverse"]
+    assert "nvidia-fabricmanager-570=570.133.20-0ubuntu0.22.04.1" in result["install"]
+    assert "nvidia-fabricmanager-570" in result["hold"]
+
+
+def test_el_fabric_manager_pinned_with_the_dnf_separator(host, run_module):
+    _switches(host)
+    host["fake"] = FakeHost({"nvidia-driver": ["570.172.08-1.el9"], "nvidia-fabric-manager": ["570.172.08-1"]},
+                            bins=("dnf", "rpm"))
+    failed, result = run_module(plan, dict(cuda_version="12.8", build_module=False, **ROCKY9))
+    assert not failed, result
+    assert result["install"][-1] == "nvidia-fabric-manager-570.172.08"
+    assert result["fabric_manager"]["package"] == "nvidia-fabric-manager"

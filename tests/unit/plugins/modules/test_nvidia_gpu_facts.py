@@ -36,7 +36,7 @@ def test_one_h100_nvml(run_module, nvml, sysfs, commands):
         "architecture": "Hopper"}
     assert facts["pci_devices"] == [{"pci_bus_id": "00000000:3B:00.0", "device_id": "0x2330", "class": "0x030200",
                                      "driver": "nvidia"}]
-    assert facts["pci_not_in_nvml"] == []
+    assert facts["pci_not_in_nvml"] == [] and facts["nvswitch_devices"] == []
     assert f.names().count("nvmlInit") == 1 and f.names()[-1] == "nvmlShutdown" and f.setter_calls() == []
     assert commands.calls == []
 
@@ -59,6 +59,19 @@ def test_eight_gpus_one_fell_off_the_bus(run_module, nvml, sysfs):
     facts = facts_of(run_module(mod, {})[1])
     assert facts["available"] is True and facts["gpu_count"] == 7 and len(facts["pci_devices"]) == 8
     assert facts["pci_not_in_nvml"] == ["00000000:AB:00.0"]
+
+
+def test_hgx_board_reports_its_nvswitches(run_module, nvml, sysfs):
+    """Eight GPUs and four NVSwitch bridges: the switches are nvswitch_devices, not GPUs missing from NVML."""
+    for bus in fake.BUSES_8:
+        sysfs.add(bus[4:].lower())
+    for bus in ("0000:05:00.0", "0000:06:00.0", "0000:07:00.0", "0000:08:00.0"):
+        sysfs.add(bus, device="0x22a3", cls="0x068000", driver=None)
+    nvml(fake.eight_gpus())
+    facts = facts_of(run_module(mod, {})[1])
+    assert len(facts["pci_devices"]) == 8 and facts["pci_not_in_nvml"] == []
+    assert [(d["pci_bus_id"], d["class"]) for d in facts["nvswitch_devices"]] == [
+        ("00000000:0%d:00.0" % n, "0x068000") for n in (5, 6, 7, 8)]
 
 
 def test_lost_gpu_is_reported_not_fatal(run_module, nvml, sysfs):
