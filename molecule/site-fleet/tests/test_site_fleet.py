@@ -54,8 +54,8 @@ def test_fleet_table_lists_every_host_with_result_and_reason(host, output):
 def test_one_summary_line_per_provisioned_host_and_the_failure_once_as_one_line(host, output):
     name = host.backend.name
     summaries = re.findall(r'ok: \[%s\] => \{\n    "msg": "driver [^"\n]*"' % re.escape(name), output)
-    failures = re.findall(r'fatal: \[%s\]: FAILED! => \{"changed": false, "msg": "([^"\n]*)"\}' % re.escape(name),
-                          output)
+    # each failure's msg, whether the callback prints the result on one line or indented
+    failures = re.findall(r'fatal: \[%s\]: FAILED! => \{[^{}]*?"msg": "((?:[^"\\\n]|\\.)*)"' % re.escape(name), output)
     if node(host) == "node3":
         assert not summaries
         # the pre-flight's own failure, then the last play's one-line reason naming the task
@@ -63,3 +63,20 @@ def test_one_summary_line_per_provisioned_host_and_the_failure_once_as_one_line(
     else:
         assert len(summaries) == 1, summaries
         assert not failures
+
+
+def test_bad_inputs_were_refused_for_their_reasons_before_any_change(host):
+    # side_effect ran bad_input.yml for real; check_zero_change.yml proved with podman diff that no host changed
+    # and kept the output: every host failed in the input play, for these reasons, and none was provisioned.
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "zero-change.out"), encoding="utf-8") as f:
+        out = f.read()
+    rows = {m.group(1): m.group(0) for m in re.finditer(r'"(gpuhost-site-fleet-node\d) \| [^\n]*', out)}
+    row = rows[host.backend.name]
+    assert " | FAILED | " in row, row
+    expected = {
+        "node1": 'input: persistenced_user \\"root; touch /pwned\\" is not a valid user name',
+        "node2": "input: gpu_state_settings entry 1: power_limit_w must be a positive number of watts, got -5",
+        "node3": "not changed: bad input on gpuhost-site-fleet-node1, gpuhost-site-fleet-node2",
+    }[node(host)]
+    assert expected in row, row
+    assert "PLAY [Provision NVIDIA GPU hosts]" in out and "Gather facts" not in out  # no host was even contacted
