@@ -188,7 +188,7 @@ def test_a_failing_start_keeps_being_retried(host, expect):
     host.run("systemctl start nvidia-persistenced.service")  # fails: no GPU in the container
     try:
         seen = []
-        for _ in range(12):
+        for _second in range(12):
             time.sleep(1)
             seen.append(_show(host, "ActiveState", "SubState", "Result", "NRestarts"))
         # well past the ~1.3 s at which the default limits give up: still retrying, restarted twice by now

@@ -57,15 +57,15 @@ def reasons(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reboot_target")
     role_vars = yaml.safe_load(VARS.read_text(encoding="utf-8"))
     hosts = {}
-    for name, (hv, _) in CASES.items():
-        hv = dict(hv)
+    for name, case in CASES.items():
+        hv = dict(case[0])
         machine, boot = hv.pop("machine"), hv.pop("boot")
         hv["__nvidia_driver_target_machine_id"] = machine
         if boot:
             hv["__nvidia_driver_boot_id"] = _boot(boot)
         hosts[name] = hv
-    inventory = {"all": {"hosts": hosts, "vars": {"__nvidia_driver_controller_machine_id": CTL_MACHINE,
-                                                   "__nvidia_driver_controller_boot_id": CTL_BOOT}}}
+    controller = {"__nvidia_driver_controller_machine_id": CTL_MACHINE, "__nvidia_driver_controller_boot_id": CTL_BOOT}
+    inventory = {"all": {"hosts": hosts, "vars": controller}}
     # the role's expressions, as task variables (the controller's own ids come from the inventory above)
     names = ["__nvidia_driver_target_boot_id", "__nvidia_driver_local_reason"]
     play = [{"hosts": "all", "gather_facts": False, "tasks": [{
