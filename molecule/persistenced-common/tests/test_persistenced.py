@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -41,7 +42,8 @@ SCENARIOS = {
     "persistenced-start-true-nogpu": {
         "flags": ["--user nvidia-persistenced", "--persistence-mode", "--verbose"],
         "absent_flags": ["--no-persistence-mode"],
-        "active": ("failed",),
+        # failed, or still retrying (auto-restart every 5 s for about 100 s after the last start)
+        "active": ("failed", "activating"),
         "journal_failure": True,
     },
 }
@@ -164,3 +166,34 @@ def test_journal_shows_the_daemon_ran_as_its_user_and_failed_only_for_lack_of_a_
         assert other not in journal, other
     result = host.run("systemctl show -p Result nvidia-persistenced").stdout.strip()
     assert result in ("Result=exit-code", "Result=start-limit-hit"), result
+
+
+def _show(host, *props: str) -> dict:
+    out = host.run("systemctl show -p %s nvidia-persistenced.service", ",".join(props)).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def test_restart_and_start_limits_survive_a_slow_gpu_initialisation(host):
+    # systemd's defaults (RestartSec 100 ms, 5 starts in 10 s) give up after about 1.3 s; ours retry every 5 s,
+    # at most 20 starts in 120 s (systemd.unit(5), StartLimitIntervalSec=/StartLimitBurst=).
+    assert _show(host, "Restart", "RestartUSec", "StartLimitBurst", "StartLimitIntervalUSec") == {
+        "Restart": "always", "RestartUSec": "5s", "StartLimitBurst": "20", "StartLimitIntervalUSec": "2min"}
+
+
+def test_a_failing_start_keeps_being_retried(host, expect):
+    # Only where the daemon can run and fail for lack of a GPU; starting it costs ~12 s.
+    if not expect["journal_failure"]:
+        pytest.skip("this case never starts the daemon")
+    host.run("systemctl stop nvidia-persistenced.service; systemctl reset-failed nvidia-persistenced.service")
+    host.run("systemctl start nvidia-persistenced.service")  # fails: no GPU in the container
+    try:
+        seen = []
+        for _second in range(12):
+            time.sleep(1)
+            seen.append(_show(host, "ActiveState", "SubState", "Result", "NRestarts"))
+        # well past the ~1.3 s at which the default limits give up: still retrying, restarted twice by now
+        assert all(s["Result"] != "start-limit-hit" for s in seen), seen
+        assert seen[-1]["ActiveState"] == "activating", seen  # auto-restart (or the next attempt under way)
+        assert int(seen[-1]["NRestarts"]) >= 2, seen
+    finally:
+        host.run("systemctl stop nvidia-persistenced.service; systemctl reset-failed nvidia-persistenced.service")

@@ -1,0 +1,106 @@
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""site.yml's first play (every input of every enabled role, every host, before any change), table-driven.
+
+Each case runs the real playbook with ansible-playbook. The hosts are addresses from TEST-NET-1 (RFC 5737)
+that nothing answers: the input play runs on the controller only, so a case in which every host is held back
+never tries to connect, and a connection attempt would show up as an unreachable host and fail the case.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+GOOD = {"nvidia_driver_cuda_version": "12.2"}
+
+
+def run_site(tmp_path: pathlib.Path, hosts: dict, extra: dict | None = None):
+    inventory = {"gpu_nodes": {"hosts": {name: {"ansible_host": f"192.0.2.{i + 1}", **hv}
+                                         for i, (name, hv) in enumerate(hosts.items())}}}
+    (tmp_path / "inv.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
+           "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree", "ANSIBLE_CALLBACK_TREE_DIR": str(tmp_path / "tree"),
+           "ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_TIMEOUT": "2"}
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(tmp_path / "inv.yml"),
+            str(ROOT / "playbooks" / "site.yml")]
+    if extra:
+        argv += ["-e", json.dumps(extra)]
+    run = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    # last result per host: the reason each host failed with, and the fleet table (localhost)
+    results = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "tree").iterdir()}
+    return run, results
+
+
+def table_row(results, host):
+    return next(row for row in results["localhost"]["msg"] if row.startswith(host + " | "))
+
+
+CASES = {
+    "argument spec, one line for all errors": (
+        {"n1": {**GOOD, "nvidia_driver_reboot": "sometimes", "nvidia_driver_hold": "maybe"}}, None,
+        {"n1": "input: role nvidia_driver: argument 'nvidia_driver_hold' is of type str and we were unable to convert "
+               "to bool"},
+        {"n1": "value of nvidia_driver_reboot must be one of: auto, never, got: sometimes (see "
+               "roles/nvidia_driver/README.md)"}),
+    "a role's own input check": (
+        {"n1": {**GOOD, "persistenced_user": "root; touch pwned"}}, None,
+        {"n1": 'input: persistenced_user "root; touch pwned" is not a valid user name'}, {}),
+    "an optional role's input check, the others held back": (
+        {"n1": GOOD, "n2": {**GOOD, "gpu_state_settings": [{"gpus": "all", "power_limit_w": -5}]}}, None,
+        {"n1": "not changed: bad input on n2; fix it, or set gpuhost_stop_on_bad_input: false",
+         "n2": "input: gpu_state_settings entry 1: power_limit_w must be a positive number of watts, got -5"}, {}),
+    "a typo refused with gpuhost_unknown_variables fail": (
+        {"n1": {**GOOD, "nvidia_driver_cuda_verison": "12.4", "gpu_state_aply": True, "gpuhost_serail": 1}},
+        {"gpuhost_unknown_variables": "fail"},
+        {"n1": "input: unknown variable(s) gpu_state_aply, gpuhost_serail, nvidia_driver_cuda_verison: no role of "
+               "gpuhost.provision knows them (a typo?)"}, {}),
+    "a CUDA release the table does not know, the other host held back": (
+        {"n1": GOOD, "n2": {"nvidia_driver_cuda_version": "13.5"}}, None,
+        {"n1": "not changed: bad input on n2",
+         "n2": "input: CUDA 13.5 is not a CUDA release in the table (read 2026-12; known 13.x releases: 13.0, 13.1, "
+               "13.2, 13.3, 13.4)"}, {}),
+    "a bad entry of the CUDA table extension": (
+        {"n1": {"nvidia_driver_cuda_version": "13.6", "nvidia_driver_cuda_table": {"13.6": "63x"}}}, None,
+        {"n1": "input: cuda_table entry '13.6': '63x' is not a driver version or branch"}, {}),
+    "a bad value of gpuhost_unknown_variables": (
+        {"n1": GOOD}, {"gpuhost_unknown_variables": "loud"},
+        {"n1": 'input: gpuhost_unknown_variables "loud" is not one of warn, fail, ignore'}, {}),
+    "a typo only warned (default), with the held-back host's row naming it": (
+        {"n1": {**GOOD, "nvidia_driver_cuda_verison": "12.4", "mps_gpu": [0]},
+         "n2": {**GOOD, "mps_gpus": "all", "mps_default_active_thread_percentage": 0}}, None,
+        {"n1": "not changed: bad input on n2", "n2": "input: mps_default_active_thread_percentage 0 is outside 1-100"},
+        {"n1": "unknown variables: mps_gpu, nvidia_driver_cuda_verison"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_inputs_are_refused_before_any_host_is_contacted(tmp_path, case):
+    hosts, extra, reasons, in_row = CASES[case]
+    run, results = run_site(tmp_path, hosts, extra)
+    assert run.returncode == 2, run.stdout[-3000:]
+    assert "UNREACHABLE" not in run.stdout and "Gather facts" not in run.stdout, run.stdout[-3000:]
+    for host, reason in reasons.items():
+        assert results[host]["msg"].startswith(reason), results[host]
+        assert "\n" not in results[host]["msg"]
+        row = table_row(results, host)
+        assert " | FAILED | " in row and reason in row, row
+    for host, text in in_row.items():
+        assert text in table_row(results, host)
+    assert results["localhost"]["msg"][-1] == f"{len(hosts)} host(s): 0 done, {len(hosts)} failed or not run"
+
+
+def test_known_names_and_role_outputs_are_not_taken_for_typos(tmp_path):
+    # every option of every role's spec, site.yml's own variables and the roles' output facts
+    names = {"gpuhost_serial": 1, "nvidia_driver_report": {}, "persistenced_report": {},
+             "k8s_gpu_sharing_configs": [], "container_toolkit_version": "", "persistenced_user": "root; x"}
+    run, results = run_site(tmp_path, {"n1": {**GOOD, **names}}, {"gpuhost_unknown_variables": "fail"})
+    # refused for the bad user name (a role's own check), not for an unknown variable
+    assert results["n1"]["msg"].startswith('input: persistenced_user "root; x" is not a valid user name'), results["n1"]
