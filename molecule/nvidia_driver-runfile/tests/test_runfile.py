@@ -79,11 +79,13 @@ def test_validate_names_a_failed_daemon_on_a_host_without_gpus(host):
                 break
             time.sleep(0.25)
         assert sub in ("auto-restart", "failed"), sub
-        run, changed = playbook_run.run_and_diff("playbooks/validate.yml", {"validate_expect_gpu": False})
+        # a host that should have GPUs (validate_expect_gpu, the default) and has none: both findings, each in its words
+        run, changed = playbook_run.run_and_diff("playbooks/validate.yml", {})
         output = run.stdout + run.stderr
         assert run.returncode == 2, output[-3000:]
         assert re.search(r"nvidia-persistenced cannot start \((activating|deactivating|failed)\): no NVIDIA GPU is on the PCI bus", output), \
             output[-3000:]
+        assert "no usable NVIDIA driver and no NVIDIA GPU on the PCI bus" in output
         assert changed == []
     finally:
         host.run("systemctl stop nvidia-persistenced.service")
