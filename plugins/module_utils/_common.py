@@ -49,3 +49,10 @@ def per_gpu_diff(gpus: list, view=None) -> dict:
 def root_message(what: str, labels: list) -> str:
     """The one-line refusal for a change that needs root; the module checks is_root() itself."""
     return "%s needs root (GPU(s) %s would change): run the task with become: true" % (what, ", ".join(labels))
+
+
+def fail_from(module, exc, **extra) -> None:
+    """fail_json for a domain error: its one-line message, and its traceback when it carries one."""
+    if getattr(exc, "traceback", None):
+        extra["exception"] = exc.traceback
+    module.fail_json(msg=str(exc), **extra)
