@@ -41,21 +41,24 @@ SMI_RC_GPU_LOST = 15
 SMI_RC_MISMATCH = 18
 MISMATCH_TEXT = "Driver/library version mismatch"
 
-# (nvidia-smi --query-gpu field, fact key, converter)
+# (nvidia-smi --query-gpu field, fact key, converter); the rows both queries read are written once.
+_COMPUTE_MODE_FIELD = ("compute_mode", "compute_mode", compute_mode_name)
+_ECC_FIELDS = (("ecc.mode.current", "ecc_mode_current", "bool"), ("ecc.mode.pending", "ecc_mode_pending", "bool"))
+_POWER_FIELDS = (
+    ("power.limit", "power_limit_w", float),
+    ("power.min_limit", "power_limit_min_w", float),
+    ("power.max_limit", "power_limit_max_w", float),
+)
 SMI_FIELDS = (
     ("index", "index", int),
     ("uuid", "uuid", str),
     ("pci.bus_id", "pci_bus_id", str),
     ("name", "name", str),
     ("persistence_mode", "persistence_mode", "bool"),
-    ("compute_mode", "compute_mode", compute_mode_name),
+    _COMPUTE_MODE_FIELD,
     ("mig.mode.current", "mig_mode_current", "bool"),
     ("mig.mode.pending", "mig_mode_pending", "bool"),
-    ("ecc.mode.current", "ecc_mode_current", "bool"),
-    ("ecc.mode.pending", "ecc_mode_pending", "bool"),
-    ("power.limit", "power_limit_w", float),
-    ("power.min_limit", "power_limit_min_w", float),
-    ("power.max_limit", "power_limit_max_w", float),
+) + _ECC_FIELDS + _POWER_FIELDS + (
     ("power.default_limit", "power_default_limit_w", float),
     ("memory.total", "memory_total_mib", int),
     ("compute_cap", "compute_capability", str),
@@ -63,18 +66,11 @@ SMI_FIELDS = (
     ("driver_version", "driver_version", str),
 )
 SMI_QUERY = ",".join(field for field, _key, _conv in SMI_FIELDS)
-SMI_SETTINGS_FIELDS = (
-    ("index", "index", int),
-    ("compute_mode", "compute_mode", compute_mode_name),
-    ("power.limit", "power_limit_w", float),
-    ("power.min_limit", "power_limit_min_w", float),
-    ("power.max_limit", "power_limit_max_w", float),
+SMI_SETTINGS_FIELDS = (("index", "index", int), _COMPUTE_MODE_FIELD) + _POWER_FIELDS + (
     ("clocks.applications.memory", "mem_mhz", int),
     ("clocks.applications.graphics", "graphics_mhz", int),
     ("accounting.mode", "accounting_mode", "bool"),
-    ("ecc.mode.current", "ecc_mode_current", "bool"),
-    ("ecc.mode.pending", "ecc_mode_pending", "bool"),
-)
+) + _ECC_FIELDS
 SMI_SETTINGS_QUERY = ",".join(field for field, _key, _conv in SMI_SETTINGS_FIELDS)
 # nvidia-smi -c takes the mode names in upper case (nvidia-smi(1)).
 SMI_COMPUTE_MODES = {"default": "DEFAULT", "exclusive_process": "EXCLUSIVE_PROCESS", "prohibited": "PROHIBITED"}
