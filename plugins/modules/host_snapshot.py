@@ -146,6 +146,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._common import run_c_locale
 from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_facts import collect_gpu_facts
 from ansible_collections.gpuhost.provision.plugins.module_utils._kernel_log import read_xid
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state, user_state
@@ -162,19 +163,19 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._systemd import 
 ROOT = "/"   # overridable by tests (module-internal)
 
 
-def unit_state(module, unit, running):
+def unit_state(module: AnsibleModule, unit: str, running: bool) -> dict:
     state = {"masks": [path for path, kind in find_unit_paths(ROOT, unit) if kind in MASK_KINDS],
              "vendor_unit": find_vendor_unit(ROOT, unit), "enabled": None, "active": None}
     systemctl = module.get_bin_path("systemctl") if running else None
     if systemctl:
         for verb in ("is-enabled", "is-active"):
             # both exit non-zero for "disabled", "inactive" and the like: the word on stdout is the answer
-            _rc, out, _err = module.run_command([systemctl, verb, unit], environ_update={"LANG": "C", "LC_ALL": "C"})
+            _rc, out, _err = run_c_locale(module, [systemctl, verb, unit])
             state[verb[3:]] = out.strip().splitlines()[0] if out.strip() else None
     return state
 
 
-def main():
+def run_module() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             files=dict(type="list", elements="path", default=[]),
@@ -208,6 +209,10 @@ def main():
     if module.params["xid"]:
         result["xid"] = read_xid(module, running)
     module.exit_json(**result)
+
+
+def main() -> None:
+    run_module()
 
 
 if __name__ == "__main__":

@@ -74,7 +74,10 @@ ansible_facts:
   type: complex
   contains:
     nvidia:
-      description: NVIDIA facts.
+      description:
+        - NVIDIA facts.
+        - The C(compute_mode) of a GPU is V(default), V(exclusive_process), V(prohibited) or V(exclusive_thread),
+          the spelling that the O(gpuhost.provision.nvidia_gpu_settings#module:compute_mode) option takes.
       returned: always
       type: dict
       sample:
@@ -92,7 +95,7 @@ ansible_facts:
             pci_bus_id: "00000000:3B:00.0"
             lost: false
             persistence_mode: true
-            compute_mode: Default
+            compute_mode: default
             mig_mode_current: false
             mig_mode_pending: false
             ecc_mode_current: true
@@ -157,17 +160,16 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_facts import collect_gpu_facts
-from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import BACKENDS
+from ansible_collections.gpuhost.provision.plugins.module_utils._common import backend_spec
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            backend=dict(type="str", default="auto", choices=list(BACKENDS)),
-        ),
-        supports_check_mode=True,
-    )
+def run_module() -> None:
+    module = AnsibleModule(argument_spec=dict(backend=backend_spec()), supports_check_mode=True)
     module.exit_json(changed=False, ansible_facts={"nvidia": collect_gpu_facts(module, module.params["backend"])})
+
+
+def main() -> None:
+    run_module()
 
 
 if __name__ == "__main__":

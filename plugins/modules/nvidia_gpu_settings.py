@@ -29,9 +29,14 @@ author:
 options:
   compute_mode:
     description:
-      - Compute mode. V(exclusive_process) allows one process (context) per GPU; V(prohibited) allows none.
+      - Compute mode, one of V(default), V(exclusive_process) or V(prohibited). V(exclusive_process) allows one
+        process (context) per GPU; V(prohibited) allows none.
+      - The same spelling as C(compute_mode) in the facts of M(gpuhost.provision.nvidia_gpu_facts) and in this
+        module's C(before) and C(after). Case and C(-) for C(_) do not matter, so C(nvidia-smi)'s
+        C(EXCLUSIVE_PROCESS) and the C(Exclusive_Process) that earlier versions of the facts reported are
+        accepted and reported as V(exclusive_process).
+      - C(exclusive_thread) cannot be set (NVIDIA deprecated it; current drivers refuse it).
     type: str
-    choices: [default, exclusive_process, prohibited]
   power_limit_w:
     description:
       - Software power cap in watts; must lie inside the GPU's minimum and maximum power limit.
@@ -145,15 +150,23 @@ diff:
     after: {"00000000:3B:00.0": {compute_mode: exclusive_process}}
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._common import (
+    fail_from,
+    gpu_key,
+    gpu_selection_spec,
+    is_root,
+    per_gpu_diff,
+    root_message,
+)
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
-    BACKENDS,
+    SETTABLE_COMPUTE_MODES,
+    GpuBackend,
     NoPermission,
     NotSupported,
     NvidiaError,
+    compute_mode_name,
     open_backend,
     select_gpus,
 )
@@ -168,10 +181,6 @@ LABELS = {
 }
 
 
-def is_root():
-    return os.geteuid() == 0
-
-
 def _clocks_text(table):
     parts = []
     for mem, graphics in sorted(table.items(), reverse=True):
@@ -180,35 +189,45 @@ def _clocks_text(table):
     return "; ".join(parts)
 
 
-class SettingsManager(object):
+def _num(value):
+    return ("%d" % value) if float(value).is_integer() else ("%.2f" % value)
+
+
+def desired_settings(params: dict) -> dict:
+    """The requested settings, normalised (compute mode in the facts' spelling). Raises NvidiaError on a bad value."""
+    wanted = dict((key, params[key]) for key in SETTINGS if params[key] is not None)
+    if "compute_mode" in wanted:
+        mode = compute_mode_name(wanted["compute_mode"])
+        if mode not in SETTABLE_COMPUTE_MODES:
+            raise NvidiaError("value of compute_mode must be one of: %s, got: %s"
+                              % (", ".join(SETTABLE_COMPUTE_MODES), wanted["compute_mode"]))
+        wanted["compute_mode"] = mode
+    if "power_limit_w" in wanted:
+        wanted["power_limit_w"] = round(float(wanted["power_limit_w"]), 2)
+    if "application_clocks" in wanted:
+        clocks = wanted["application_clocks"]
+        wanted["application_clocks"] = {"mem_mhz": clocks["mem_mhz"], "graphics_mhz": clocks["graphics_mhz"]}
+    return wanted
+
+
+class SettingsManager:
     """Work out current vs desired for every selected GPU first, then change only what differs."""
 
-    def __init__(self, module, backend):
+    def __init__(self, module: AnsibleModule, backend: GpuBackend, wanted: dict) -> None:
         self.module = module
         self.backend = backend
-
-    def desired(self):
-        params = self.module.params
-        wanted = {}
-        for key in SETTINGS:
-            if params[key] is not None:
-                wanted[key] = params[key]
-        if "power_limit_w" in wanted:
-            wanted["power_limit_w"] = round(float(wanted["power_limit_w"]), 2)
-        if "application_clocks" in wanted:
-            clocks = wanted["application_clocks"]
-            wanted["application_clocks"] = {"mem_mhz": clocks["mem_mhz"], "graphics_mhz": clocks["graphics_mhz"]}
-        return wanted
+        self.wanted = wanted
+        self.selected = []     # [(Gpu, result entry, [setting keys to change])]
 
     def _unsupported(self, gpu, key):
         return NotSupported("Setting %s is not supported on GPU %s (%s): leave %s out for this GPU"
                             % (LABELS[key], gpu.label(), gpu.name or "unknown model", key))
 
-    def current(self, gpu, wanted):
+    def current(self, gpu) -> tuple:
         """The current value of each wanted setting; validates the wanted values against this GPU."""
         now = self.backend.settings(gpu)
         before = {}
-        for key, value in wanted.items():
+        for key, value in self.wanted.items():
             current = now.get("ecc_mode_pending" if key == "ecc_mode" else key)
             if current is None:
                 raise self._unsupported(gpu, key)
@@ -230,30 +249,32 @@ class SettingsManager(object):
             before[key] = current
         return before, now.get("ecc_mode_current")
 
-    def run(self, selectors):
-        wanted = self.desired()
-        plan = []
-        for gpu in select_gpus(self.backend.gpus(), selectors):
-            before, ecc_current = self.current(gpu, wanted)
+    def plan(self) -> None:
+        for gpu in select_gpus(self.backend.gpus(), self.module.params["gpus"]):
+            before, ecc_current = self.current(gpu)
             after = dict(before)
-            after.update(wanted)
-            todo = [key for key in SETTINGS if key in wanted and before[key] != wanted[key]]
+            after.update(self.wanted)
+            todo = [key for key in SETTINGS if key in self.wanted and before[key] != self.wanted[key]]
             entry = gpu.ident()
             entry.update(before=before, after=after, changed=bool(todo),
                          ecc_pending_reboot=bool("ecc_mode" in after and ecc_current is not None
                                                  and after["ecc_mode"] != ecc_current))
-            plan.append((gpu, entry, todo))
-        changing = [gpu for gpu, _entry, todo in plan if todo]
-        if changing and not self.module.check_mode and not is_root():
-            raise NoPermission("Changing GPU settings needs root (GPU(s) %s would change): run the task with become: true"
-                               % ", ".join(gpu.label() for gpu in changing))
-        if not self.module.check_mode:
-            for gpu, _entry, todo in plan:
-                for key in todo:
-                    self.apply(gpu, key, wanted[key])
-        return [entry for _gpu, entry, _todo in plan]
+            self.selected.append((gpu, entry, todo))
 
-    def apply(self, gpu, key, value):
+    def check(self) -> None:
+        """Refuse before changing anything when the change needs root."""
+        changing = [gpu.label() for gpu, _entry, todo in self.selected if todo]
+        if changing and not self.module.check_mode and not is_root():
+            raise NoPermission(root_message("Changing GPU settings", changing))
+
+    def apply(self) -> None:
+        if self.module.check_mode:
+            return
+        for gpu, _entry, todo in self.selected:
+            for key in todo:
+                self.set(gpu, key, self.wanted[key])
+
+    def set(self, gpu, key: str, value) -> None:
         if key == "compute_mode":
             self.backend.set_compute_mode(gpu, value)
         elif key == "power_limit_w":
@@ -265,45 +286,46 @@ class SettingsManager(object):
         elif key == "ecc_mode":
             self.backend.set_ecc_mode(gpu, value)
 
+    @property
+    def gpus(self) -> list:
+        return [entry for _gpu, entry, _todo in self.selected]
 
-def _num(value):
-    return ("%d" % value) if float(value).is_integer() else ("%.2f" % value)
 
-
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            gpus=dict(type="list", elements="raw", default=["all"]),
-            compute_mode=dict(type="str", choices=["default", "exclusive_process", "prohibited"]),
-            power_limit_w=dict(type="float"),
-            application_clocks=dict(type="dict", options=dict(
-                mem_mhz=dict(type="int", required=True),
-                graphics_mhz=dict(type="int", required=True),
-            )),
-            accounting_mode=dict(type="bool"),
-            ecc_mode=dict(type="bool"),
-            backend=dict(type="str", default="auto", choices=list(BACKENDS)),
-        ),
-        supports_check_mode=True,
+def run_module() -> None:
+    argument_spec = dict(
+        compute_mode=dict(type="str"),
+        power_limit_w=dict(type="float"),
+        application_clocks=dict(type="dict", options=dict(
+            mem_mhz=dict(type="int", required=True),
+            graphics_mhz=dict(type="int", required=True),
+        )),
+        accounting_mode=dict(type="bool"),
+        ecc_mode=dict(type="bool"),
     )
+    argument_spec.update(gpu_selection_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
+        wanted = desired_settings(module.params)
         with open_backend(module, module.params["backend"]) as backend:
-            name = backend.name
-            gpus = SettingsManager(module, backend).run(module.params["gpus"])
+            manager = SettingsManager(module, backend, wanted)
+            manager.plan()
+            manager.check()
+            manager.apply()
     except NvidiaError as exc:
-        module.fail_json(msg=exc.msg, **({"exception": exc.traceback} if exc.traceback else {}))
-    pending = any(g["ecc_pending_reboot"] for g in gpus)
-    result = dict(changed=any(g["changed"] for g in gpus), gpus=gpus, ecc_pending_reboot=pending,
-                  reboot_required=pending, backend=name)
+        fail_from(module, exc)
+    gpus = manager.gpus
+    pending = [gpu_key(g) for g in gpus if g["ecc_pending_reboot"]]
+    result = dict(changed=any(g["changed"] for g in gpus), gpus=gpus, ecc_pending_reboot=bool(pending),
+                  reboot_required=bool(pending), backend=backend.name)
     if pending:
-        module.warn("ECC mode change pending on GPU(s) %s: it takes effect at the next reboot"
-                    % ", ".join(g["pci_bus_id"] or str(g["index"]) for g in gpus if g["ecc_pending_reboot"]))
+        module.warn("ECC mode change pending on GPU(s) %s: it takes effect at the next reboot" % ", ".join(pending))
     if module._diff:
-        result["diff"] = {
-            "before": dict((g["pci_bus_id"] or str(g["index"]), g["before"]) for g in gpus),
-            "after": dict((g["pci_bus_id"] or str(g["index"]), g["after"]) for g in gpus),
-        }
+        result["diff"] = per_gpu_diff(gpus)
     module.exit_json(**result)
+
+
+def main() -> None:
+    run_module()
 
 
 if __name__ == "__main__":

@@ -147,11 +147,19 @@ diff:
     after: {"00000000:3B:00.0": {mig_enabled: true, mig_devices: {"1g.10gb": 7}}}
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._common import (
+    backend_spec,
+    fail_from,
+    gpu_key,
+    is_root,
+    per_gpu_diff,
+    root_message,
+    run_c_locale,
+)
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
+    GpuBackend,
     NoPermission,
     NotSupported,
     NvidiaError,
@@ -165,15 +173,11 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
 ITEM_KEYS = ("devices", "mig-enabled", "mig-devices")
 
 
-def is_root():
-    return os.geteuid() == 0
-
-
-def reset_gpu(module, gpu):
+def reset_gpu(module: AnsibleModule, gpu) -> None:
     """nvidia-smi -r -i <index> (only with allow_reset, outside check mode)."""
     smi = module.get_bin_path("nvidia-smi", required=True)
     argv = [smi, "-r", "-i", str(gpu.index)]
-    rc, out, err = module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+    rc, out, err = run_c_locale(module, argv)
     if rc != 0:
         raise smi_error(rc, out, err, argv, gpu, "resetting the GPU")
 
@@ -230,12 +234,15 @@ def _counts(instances):
     return counts
 
 
-class MigManager(object):
+class MigManager:
     """Validate every GPU's target first, then change only what differs."""
 
-    def __init__(self, module, backend):
+    def __init__(self, module: AnsibleModule, backend: GpuBackend, items: list) -> None:
         self.module = module
         self.backend = backend
+        self.items = items
+        self.allow_reset = module.params["allow_reset"]
+        self.selected = []     # [(Gpu, result entry, steps)]
 
     def targets(self, items):
         gpus = self.backend.gpus()
@@ -299,36 +306,42 @@ class MigManager(object):
         steps["counts"] = counts
         return entry, steps
 
-    def run(self, items, allow_reset):
-        plan = []
-        for gpu, enabled, counts in self.targets(items):
+    def plan(self) -> None:
+        for gpu, enabled, counts in self.targets(self.items):
             entry, steps = self.plan_gpu(gpu, enabled, counts)
-            plan.append((gpu, entry, steps))
-        changing = [(gpu, entry) for gpu, entry, _steps in plan if entry["changed"]]
-        for gpu, _entry in changing:
+            self.selected.append((gpu, entry, steps))
+
+    def check(self) -> None:
+        """Refuse before changing anything: busy GPUs, a reset that would fail, no root."""
+        changing = [gpu for gpu, entry, _steps in self.selected if entry["changed"]]
+        for gpu in changing:
             pids = self.backend.compute_processes(gpu)
             if pids:
                 raise NvidiaError("GPU %s runs %d compute process(es) (pid %s): stop them (drain the node) before "
                                   "changing its MIG layout" % (gpu.label(), len(pids), ", ".join(str(p) for p in pids)))
-        resets = [gpu for gpu, entry, _steps in plan if entry["reset_required"] and allow_reset]
+        resets = [gpu for gpu, entry, _steps in self.selected if entry["reset_required"] and self.allow_reset]
         if resets and persistenced_running():
             raise NvidiaError("allow_reset: nvidia-persistenced is running and holds the GPUs, so a GPU reset would fail: "
                               "stop it (systemctl stop nvidia-persistenced), run again, then start it - or reboot instead")
         if changing and not self.module.check_mode and not is_root():
-            raise NoPermission("Changing MIG needs root (GPU(s) %s would change): run the task with become: true"
-                               % ", ".join(gpu.label() for gpu, _entry in changing))
-        if self.module.check_mode:
-            return [entry for _gpu, entry, _steps in plan]
-        for gpu, entry, steps in plan:
-            self.apply(gpu, entry, steps, allow_reset)
-        return [entry for _gpu, entry, _steps in plan]
+            raise NoPermission(root_message("Changing MIG", [gpu.label() for gpu in changing]))
 
-    def apply(self, gpu, entry, steps, allow_reset):
+    def apply(self) -> None:
+        if self.module.check_mode:
+            return
+        for gpu, entry, steps in self.selected:
+            self.apply_gpu(gpu, entry, steps)
+
+    @property
+    def gpus(self) -> list:
+        return [entry for _gpu, entry, _steps in self.selected]
+
+    def apply_gpu(self, gpu, entry: dict, steps: dict) -> None:
         for instance in steps.get("destroy", []):
             self.backend.destroy_gpu_instance(gpu, instance)
         if steps.get("set_mode"):
             self.backend.set_mig_mode(gpu, entry["mig_mode_pending"])
-        if entry["reset_required"] and allow_reset:
+        if entry["reset_required"] and self.allow_reset:
             reset_gpu(self.module, gpu)
             current, pending = self.backend.mig_mode(gpu)
             entry.update(mig_mode_current=current, mig_mode_pending=pending, reset_required=current != pending)
@@ -343,36 +356,45 @@ class MigManager(object):
                 self.backend.create_gpu_instance(gpu, steps["profiles"][name])
 
 
-def main():
+def _mig_view(gpu: dict, side: str) -> dict:
+    if side == "before":
+        return {"mig_enabled": gpu["mig_mode_current"], "mig_devices": gpu["before"]}
+    return {"mig_enabled": gpu["mig_mode_pending"], "mig_devices": gpu["after"]}
+
+
+def run_module() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             config=dict(type="dict", required=True),
             config_name=dict(type="str", required=True),
             allow_reset=dict(type="bool", default=False),
-            backend=dict(type="str", default="nvml", choices=["nvml"]),
+            backend=backend_spec(choices=["nvml"], default="nvml"),
         ),
         supports_check_mode=True,
     )
     try:
         items = parse_config(module.params["config"], module.params["config_name"])
         with open_backend(module, module.params["backend"]) as backend:
-            gpus = MigManager(module, backend).run(items, module.params["allow_reset"])
+            manager = MigManager(module, backend, items)
+            manager.plan()
+            manager.check()
+            manager.apply()
     except NvidiaError as exc:
-        module.fail_json(msg=exc.msg, **({"exception": exc.traceback} if exc.traceback else {}))
-    pending = [g for g in gpus if g["reset_required"]]
+        fail_from(module, exc)
+    gpus = manager.gpus
+    pending = [gpu_key(g) for g in gpus if g["reset_required"]]
     if pending:
         module.warn("MIG mode change pending on GPU(s) %s: it takes effect after a GPU reset or reboot; run this task "
-                    "again afterwards to create the instances" % ", ".join(g["pci_bus_id"] or str(g["index"]) for g in pending))
+                    "again afterwards to create the instances" % ", ".join(pending))
     result = dict(changed=any(g["changed"] for g in gpus), gpus=gpus, reset_required=bool(pending),
                   config_name=module.params["config_name"], backend="nvml")
     if module._diff:
-        result["diff"] = {
-            "before": dict((g["pci_bus_id"] or str(g["index"]),
-                            {"mig_enabled": g["mig_mode_current"], "mig_devices": g["before"]}) for g in gpus),
-            "after": dict((g["pci_bus_id"] or str(g["index"]),
-                           {"mig_enabled": g["mig_mode_pending"], "mig_devices": g["after"]}) for g in gpus),
-        }
+        result["diff"] = per_gpu_diff(gpus, _mig_view)
     module.exit_json(**result)
+
+
+def main() -> None:
+    run_module()
 
 
 if __name__ == "__main__":

@@ -102,12 +102,17 @@ diff:
     after: {"00000000:3B:00.0": true}
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._common import (
+    fail_from,
+    gpu_selection_spec,
+    is_root,
+    per_gpu_diff,
+    root_message,
+)
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
-    BACKENDS,
+    GpuBackend,
     NoPermission,
     NvidiaError,
     open_backend,
@@ -122,65 +127,64 @@ LEGACY_WARNING = (
 )
 
 
-def is_root():
-    return os.geteuid() == 0
-
-
-class PersistenceManager(object):
+class PersistenceManager:
     """Work out current vs desired for the selected GPUs, then change only what differs."""
 
-    def __init__(self, module, backend):
+    def __init__(self, module: AnsibleModule, backend: GpuBackend) -> None:
         self.module = module
         self.backend = backend
+        self.enabled = module.params["state"] == "enabled"
+        self.selected = []       # [(Gpu, result entry)]
 
-    def plan(self, selectors, enabled):
-        plan = []
-        for gpu in select_gpus(self.backend.gpus(), selectors):
+    def plan(self) -> None:
+        for gpu in select_gpus(self.backend.gpus(), self.module.params["gpus"]):
             entry = gpu.ident()
-            entry["before"] = self.backend.persistence(gpu)
-            entry["after"] = enabled
-            plan.append((gpu, entry))
-        return plan
+            entry.update(before=self.backend.persistence(gpu), after=self.enabled)
+            self.selected.append((gpu, entry))
 
-    def run(self, state, selectors):
-        enabled = state == "enabled"
-        plan = self.plan(selectors, enabled)
-        todo = [(gpu, entry) for gpu, entry in plan if entry["before"] != enabled]
-        if todo and not self.module.check_mode and not is_root():
-            raise NoPermission(
-                "Setting persistence mode needs root (GPU(s) %s would change): run the task with become: true"
-                % ", ".join(gpu.label() for gpu, _entry in todo))
+    @property
+    def todo(self) -> list:
+        return [gpu for gpu, entry in self.selected if entry["before"] != self.enabled]
+
+    def check(self) -> None:
+        """Refuse before changing anything when the change needs root."""
+        if self.todo and not self.module.check_mode and not is_root():
+            raise NoPermission(root_message("Setting persistence mode", [gpu.label() for gpu in self.todo]))
+
+    def apply(self) -> None:
         if not self.module.check_mode:
-            for gpu, _entry in todo:
-                self.backend.set_persistence(gpu, enabled)
-        return [entry for _gpu, entry in plan], bool(todo)
+            for gpu in self.todo:
+                self.backend.set_persistence(gpu, self.enabled)
+
+    @property
+    def gpus(self) -> list:
+        return [entry for _gpu, entry in self.selected]
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type="str", required=True, choices=["enabled", "disabled"]),
-            gpus=dict(type="list", elements="raw", default=["all"]),
-            backend=dict(type="str", default="auto", choices=list(BACKENDS)),
-        ),
-        supports_check_mode=True,
-    )
+def run_module() -> None:
+    argument_spec = dict(state=dict(type="str", required=True, choices=["enabled", "disabled"]))
+    argument_spec.update(gpu_selection_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     daemon = persistenced_running()
     try:
         with open_backend(module, module.params["backend"]) as backend:
-            name = backend.name
-            gpus, changed = PersistenceManager(module, backend).run(module.params["state"], module.params["gpus"])
+            manager = PersistenceManager(module, backend)
+            manager.plan()
+            manager.check()
+            manager.apply()
     except NvidiaError as exc:
-        module.fail_json(msg=exc.msg, daemon_running=daemon, **({"exception": exc.traceback} if exc.traceback else {}))
-    if changed and module.params["state"] == "enabled" and not daemon:
+        fail_from(module, exc, daemon_running=daemon)
+    changed = bool(manager.todo)
+    if changed and manager.enabled and not daemon:
         module.warn(("Check mode: " if module.check_mode else "") + LEGACY_WARNING)
-    result = dict(changed=changed, gpus=gpus, daemon_running=daemon, backend=name)
+    result = dict(changed=changed, gpus=manager.gpus, daemon_running=daemon, backend=backend.name)
     if module._diff:
-        result["diff"] = {
-            "before": dict((g["pci_bus_id"] or str(g["index"]), g["before"]) for g in gpus),
-            "after": dict((g["pci_bus_id"] or str(g["index"]), g["after"]) for g in gpus),
-        }
+        result["diff"] = per_gpu_diff(manager.gpus)
     module.exit_json(**result)
+
+
+def main() -> None:
+    run_module()
 
 
 if __name__ == "__main__":

@@ -167,6 +167,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._common import is_root, run_c_locale
 from ansible_collections.gpuhost.provision.plugins.module_utils._systemd import (
     MASK_KINDS,
     SystemdError,
@@ -192,7 +193,7 @@ class UnitUnmasker:
 
     def run_command(self, argv: list) -> tuple:
         """The one place external commands are run (tests replace AnsibleModule.run_command)."""
-        return self.module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+        return run_c_locale(self.module, argv)
 
     def plan(self) -> None:
         self.root = check_root(self.root)
@@ -223,7 +224,7 @@ class UnitUnmasker:
         """Refuse before removing anything when any mask cannot be removed."""
         for path in self.to_remove:
             if not can_remove(path):
-                if os.geteuid() == 0:
+                if is_root():
                     hint = "%s is not writable (read-only file system?)" % os.path.dirname(path)
                 else:
                     hint = "permission denied on %s; run with become: true (root is needed)" % os.path.dirname(path)

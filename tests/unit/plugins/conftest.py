@@ -11,7 +11,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.gpuhost.provision.plugins.module_utils import _kernels, _nvml
+from ansible_collections.gpuhost.provision.plugins.module_utils import _gpu_sysfs, _kernels, _nvml
 
 
 class ModuleExit(Exception):
@@ -102,7 +102,7 @@ def sysfs(tmp_path, monkeypatch):
     root = tmp_path / "sys" / "bus" / "pci" / "devices"
     root.mkdir(parents=True)
     drivers = tmp_path / "sys" / "bus" / "pci" / "drivers"
-    monkeypatch.setattr(_nvml, "SYSFS_PCI_DEVICES", str(root))
+    monkeypatch.setattr(_gpu_sysfs, "SYSFS_PCI_DEVICES", str(root))
 
     class Sysfs(object):
         path = root
@@ -127,8 +127,8 @@ def proc(tmp_path, monkeypatch):
     root = tmp_path / "proc"
     root.mkdir()
     pidfile = tmp_path / "run" / "nvidia-persistenced" / "nvidia-persistenced.pid"
-    monkeypatch.setattr(_nvml, "PROC_ROOT", str(root))
-    monkeypatch.setattr(_nvml, "PERSISTENCED_PID_FILE", str(pidfile))
+    monkeypatch.setattr(_gpu_sysfs, "PROC_ROOT", str(root))
+    monkeypatch.setattr(_gpu_sysfs, "PERSISTENCED_PID_FILE", str(pidfile))
 
     class Proc(object):
         path = root

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.module_utils import _nvml
+from ansible_collections.gpuhost.provision.plugins.module_utils import _gpu_sysfs, _nvml
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import fixture_text
 
@@ -24,7 +24,7 @@ def test_parse_recorded_h200_csv():
     assert lost == []
     assert rows == [{
         "index": 0, "uuid": "GPU-e07839d2-9adc-e99d-3646-477474ede0ff", "pci_bus_id": "00000000:00:06.0",
-        "name": "NVIDIA H200", "persistence_mode": True, "compute_mode": "Default", "mig_mode_current": False,
+        "name": "NVIDIA H200", "persistence_mode": True, "compute_mode": "default", "mig_mode_current": False,
         "mig_mode_pending": False, "ecc_mode_current": True, "ecc_mode_pending": True, "power_limit_w": 700.0,
         "power_limit_min_w": 200.0, "power_limit_max_w": 700.0, "power_default_limit_w": 700.0,
         "memory_total_mib": 143771, "compute_capability": "9.0", "vbios_version": "96.00.A5.00.1A",
@@ -145,7 +145,7 @@ def test_nvswitch_view(sysfs):
 
 
 def test_pci_view_without_sysfs(monkeypatch, tmp_path):
-    monkeypatch.setattr(_nvml, "SYSFS_PCI_DEVICES", str(tmp_path / "nope"))
+    monkeypatch.setattr(_gpu_sysfs, "SYSFS_PCI_DEVICES", str(tmp_path / "nope"))
     assert _nvml.pci_gpus() == []
     assert _nvml.pci_nvswitches() == []
 

@@ -29,7 +29,7 @@ def test_one_h100_nvml(run_module, nvml, sysfs, commands):
     assert facts["gpu_count"] == 1
     assert facts["gpus"][0] == {
         "index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": f.gpus[0]["uuid"], "pci_bus_id": "00000000:3B:00.0",
-        "lost": False, "persistence_mode": True, "compute_mode": "Default", "mig_mode_current": False,
+        "lost": False, "persistence_mode": True, "compute_mode": "default", "mig_mode_current": False,
         "mig_mode_pending": False, "ecc_mode_current": True, "ecc_mode_pending": True, "power_limit_w": 700.0,
         "power_limit_min_w": 200.0, "power_limit_max_w": 700.0, "power_default_limit_w": 700.0,
         "memory_total_mib": 81559, "compute_capability": "9.0", "vbios_version": "96.00.99.00.01",

@@ -212,3 +212,41 @@ def test_not_root_fails_before_any_change(run_module, nvml, not_root, commands):
     assert "00000000:18:00.0" not in result["msg"] and "00000000:DB:00.0" in result["msg"]
     assert_one_line(result["msg"])
     assert f.setter_calls() == [] and smi_setters(commands) == []
+
+
+# ---- one spelling of compute modes ------------------------------------------------------------------
+@pytest.mark.parametrize("given", ["exclusive_process", "EXCLUSIVE_PROCESS", "Exclusive_Process", "exclusive-process"])
+def test_compute_mode_any_spelling_is_the_facts_spelling(run_module, nvml, root, given):
+    f = nvml(fake.one_gpu())
+    failed, result = run_module(mod, {"compute_mode": given}, diff=True)
+    assert not failed and result["changed"] is True, result
+    assert result["gpus"][0]["after"]["compute_mode"] == "exclusive_process"
+    assert result["diff"]["after"] == {"00000000:3B:00.0": {"compute_mode": "exclusive_process"}}
+    assert f.setter_calls() == [("nvmlDeviceSetComputeMode", 0, 3)]
+    failed, again = run_module(mod, {"compute_mode": given})
+    assert not failed and again["changed"] is False
+
+
+def test_compute_mode_matches_facts_after_setting(run_module, nvml, sysfs, root):
+    from ansible_collections.gpuhost.provision.plugins.modules import nvidia_gpu_facts
+    nvml(fake.one_gpu())
+    failed, result = run_module(mod, {"compute_mode": "Exclusive_Process"})
+    assert not failed
+    failed, facts = run_module(nvidia_gpu_facts, {})
+    assert facts["ansible_facts"]["nvidia"]["gpus"][0]["compute_mode"] == result["gpus"][0]["after"]["compute_mode"]
+
+
+def test_smi_compute_mode_read_in_the_facts_spelling(run_module, nvml, commands, not_root):
+    nvml(None)
+    smi_gpus(commands)
+    failed, result = run_module(mod, {"compute_mode": "DEFAULT"}, check=True)
+    assert not failed and result["changed"] is False and result["gpus"][0]["before"] == {"compute_mode": "default"}
+
+
+@pytest.mark.parametrize("given", ["exclusive_thread", "Exclusive_Thread", "shared", "exclusive"])
+def test_compute_mode_not_settable_fails_before_touching_gpus(run_module, nvml, root, given):
+    f = nvml(fake.one_gpu())
+    failed, result = run_module(mod, {"compute_mode": given})
+    assert failed and result["msg"] == ("value of compute_mode must be one of: default, exclusive_process, prohibited, "
+                                        "got: %s" % given)
+    assert f.names() == []
