@@ -3,7 +3,7 @@
 
 A refusal must leave the host untouched: ``run_and_diff`` snapshots ``podman diff`` of every instance, runs
 ansible-playbook with the scenario's inventory (group_vars included) and extra variables, snapshots again and
-returns the paths that changed, apart from those in zero_change_ignore.yml (Ansible's own temporary files, the
+returns the paths that changed, apart from those in vars/zero_change.yml (Ansible's own temporary files, the
 journal: the list the shared check-mode zero-change assertion reads too).
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import yaml
 import molecule_hosts
 
 # the paths every run may change, shared with check_zero_change.yml
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "zero_change_ignore.yml"), encoding="utf-8") as _f:
-    IGNORE = re.compile("|".join("(?:%s)" % r for r in yaml.safe_load(_f)))
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "vars", "zero_change.yml"), encoding="utf-8") as _f:
+    IGNORE = re.compile("|".join("(?:%s)" % r for r in yaml.safe_load(_f)["gpuhost_zero_change_always_ignore"]))
 
 
 def _diff(name: str) -> set[str]:
