@@ -85,6 +85,7 @@ do_packaging() { step packaging bash scripts/packaging.sh; }
 do_molecule() {
   local scenario
   bash scripts/build-images.sh debian12 debian13 || { record images 1 0; return; }
+  bash scripts/build-nvidia-image.sh || { record images-nvidia 1 0; return; }
   for scenario in $(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | grep -v '^_' | sort); do
     step "molecule-$scenario" molecule --base-config molecule/base.yml test -s "$scenario"
   done

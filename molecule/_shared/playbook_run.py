@@ -3,8 +3,8 @@
 
 A refusal must leave the host untouched: ``run_and_diff`` snapshots ``podman diff`` of every instance, runs
 ansible-playbook with the scenario's inventory (group_vars included) and extra variables, snapshots again and
-returns the paths that changed, apart from Ansible's own temporary files and the journal (the same rule as the
-shared check-mode zero-change assertion).
+returns the paths that changed, apart from those in vars/zero_change.yml (Ansible's own temporary files, the
+journal: the list the shared check-mode zero-change assertion reads too).
 """
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ import os
 import re
 import subprocess
 
+import yaml
+
 import molecule_hosts
 
-IGNORE = re.compile(r"^(/root/\.ansible(/|$)|/root$|/tmp(/|$)|/var/tmp(/|$)|/var/log/journal(/|$)|/var/log$|"
-                    r"/var/lib/systemd/(timers|random-seed|catalog)(/|$)|/var/cache/ldconfig(/|$)|/var/lib$|/var$|"
-                    r"/var/lib/systemd$|/var/cache$)")
+# the paths every run may change, shared with check_zero_change.yml
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "vars", "zero_change.yml"), encoding="utf-8") as _f:
+    IGNORE = re.compile("|".join("(?:%s)" % r for r in yaml.safe_load(_f)["gpuhost_zero_change_always_ignore"]))
 
 
 def _diff(name: str) -> set[str]:

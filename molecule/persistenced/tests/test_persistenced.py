@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Real state after the persistenced role, for every persistenced-* scenario (table below, by scenario name)."""
+"""Real state after the persistenced role on each host of the persistenced scenario: one host per case, named
+gpuhost-persistenced-<case> (molecule.yml); what differs between the cases is in the table below."""
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -27,19 +27,19 @@ BASE = {
     "comment": "NVIDIA Persistence Daemon",
     "journal_failure": False,
 }
-SCENARIOS = {
-    "persistenced-fresh": {},
-    "persistenced-masked-etc": {},
-    "persistenced-masked-run": {},
-    "persistenced-ubuntu-static": {"vendor_marker": "--no-persistence-mode --verbose"},
-    "persistenced-login-user": {"comment": "hand-made"},
-    "persistenced-nostart": {},
-    "persistenced-root": {
+CASES = {
+    "fresh": {},
+    "masked-etc": {},
+    "masked-run": {},
+    "ubuntu-static": {"vendor_marker": "--no-persistence-mode --verbose"},
+    "login-user": {"comment": "hand-made"},
+    "nostart": {},
+    "root": {
         "user": None,
         "flags": ["--persistence-mode"],
         "absent_flags": ["--user", "--no-persistence-mode", "--verbose"],
     },
-    "persistenced-start-true-nogpu": {
+    "start-true-nogpu": {
         "flags": ["--user nvidia-persistenced", "--persistence-mode", "--verbose"],
         "absent_flags": ["--no-persistence-mode"],
         # failed, or still retrying (auto-restart every 5 s for about 100 s after the last start)
@@ -50,19 +50,15 @@ SCENARIOS = {
 
 
 def case(host):
-    """The case a host stands for: from its container name gpuhost-<case>-debianNN (else the scenario name)."""
-    name = getattr(host.backend, "name", "") or ""
-    for key in sorted(SCENARIOS, key=len, reverse=True):
-        if name.startswith(f"gpuhost-{key}-"):
-            return key
-    return os.environ.get("MOLECULE_SCENARIO_NAME", "")
+    """The case a host stands for, from its container name gpuhost-persistenced-<case>."""
+    return host.backend.name.removeprefix("gpuhost-persistenced-")
 
 
 @pytest.fixture
 def expect(host):
     key = case(host)
-    assert key in SCENARIOS, f"add {key!r} to the table in {__file__}"
-    return {**BASE, **SCENARIOS[key]}
+    assert key in CASES, f"add {key!r} to the table in {__file__}"
+    return {**BASE, **CASES[key]}
 
 
 def journal(host):
