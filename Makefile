@@ -23,6 +23,7 @@ lint sanity units packaging molecule runner:
 
 # one scenario: make molecule-one SCENARIO=smoke
 molecule-one: deps venv collections
+	@bash scripts/build-nvidia-image.sh > /dev/null
 	@PYTHONPATH=$(ROOT)/molecule/_shared molecule --base-config molecule/base.yml test -s $(SCENARIO)
 
 bench:
@@ -30,6 +31,7 @@ bench:
 
 images: deps
 	@bash scripts/build-images.sh debian12 debian13
+	@bash scripts/build-nvidia-image.sh
 
 deps:
 	@bash scripts/install-deps.sh
