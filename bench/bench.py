@@ -138,8 +138,9 @@ def p1(out):
         order = names[i % 3:] + names[:i % 3]
         for name in order:
             res[name].append(play(BOOKS[name], 1, "off", "p1-%s-%d" % (name, i), BOOK_VARS.get(name, ())))
-            print("  P1 run %d %-8s %.2fs cpu %.2fs (load %s)" % (i + 1, name, res[name][-1]["wall_s"],
-                                                                res[name][-1]["cpu_s"], load()), file=sys.stderr)
+            last = res[name][-1]
+            print("  P1 run %d %-8s %.2fs cpu %.2fs (load %s)" % (i + 1, name, last["wall_s"], last["cpu_s"], load()),
+                  file=sys.stderr)
     res["load_after"] = load()
     res["ratios"] = [s["wall_s"] / f["wall_s"] for s, f in zip(res["site"], res["floor"])]
     res["validate_ratios"] = [s["wall_s"] / f["wall_s"] for s, f in zip(res["validate"], res["floor"])]

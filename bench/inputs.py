@@ -93,9 +93,9 @@ def main():
     print("| playbook | hosts | wall s | controller CPU s | CPU s per host | CPU x baseline |")
     print("| --- | --- | --- | --- | --- | --- |")
     for (name, n), runs in res.items():
-        wall = statistics.median(w for w, _ in runs)
-        cpu = statistics.median(c for _, c in runs)
-        ratio = statistics.median(c / b for (_, c), (_, b) in zip(runs, res[("baseline", n)]))
+        wall = statistics.median(run[0] for run in runs)
+        cpu = statistics.median(run[1] for run in runs)
+        ratio = statistics.median(run[1] / base[1] for run, base in zip(runs, res[("baseline", n)]))
         print("| %s | %d | %.2f | %.2f | %.3f | %.2f |" % (name, n, wall, cpu, cpu / n, ratio))
 
 

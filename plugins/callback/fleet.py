@@ -9,7 +9,8 @@ name: fleet
 type: stdout
 short_description: screen output for many hosts, failures on one line
 version_added: "0.2.0"
-author: gpuhost.provision developers
+author:
+  - gpuhost.provision developers (@gpuhost)
 description:
   - >-
     The default output, except that a failed task prints one line, C(host: FAILED: reason), instead of the
@@ -231,9 +232,9 @@ class CallbackModule(DefaultCallback):
             return None
         if self._last_task_banner != result.task._uuid:
             self._print_task_banner(result.task)
-        self._display.display("%s: FAILED: %s (item %s)" % (self.host_label(result), failure_reason(result.result),
-                                                             one_line(self._get_item_label(result.result))),
-                              color=C.COLOR_ERROR, stderr=self.get_option("display_failed_stderr"))
+        line = "%s: FAILED: %s (item %s)" % (self.host_label(result), failure_reason(result.result),
+                                             one_line(self._get_item_label(result.result)))
+        self._display.display(line, color=C.COLOR_ERROR, stderr=self.get_option("display_failed_stderr"))
         return None
 
     def v2_runner_on_async_poll(self, result):
