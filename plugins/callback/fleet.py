@@ -26,8 +26,8 @@ description:
     which reports it (C(gpuhost.provision.site) puts it in the fleet table and fails the host with it at the end).
   - >-
     Select it with C(ANSIBLE_STDOUT_CALLBACK=gpuhost.provision.fleet) or C(stdout_callback) in C(ansible.cfg);
-    under AWX or ansible-runner set the same environment variable (a job template's or the execution
-    environment's environment): the runner's event callback keeps the output of the callback it names.
+    under AWX (Settings, Jobs, Extra Environment Variables) or ansible-runner set the same environment variable:
+    the runner's event callback keeps the output of the callback it names.
 extends_documentation_fragment:
   - ansible.builtin.default_callback
   - ansible.builtin.result_format_callback
@@ -35,6 +35,7 @@ options:
   quiet:
     description:
       - Print only the summary lines, the fleet table, unhandled failures, progress and the recap.
+      - C(-v) or more turns quiet mode off for that run.
     type: bool
     default: false
     env:
