@@ -3,10 +3,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """P1, P2 (and opt-in P5) on this machine; called by bench/run.sh, which sets the environment.
 
-P1  no-op playbooks/site.yml on one converged Debian 12 container vs the engine floor (bench/floor.yml:
-    fact gathering + one ping), same host, same connection; runs interleaved floor, site, floor, site...
-P2  1, 4, 8, 16 converged containers, forks = host count, no-op site.yml, pipelining off and on;
-    every round runs each (host count, pipelining) once, so the ratios to one host are side by side.
+P1  no-op playbooks/site.yml and playbooks/validate.yml on one converged Debian 12 container vs the engine
+    floor (bench/floor.yml: fact gathering + one ping), same host, same connection; each round runs floor, site
+    and validate, in a rotating order.
+P2  1, 4, 8, 16 converged containers, forks = host count, no-op site.yml (and with BENCH_P2_BOOKS the floor
+    and validate.yml), pipelining off and on; every round runs each (host count, pipelining, playbook) once,
+    so the ratios to one host are side by side.
 P5  `scripts/test.sh` (what `make test` runs) cold and warm in a fresh clone of HEAD (opt-in).
 
 Wall time: time.perf_counter around the ansible-playbook process. Controller CPU: the growth of
@@ -36,7 +38,11 @@ EXTRA_VARS = os.environ.get("BENCH_EXTRA_VARS", "").split()  # each passed as -e
 CONNECTION = {"off": "containers.podman.podman", "on": "podman_pipelining"}
 # P2 playbooks: site (always) and, with BENCH_P2_FLOOR=1, the engine floor at the same host counts in the same
 # rounds: how any play scales on this machine, next to site.yml.
-P2_BOOKS = ["site"] + (["floor"] if os.environ.get("BENCH_P2_FLOOR", "0") == "1" else [])
+P2_BOOKS = os.environ.get("BENCH_P2_BOOKS", "site" + (" floor" if os.environ.get("BENCH_P2_FLOOR", "0") == "1" else "")).split()
+BOOKS = {"site": os.path.join(ROOT, "playbooks", "site.yml"), "floor": os.path.join(BENCH, "floor.yml"),
+         "validate": os.path.join(ROOT, "playbooks", "validate.yml")}
+# validate.yml on the bench's containers (no GPU): the GPU checks would fail every host; the cost is the same
+BOOK_VARS = {"validate": ["validate_expect_gpu=false"]}
 
 
 def load():
@@ -49,7 +55,7 @@ def inventory(n):
     return path
 
 
-def play(playbook, n, pipelining, tag):
+def play(playbook, n, pipelining, tag, book_vars=()):
     """One ansible-playbook run; returns wall, cpu, recap and the task profile."""
     profile = os.path.join(RESULTS, "profile-%s.json" % tag)
     env = dict(os.environ, ANSIBLE_PIPELINING="1" if pipelining == "on" else "0",
@@ -57,7 +63,7 @@ def play(playbook, n, pipelining, tag):
                ANSIBLE_CONNECTION_PLUGINS=os.path.join(BENCH, "connection_plugins"),
                ANSIBLE_CALLBACKS_ENABLED="bench_profile", BENCH_PROFILE_OUT=profile)
     argv = ["ansible-playbook", "-i", inventory(n), "--forks", str(n), "-e", "ansible_connection=" + CONNECTION[pipelining]]
-    for extra in EXTRA_VARS:
+    for extra in EXTRA_VARS + list(book_vars):
         argv += ["-e", extra]
     argv.append(playbook)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -114,38 +120,51 @@ def task_profile(runs, top=12):
         by_action.setdefault(row["action"], [0, 0.0])
         by_action[row["action"]][0] += 1
         by_action[row["action"]][1] += row["median_s"]
-    return {"top": sorted(table, key=by_seconds)[:top], "sum_s": total,
+    plays = {}
+    for run in runs:
+        for task in run["profile"]:
+            plays.setdefault(task.get("play", "?"), {}).setdefault(id(run), 0.0)
+            plays[task.get("play", "?")][id(run)] += task["seconds"]
+    by_play = [[name, med(list(per_run.values()))] for name, per_run in plays.items()]
+    return {"top": sorted(table, key=by_seconds)[:top], "sum_s": total, "by_play": by_play,
             "by_action": sorted(([a, c, s] for a, (c, s) in by_action.items()), key=by_total)}
 
 
 def p1(out):
-    site, floor = os.path.join(ROOT, "playbooks", "site.yml"), os.path.join(BENCH, "floor.yml")
-    res = {"load_before": load(), "floor": [], "site": []}
-    play(floor, 1, "off", "p1-warmup")
+    names = ["floor", "site", "validate"]
+    res = {"load_before": load(), "floor": [], "site": [], "validate": []}
+    play(BOOKS["floor"], 1, "off", "p1-warmup")
     for i in range(RUNS):
-        order = [("floor", floor), ("site", site)] if i % 2 == 0 else [("site", site), ("floor", floor)]
-        for name, book in order:
-            res[name].append(play(book, 1, "off", "p1-%s-%d" % (name, i)))
-            print("  P1 run %d %-5s %.2fs (load %s)" % (i + 1, name, res[name][-1]["wall_s"], load()), file=sys.stderr)
+        order = names[i % 3:] + names[:i % 3]
+        for name in order:
+            res[name].append(play(BOOKS[name], 1, "off", "p1-%s-%d" % (name, i), BOOK_VARS.get(name, ())))
+            last = res[name][-1]
+            print("  P1 run %d %-8s %.2fs cpu %.2fs (load %s)" % (i + 1, name, last["wall_s"], last["cpu_s"], load()),
+                  file=sys.stderr)
     res["load_after"] = load()
     res["ratios"] = [s["wall_s"] / f["wall_s"] for s, f in zip(res["site"], res["floor"])]
+    res["validate_ratios"] = [s["wall_s"] / f["wall_s"] for s, f in zip(res["validate"], res["floor"])]
+    res["cpu_ratios"] = [s["cpu_s"] / f["cpu_s"] for s, f in zip(res["site"], res["floor"])]
+    res["validate_cpu_ratios"] = [s["cpu_s"] / f["cpu_s"] for s, f in zip(res["validate"], res["floor"])]
     res["profile"] = task_profile(res["site"])
+    res["validate_profile"] = task_profile(res["validate"])
     res["floor_summary"], res["site_summary"] = summary(res["floor"]), summary(res["site"])
-    for key in ("floor", "site"):
+    res["validate_summary"] = summary(res["validate"])
+    for key in names:
         for run in res[key]:
             run.pop("profile")
     out["P1"] = res
 
 
 def p2(out):
-    books = {"site": os.path.join(ROOT, "playbooks", "site.yml"), "floor": os.path.join(BENCH, "floor.yml")}
+    books = BOOKS
     res = {"load_before": load(), "runs": {}}
     for r in range(P2_RUNS):
         for n in HOSTS:
             for pip in PIPELINING:
                 for book in P2_BOOKS:
                     key = "%d/%s/%s" % (n, pip, book)
-                    run = play(books[book], n, pip, "p2-%s-%d-%s-%d" % (book, n, pip, r))
+                    run = play(books[book], n, pip, "p2-%s-%d-%s-%d" % (book, n, pip, r), BOOK_VARS.get(book, ()))
                     run.pop("profile")
                     run["load"] = load()
                     res["runs"].setdefault(key, []).append(run)
@@ -194,17 +213,23 @@ def markdown(out):
             f["n"], r["load_before"], r["load_after"]), "",
             "| playbook | tasks run | ok/changed/skipped/failed | wall median s | min | max | controller CPU s |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
-        for name, x in (("floor (facts + ping)", f), ("site.yml", s)):
+        for name, x in (("floor (facts + ping)", f), ("site.yml", s), ("validate.yml", r["validate_summary"])):
             rc = x["recap"]
             lines.append("| %s | %d | %d/%d/%d/%d | %.2f | %.2f | %.2f | %.2f |" % (
                 name, x["tasks"], rc["ok"], rc["changed"], rc["skipped"], rc["failures"], x["wall_s"],
                 x["wall_min_s"], x["wall_max_s"], x["cpu_s"]))
-        lines += ["", "site/floor ratio (median of per-pair ratios): **%.2fx** (target <= 3x; pairs: %s)" % (
+        lines += ["", "site/floor ratio (median of per-pair ratios): **%.2fx** (target <= 2x; pairs: %s)" % (
             med(r["ratios"]), ", ".join("%.2f" % x for x in r["ratios"])), "",
+            "validate/floor ratio: **%.2fx** (pairs: %s)" % (
+            med(r["validate_ratios"]), ", ".join("%.2f" % x for x in r["validate_ratios"])), "",
+            "controller CPU ratios: site/floor %.2fx, validate/floor %.2fx" % (
+            med(r["cpu_ratios"]), med(r["validate_cpu_ratios"])), "",
             "Slowest tasks of site.yml (median s over the runs; sum of all tasks %.2f s):" % r["profile"]["sum_s"], "",
             "| s | action | task |", "| --- | --- | --- |"]
         lines += ["| %.2f | %s | %s |" % (t["median_s"], t["action"], t["task"]) for t in r["profile"]["top"]]
         lines += ["", "By action: " + "; ".join("%s x%d %.1fs" % (a, c, t) for a, c, t in r["profile"]["by_action"][:10]), ""]
+        lines += ["By play (median s of the tasks' wall time): " + "; ".join("%s %.2fs" % (p, t) for p, t in r["profile"]["by_play"]), ""]
+        lines += ["validate.yml by action: " + "; ".join("%s x%d %.1fs" % (a, c, t) for a, c, t in r["validate_profile"]["by_action"][:10]), ""]
     if "P2" in out:
         r = out["P2"]
         lines += ["## P2 no-op site.yml, forks = hosts (median of %d rounds, load %s -> %s)" % (

@@ -35,7 +35,12 @@ class CallbackModule(CallbackBase):
         super().__init__()
         self.tasks = []
         self.current = None
+        self.play = ""
         self.started = time.monotonic()
+
+    def v2_playbook_on_play_start(self, play):
+        self._close()
+        self.play = play.get_name()
 
     def _close(self):
         if self.current is not None:
@@ -46,7 +51,7 @@ class CallbackModule(CallbackBase):
     def _start(self, task, kind):
         self._close()
         self.current = {"name": task.get_name(), "action": task.action, "kind": kind, "_t0": time.monotonic(),
-                        "hosts": {}}
+                        "hosts": {}, "play": self.play}
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._start(task, "task")
