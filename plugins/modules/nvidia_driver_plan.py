@@ -371,7 +371,6 @@ msg:
 """
 
 import glob
-import importlib.util
 import os
 import re
 
@@ -408,6 +407,11 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages
 from ansible_collections.gpuhost.provision.plugins.module_utils._host_driver import HostDriver
 from ansible_collections.gpuhost.provision.plugins.module_utils._kernels import installed_kernels
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line, pci_gpus, pci_nvswitches
+from ansible_collections.gpuhost.provision.plugins.module_utils._packages import (
+    AptPackages,
+    DnfPackages,
+    PackageQueryError,
+)
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state
 
 # Overridable by tests (module-internal).
@@ -418,7 +422,6 @@ WANTED_COMPONENTS = {
     "debian": ("contrib", "non-free", "non-free-firmware"),
     "ubuntu": ("restricted", "universe"),
 }
-ENV = {"LANG": "C", "LC_ALL": "C"}
 HOST_DRIVER_PATHS = {}   # overridable by tests (module-internal): HostDriver's paths
 # What to do about a driver that is not from packages, per origin (the module never removes one).
 EXISTING_FIX = {
@@ -502,214 +505,6 @@ def missing_component_stanzas(entries, family, codename, extra=()):
             for (uri, signed, missing), suites in sorted(groups.items(), key=lambda kv: kv[0][0])]
 
 
-def render_deb822(stanzas, trusted=False):
-    out = []
-    for stanza in stanzas:
-        lines = ["Types: %s" % stanza["types"], "URIs: %s" % stanza["uris"],
-                 "Suites: %s" % " ".join(stanza["suites"]), "Components: %s" % " ".join(stanza["components"])]
-        if stanza.get("signed_by"):
-            lines.append("Signed-By: %s" % stanza["signed_by"])
-        if trusted:
-            lines.append("Trusted: yes")
-        out.append("\n".join(lines))
-    return "\n\n".join(out) + "\n"
-
-
-def parse_apt_policy(text):
-    """apt-cache policy output -> {package: {installed, candidate, versions: [..]}}."""
-    result = {}
-    current = None
-    in_table = False
-    for line in text.splitlines():
-        if line and not line[0].isspace() and line.rstrip().endswith(":"):
-            current = {"installed": None, "candidate": None, "versions": []}
-            result[line.rstrip()[:-1]] = current
-            in_table = False
-            continue
-        if current is None:
-            continue
-        stripped = line.strip()
-        if stripped.startswith("Installed:"):
-            value = stripped.split(":", 1)[1].strip()
-            current["installed"] = None if value == "(none)" else value
-        elif stripped.startswith("Candidate:"):
-            value = stripped.split(":", 1)[1].strip()
-            current["candidate"] = None if value == "(none)" else value
-        elif stripped.startswith("Version table:"):
-            in_table = True
-        elif in_table:
-            match = re.match(r"^\s+(?:\*\*\*\s+)?(\S+)\s+-?\d+$", line)
-            if match:
-                current["versions"].append(match.group(1))
-    return result
-
-
-class AptBackend(object):
-    pin_separator = "="
-
-    def __init__(self, module, family, codename, extra_stanzas, cuda_repo):
-        self.module = module
-        self.family = family
-        self.codename = codename
-        self.extra_stanzas = extra_stanzas
-        self.cuda_repo = cuda_repo
-        self.options = []
-        self.prepared = False
-        self.host_policy = {}
-        self.private_policy = {}
-
-    def run(self, argv, check_rc=True):
-        rc, out, err = self.module.run_command(argv, environ_update=ENV)
-        if rc != 0 and check_rc:
-            raise DriverPlanError("%s failed (rc %s): %s" % (" ".join(argv), rc, one_line(err or out)))
-        return rc, out, err
-
-    def _private_index(self):
-        """A private package index: the host's sources + our planned file (+ the CUDA repo), in tmpdir."""
-        base = os.path.join(self.module.tmpdir, "gpuhost-apt")
-        parts = os.path.join(base, "sources.list.d")
-        for sub in ("lists/partial", "cache/archives/partial", "sources.list.d"):
-            os.makedirs(os.path.join(base, sub), exist_ok=True)
-        own = os.path.realpath(self.module.params["apt_sources_file"])
-        for path in sorted(glob.glob(os.path.join(APT_SOURCES_DIR, "*.list")) +
-                           glob.glob(os.path.join(APT_SOURCES_DIR, "*.sources"))):
-            if os.path.realpath(path) == own:
-                continue
-            os.symlink(path, os.path.join(parts, os.path.basename(path)))
-        if self.extra_stanzas:
-            with open(os.path.join(parts, "gpuhost-planned.sources"), "w") as handle:
-                handle.write(render_deb822(self.extra_stanzas))
-        if self.cuda_repo:
-            with open(os.path.join(parts, "gpuhost-cuda-planned.sources"), "w") as handle:
-                handle.write(render_deb822([{"types": "deb", "uris": self.cuda_repo["url"], "suites": ["/"],
-                                             "components": [], "signed_by": None}], trusted=True))
-        self.options = [
-            "-o", "Dir::State::Lists=%s" % os.path.join(base, "lists"),
-            "-o", "Dir::Cache=%s" % os.path.join(base, "cache"),
-            "-o", "Dir::Etc::SourceParts=%s" % parts,
-            "-o", "APT::Sandbox::User=root",
-            "-o", "Debug::NoLocking=1",
-            "-o", "Acquire::Retries=3",
-            "-o", "Acquire::http::Timeout=60",
-        ]
-        self.run([self.module.get_bin_path("apt-get", required=True), "-q", "update"] + self.options)
-
-    def policy(self, packages, private=True):
-        if private and self.module.params["refresh_cache"] and not self.prepared:
-            self._private_index()
-            self.prepared = True
-        # One apt-cache call per index and package: answers are kept (a run asks for the same packages up to
-        # three times, and each apt-cache call reads the whole index).
-        cache = self.private_policy if private else self.host_policy
-        wanted = [name for name in packages if name not in cache]
-        if wanted:
-            # Reading the host's own index must not write apt's binary caches (/var/cache/apt/*.bin) either.
-            options = self.options if private else ["-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache="]
-            _rc, out, _err = self.run([self.module.get_bin_path("apt-cache", required=True)] + options
-                                      + ["policy"] + wanted)
-            answered = parse_apt_policy(out)
-            for name in wanted:
-                cache[name] = answered.get(name, {"installed": None, "candidate": None, "versions": []})
-        return dict((name, cache[name]) for name in packages)
-
-    def prefetch(self, packages):
-        """Ask the host's own index about every package the plan may need in one apt-cache call (each call reads
-        the whole index, ~0.5 s); later questions are answered from the kept answers. Only where the host's index
-        is the one that will be asked (see available)."""
-        if packages and not self.extra_stanzas and not self.cuda_repo and not self.prepared:
-            self.policy(packages, private=False)
-
-    def available(self, packages):
-        # The host's own index answers when it already knows every package and nothing is planned that it
-        # lacks (components, the CUDA repository): the usual case on a converged host, and no download.
-        if packages and not self.extra_stanzas and not self.cuda_repo and not self.prepared:
-            known = self.policy(packages, private=False)
-            if all(known.get(name, {}).get("versions") for name in packages):
-                return {name: known[name]["versions"] for name in packages}
-        return {name: info["versions"] for name, info in self.policy(packages).items()}
-
-    def installed(self, names):
-        """{name: (installed version or None, held)} from dpkg's database; no index is read."""
-        rc, out, err = self.run([self.module.get_bin_path("dpkg-query", required=True), "-W",
-                                 "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"] + list(names), check_rc=False)
-        if rc not in (0, 1):   # 1: some of the names are unknown to dpkg, which is an answer
-            raise DriverPlanError("dpkg-query failed (rc %s): %s" % (rc, one_line(err or out)))
-        state = dict((name, (None, False)) for name in names)
-        for line in out.splitlines():
-            fields = line.split("\t")
-            if len(fields) == 3 and fields[0] in state:
-                abbrev = fields[2].ljust(2)
-                # first letter: wanted (h = hold); second: status (i = installed)
-                state[fields[0]] = (fields[1] if abbrev[1] == "i" else None, abbrev[0] == "h")
-        return state
-
-    def host_ready(self, pinned):
-        """Does the host's own index know every package at its pinned version, and is python3-apt there?"""
-        names = [name for name, _v in pinned]
-        known = self.policy(names, private=False) if names else {}
-        for name, version in pinned:
-            info = known.get(name)
-            if not info or not info["candidate"]:
-                return False
-            if version and version not in info["versions"]:
-                return False
-        if importlib.util.find_spec("apt") is not None:   # this interpreter has python3-apt: no process needed
-            return True
-        rc, _out, _err = self.run([self.module.get_bin_path("python3") or "/usr/bin/python3", "-c", "import apt"],
-                                  check_rc=False)
-        return rc == 0
-
-
-class DnfBackend(object):
-    pin_separator = "-"
-
-    def __init__(self, module, cuda_repo):
-        self.module = module
-        self.cuda_repo = cuda_repo
-
-    def run(self, argv):
-        rc, out, err = self.module.run_command(argv, environ_update=ENV)
-        if rc != 0:
-            raise DriverPlanError("%s failed (rc %s): %s" % (" ".join(argv), rc, one_line(err or out)))
-        return out
-
-    def _query(self, packages, extra):
-        dnf = self.module.get_bin_path("dnf", required=True)
-        out = self.run([dnf, "-q"] + extra + ["repoquery", "--qf", "%{name}\\t%{version}-%{release}\\n"]
-                       + list(packages))
-        found = {}
-        for line in out.splitlines():
-            fields = line.strip().split("\t")
-            if len(fields) == 2:
-                found.setdefault(fields[0], []).append(fields[1])
-        return found
-
-    def available(self, packages):
-        extra = ["--repofrompath=gpuhost-cuda,%s" % self.cuda_repo["url"], "--setopt=gpuhost-cuda.gpgcheck=0"]
-        found = self._query(packages, extra)
-        return dict((name, found.get(name, [])) for name in packages)
-
-    def installed(self, names):
-        """{name: (installed version-release or None, False)}: holds on EL are versionlock lines, not states."""
-        rpm = self.module.get_bin_path("rpm", required=True)
-        _rc, out, _err = self.module.run_command([rpm, "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"]
-                                                 + list(names), environ_update=ENV)
-        state = dict((name, (None, False)) for name in names)
-        for line in out.splitlines():
-            fields = line.strip().split("\t")
-            if len(fields) == 2 and fields[0] in state:
-                state[fields[0]] = (fields[1], False)
-        return state
-
-    def prefetch(self, packages):
-        """Nothing to gain: each repoquery names its own packages."""
-
-    def host_ready(self, pinned):
-        names = [name for name, _v in pinned]
-        found = self._query(names, []) if names else {}
-        return all(name in found and (not version or version in found[name]) for name, version in pinned)
-
-
 def initramfs_command(module):
     tool = module.get_bin_path("update-initramfs")
     if tool:
@@ -728,9 +523,12 @@ class Planner(object):
         self.switch_reader = pci_nvswitches
 
     def _backend(self, family, codename, stanzas, repo):
+        del codename
         if family == "el":
-            return DnfBackend(self.module, repo)
-        return AptBackend(self.module, family, codename, stanzas, repo)
+            return DnfPackages(self.module, repo_url=repo["url"] if repo else None)
+        return AptPackages(self.module, extra_stanzas=stanzas, trusted_repo_url=repo["url"] if repo else None,
+                           exclude_file=self.params["apt_sources_file"], private=self.params["refresh_cache"],
+                           sources_dir=APT_SOURCES_DIR)
 
     def host_sources(self):
         own = os.path.realpath(self.params["apt_sources_file"])
@@ -966,7 +764,7 @@ def main():
         module.fail_json(msg="files: %r is not an absolute path" % relative[0])
     try:
         result = Planner(module).plan()
-    except (DriverPlanError, CudaCompatError) as exc:
+    except (DriverPlanError, CudaCompatError, PackageQueryError) as exc:
         module.fail_json(msg=one_line(exc))
     result["files"] = dict((path, file_state(path)) for path in module.params["files"])
     if not result["satisfied"] and module.params["fail_on_unsatisfied"]:

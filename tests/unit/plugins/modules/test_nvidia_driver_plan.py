@@ -388,18 +388,6 @@ def test_bad_input_fails_with_one_line(host, run_module, args, match):
     assert not [c for c in host["fake"].calls if "update" in c]
 
 
-def test_parse_apt_policy_recorded_output():
-    parsed = plan.parse_apt_policy(POLICY_DEBIAN12)
-    assert parsed == {"nvidia-driver": {"installed": None, "candidate": D12_VER,
-                                        "versions": [D12_VER, "535.247.01-1~deb12u1"]}}
-    installed = plan.parse_apt_policy(POLICY_DEBIAN12.replace("Installed: (none)", "Installed: " + D12_VER)
-                                      .replace("     535.309", " *** 535.309"))
-    assert installed["nvidia-driver"]["installed"] == D12_VER
-    assert installed["nvidia-driver"]["versions"][0] == D12_VER
-
-
-# ---- what is installed and held already (dpkg's database): a converged host needs no apt run ---------------
-
 def test_fresh_host_installs_and_holds_everything(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
     assert not failed, result
