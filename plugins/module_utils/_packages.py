@@ -261,10 +261,10 @@ class AptPackages(_Packages):
     def available(self, packages):
         return self.offered(packages)[0]
 
-    @staticmethod
-    def candidate(name, versions):
-        del name
-        return versions[0] if versions else None   # apt-cache lists the version table highest priority first
+    def candidate(self, name, versions):
+        """The version apt would install (its policy's Candidate), from the index that answered."""
+        info = (self.private_policy if self.prepared else self.host_policy).get(name)
+        return info["candidate"] if info else (versions[0] if versions else None)
 
     def installed(self, names):
         """{name: (installed version or None, held)} from dpkg's database; no index is read."""

@@ -21,17 +21,6 @@ UBUNTU22 = dict(distribution="Ubuntu", distribution_major_version="22", distribu
 ROCKY9 = dict(distribution="Rocky", distribution_major_version="9", distribution_release="Blue Onyx",
               os_family="RedHat", kernel="5.14.0-427.el9.x86_64")
 
-# Recorded from a Debian 12 test host (apt-cache policy nvidia-driver, bookworm + non-free), trimmed.
-POLICY_DEBIAN12 = """nvidia-driver:
-  Installed: (none)
-  Candidate: 535.309.01-0+deb12u1
-  Version table:
-     535.309.01-0+deb12u1 500
-        500 http://deb.debian.org/debian bookworm-updates/non-free amd64 Packages
-     535.247.01-1~deb12u1 500
-        500 http://deb.debian.org/debian bookworm/non-free amd64 Packages
-"""
-
 D12_VER = "535.309.01-0+deb12u1"
 D12 = {n: [D12_VER, "535.247.01-1~deb12u1"] for n in (
     "nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp")}
