@@ -184,7 +184,7 @@ class AptPackages(_Packages):
         """Sources are planned that the host's index cannot know yet."""
         return bool(self.extra_stanzas or self.trusted_repo_url)
 
-    def _private_index(self):
+    def _private_index(self, packages):
         """A private package index: the host's sources + the planned ones, in the module's tmpdir."""
         base = os.path.join(self.module.tmpdir, "gpuhost-apt")
         parts = os.path.join(base, "sources.list.d")
@@ -217,13 +217,13 @@ class AptPackages(_Packages):
         if rc != 0:
             lines = [line for line in (err or out).splitlines() if re.match(r"^(E|W):", line)] or \
                 (err or out).splitlines() or ["no output"]
-            raise PackageQueryError("apt-get update into a private index (the host's own index stays untouched) "
-                                    "failed (rc %s): %s; check the host's APT sources and its network, then run again"
-                                    % (rc, one_line(lines[-1])))
+            raise PackageQueryError("apt-get update into a private index (to look up %s; the host's own index stays "
+                                    "untouched) failed (rc %s): %s; check the host's APT sources and its network, "
+                                    "then run again" % (", ".join(packages), rc, one_line(lines[-1])))
 
     def policy(self, packages, private=True):
         if private and self.private and not self.prepared:
-            self._private_index()
+            self._private_index(packages)
             self.prepared = True
         # One apt-cache call per index and package: answers are kept (a caller may ask for the same packages more
         # than once, and each apt-cache call reads the whole index).

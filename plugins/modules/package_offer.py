@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: package_offer
 short_description: Which versions of some packages the package sources offer, and which are installed or held
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Answers, for each package in O(names), which versions the host's package sources offer, which version is
     installed and whether it is held, as data, so that a role can decide without parsing command output.

@@ -129,7 +129,8 @@ def test_apt_private_update_failure_is_one_line(apt_host, commands, run_module):
     failed, result = run_module(package_offer, {"names": ["nvidia-cuda-mps"], "private_index": True})
     assert failed and "\n" not in result["msg"]
     assert result["msg"] == (
-        "package_offer: apt-get update into a private index (the host's own index stays untouched) failed (rc 100): "
+        "package_offer: apt-get update into a private index (to look up nvidia-cuda-mps; the host's own index stays "
+        "untouched) failed (rc 100): "
         "E: Some index files failed to download. They have been ignored, or old ones used instead.; check the "
         "host's APT sources and its network, then run again")
     assert_host_untouched(commands, apt_host)
