@@ -80,25 +80,29 @@ options:
     choices: [auto, present, absent]
     default: auto
   distribution:
-    description: C(ansible_facts.distribution), e.g. V(Debian).
+    description:
+      - The distribution, as C(ansible_facts.distribution) names it (V(Debian), V(Ubuntu), V(Rocky)).
+      - Read from the host (C(/etc/os-release)) when not given; give it only to override what the host says. Roles
+        used to pass C(ansible_facts) here, which still works.
     type: str
-    required: true
   distribution_major_version:
-    description: C(ansible_facts.distribution_major_version), e.g. V(12).
+    description:
+      - C(ansible_facts.distribution_major_version), e.g. V(12). Read from the host when not given (an override).
     type: str
-    required: true
   distribution_release:
-    description: C(ansible_facts.distribution_release), the code name, e.g. V(bookworm).
+    description:
+      - C(ansible_facts.distribution_release), the code name, e.g. V(bookworm). Read from the host when not given
+        (an override).
     type: str
-    required: true
   os_family:
-    description: C(ansible_facts.os_family), e.g. V(Debian).
+    description:
+      - C(ansible_facts.os_family), e.g. V(Debian) or V(RedHat). Read from the host when not given (an override).
     type: str
-    required: true
   kernel:
-    description: Running kernel release, C(ansible_facts.kernel).
+    description:
+      - Running kernel release, C(ansible_facts.kernel). Read from the host (C(uname -r)) when not given (an
+        override, e.g. to plan the headers of another kernel).
     type: str
-    required: true
   architecture:
     description: CUDA repository architecture directory.
     type: str
@@ -164,14 +168,9 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Pre-flight the driver for CUDA 12.2
+- name: Pre-flight the driver for CUDA 12.2 (the distribution and kernel are read from the host)
   gpuhost.provision.nvidia_driver_plan:
     cuda_version: "12.2"
-    distribution: "{{ ansible_facts['distribution'] }}"
-    distribution_major_version: "{{ ansible_facts['distribution_major_version'] }}"
-    distribution_release: "{{ ansible_facts['distribution_release'] }}"
-    os_family: "{{ ansible_facts['os_family'] }}"
-    kernel: "{{ ansible_facts['kernel'] }}"
   register: __plan
 
 - name: Install what it chose
@@ -372,8 +371,10 @@ msg:
 
 import glob
 import os
+import platform
 import re
 
+from ansible.module_utils import distro
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
@@ -505,6 +506,30 @@ def missing_component_stanzas(entries, family, codename, extra=()):
             for (uri, signed, missing), suites in sorted(groups.items(), key=lambda kv: kv[0][0])]
 
 
+# distro ids (os-release ID) -> the names ansible_facts uses, where capitalising the id is not it.
+DISTRIBUTION_NAMES = {"rhel": "RedHat", "almalinux": "AlmaLinux", "centos": "CentOS", "ol": "OracleLinux"}
+EL_IDS = ("rhel", "rocky", "almalinux", "centos", "ol", "fedora")
+
+
+def read_host_release():
+    """The five facts the plan needs, read from the host: os-release (ansible's distro) and the running kernel."""
+    ident = distro.id()
+    like = distro.like().split()
+    if ident in ("debian", "ubuntu") or "debian" in like:
+        family = "Debian"
+    elif ident in EL_IDS or set(like) & set(EL_IDS):
+        family = "RedHat"
+    else:
+        family = ident.capitalize()
+    return {"distribution": DISTRIBUTION_NAMES.get(ident, ident.capitalize()),
+            "distribution_major_version": distro.major_version(),
+            "distribution_release": distro.codename() or "", "os_family": family, "kernel": platform.release()}
+
+
+class Unsatisfied(Exception):
+    """A refusal that the plan returns as data (RV(satisfied) false, RV(msg)), not as a module failure."""
+
+
 def initramfs_command(module):
     tool = module.get_bin_path("update-initramfs")
     if tool:
@@ -544,6 +569,47 @@ class Planner(object):
         return entries
 
     def plan(self):
+        """The plan, step by step: what is asked, where the packages come from, what the host has, a driver that is
+        already there, the candidate, its packages, Fabric Manager, and what is left to install."""
+        family, source, resolution, min_driver = self.request()
+        switches = self.switch_reader()
+        fm_required, fm_reason = nvswitch_required(self.params["nvswitch"], switches)
+        stanzas, repo = self.sources(family, source, fm_required)
+        backend = self.backend_factory(family, self.params["distribution_release"], stanzas, repo)
+        pci = self.pci_reader()
+        result = self.skeleton(family, source, resolution, min_driver, stanzas, repo, pci, switches, fm_required,
+                               fm_reason)
+        existing = result["existing_driver"]
+        if existing and existing["origin"] != "packages":
+            return self.keep_existing(result, existing, min_driver)
+        label = self.label(family, source)
+        kernels = installed_kernels()
+        try:
+            (package_version, driver_version), branch = self.candidate(result, backend, family, source, min_driver,
+                                                                       pci, kernels, label)
+            flavor, why = choose_kernel_module(self.params["kernel_module"], branch, pci)
+            pkgs = self.packages(result, backend, family, source, flavor, branch, package_version, kernels, label)
+            pins = dict((n, package_version) for n in pkgs.versioned)
+            if fm_required:
+                self.add_fabric_manager(result, pkgs, pins, backend, family, source, branch, driver_version, label,
+                                        pci)
+        except Unsatisfied as exc:
+            result["msg"] = one_line(exc)
+            return result
+        install, pinned = self.install_items(pkgs, pins, backend, family, driver_version)
+        result.update(branch=branch, candidate_version=package_version, driver_version=driver_version,
+                      kernel_module=flavor, kernel_module_reason=why, packages=pkgs.packages, install=install,
+                      hold=pkgs.hold, stream=pkgs.stream, satisfied=True)
+        result["notes"].extend(pkgs.notes)
+        self.host_state(result, backend, family, pkgs, install, pinned, pins)
+        result["package_manager_ready"] = bool(not stanzas and not repo and backend.host_ready(pinned))
+        need = "CUDA %s needs >= %s" % (result["cuda_version"], min_driver) if min_driver else "branch R%s" % branch
+        result["msg"] = "%s: %s %s (R%s, %s) from %s satisfies it" % (
+            need, pkgs.version_package, package_version, branch, flavor, label)
+        return result
+
+    def request(self):
+        """(family, source, CUDA resolution or None, minimum driver or None); raises for a contradictory request."""
         p = self.params
         if p["cuda_version"] is None and p["branch"] is None:
             raise DriverPlanError("set nvidia_driver_cuda_version (what the workloads need) or nvidia_driver_branch")
@@ -556,14 +622,16 @@ class Planner(object):
             raise DriverPlanError("branch R%d is older than the minimum driver %s for CUDA %s: raise "
                                   "nvidia_driver_branch or lower nvidia_driver_cuda_version"
                                   % (p["branch"], min_driver, resolution.cuda_version))
-        codename = p["distribution_release"]
-        switches = self.switch_reader()
-        fm_required, fm_reason = nvswitch_required(p["nvswitch"], switches)
+        return family, source, resolution, min_driver
+
+    def sources(self, family, source, fm_required):
+        """(APT stanzas that add missing components, NVIDIA's CUDA repository or None) for this family and source."""
+        p = self.params
         stanzas = []
         if family in WANTED_COMPONENTS and source == "distro":
             # Ubuntu's Fabric Manager packages are in multiverse
             extra = ("multiverse",) if fm_required and family == "ubuntu" else ()
-            stanzas = missing_component_stanzas(self.host_sources(), family, codename, extra)
+            stanzas = missing_component_stanzas(self.host_sources(), family, p["distribution_release"], extra)
         repo = None
         if source == "cuda_repo":
             repo_id = cuda_repo_id(family, p["distribution"], p["distribution_major_version"])
@@ -571,8 +639,11 @@ class Planner(object):
                     "keyring_url": cuda_keyring_url(repo_id, p["architecture"]) if family != "el" else None,
                     "keyring_file": CUDA_KEYRING_FILE if family != "el" else None,
                     "gpgkey_url": "%sD42D0685.pub" % cuda_repo_url(repo_id, p["architecture"]) if family == "el" else None}
-        backend = self.backend_factory(family, codename, stanzas, repo)
-        pci = self.pci_reader()
+        return stanzas, repo
+
+    def skeleton(self, family, source, resolution, min_driver, stanzas, repo, pci, switches, fm_required, fm_reason):
+        """The result before a candidate is chosen: unsatisfied, with what was read from the host."""
+        p = self.params
         result = {"family": family, "source": source, "cuda_version": resolution.cuda_version if resolution else None,
                   "required_min_driver": min_driver, "compatibility": p["compatibility"], "apt_sources": stanzas,
                   "cuda_repo": repo, "pci_devices": pci, "initramfs_command": initramfs_command(self.module),
@@ -586,22 +657,27 @@ class Planner(object):
                   "existing_driver": self.host_driver.existing_driver(), "adopted": False}
         if resolution and resolution.warnings:
             result["notes"].extend(resolution.warnings)
-        existing = result["existing_driver"]
-        if existing and existing["origin"] != "packages":
-            return self.keep_existing(result, existing, min_driver)
+        return result
 
-        label = {"debian": "Debian %s" % p["distribution_major_version"],
-                 "ubuntu": "Ubuntu %s" % p["distribution_major_version"],
-                 "el": "EL %s" % p["distribution_major_version"]}[family]
-        label += " (%s)" % ("distribution archive" if source == "distro" else "CUDA repository")
+    def label(self, family, source):
+        """'Debian 12 (distribution archive)', 'EL 9 (CUDA repository)': how messages name the package sources."""
+        text = "%s %s" % ({"debian": "Debian", "ubuntu": "Ubuntu", "el": "EL"}[family],
+                          self.params["distribution_major_version"])
+        return text + " (%s)" % ("distribution archive" if source == "distro" else "CUDA repository")
 
-        kernels = installed_kernels()
+    def package_set(self, family, source, flavor, branch, kernels, precompiled_available=True):
+        p = self.params
+        return package_set(family, source, flavor, branch, p["build_module"], p["kernel"], p["distribution_major_version"],
+                           precompiled_available=precompiled_available, kernels=kernels)
+
+    def candidate(self, result, backend, family, source, min_driver, pci, kernels, label):
+        """((package version, driver version), branch) of the lowest branch that has a fitting version; sets
+        RV(best_candidate); raises Unsatisfied with the refusal when no branch has one."""
+        p = self.params
         sets = []
         for branch in branch_candidates(family, source, p["branch"], min_driver):
             flavor, _why = choose_kernel_module(p["kernel_module"], branch, pci) if branch is not None else ("proprietary", "")
-            pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
-                               p["distribution_major_version"], kernels=kernels)
-            sets.append((branch, pkgs))
+            sets.append((branch, self.package_set(family, source, flavor, branch, kernels)))
         backend.prefetch(sorted({name for _b, s in sets for name in [s.version_package] + list(s.packages)
                                  if not name.startswith("@") and name != CUDA_KEYRING_PACKAGE}))
         available = backend.available(sorted({s.version_package for _b, s in sets}))
@@ -615,18 +691,18 @@ class Planner(object):
                 chosen = (pick, branch)
         result["best_candidate"] = best_overall[0] if best_overall else None
         if chosen is None:
-            result["msg"] = refusal_message(result["cuda_version"], min_driver, result["best_candidate"], label,
-                                            source, p["compatibility"], p["branch"], p["version"])
-            return result
-        (package_version, driver_version), branch = chosen
-        branch = branch if branch is not None else branch_of(driver_version)
-        flavor, why = choose_kernel_module(p["kernel_module"], branch, pci)
-        pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
-                           p["distribution_major_version"], kernels=kernels)
+            raise Unsatisfied(refusal_message(result["cuda_version"], min_driver, result["best_candidate"], label,
+                                              source, p["compatibility"], p["branch"], p["version"]))
+        pick, branch = chosen
+        return pick, (branch if branch is not None else branch_of(pick[1]))
+
+    def packages(self, result, backend, family, source, flavor, branch, package_version, kernels, label):
+        """The PackageSet for the chosen candidate, with what the sources do not offer dropped (optional headers)
+        or refused (Unsatisfied: a versioned package at another version, a package not offered at all)."""
+        pkgs = self.package_set(family, source, flavor, branch, kernels)
         details = backend.available(pkgs.packages) if family != "el" else {}
         if family == "ubuntu" and source == "distro" and pkgs.modules_package and not details.get(pkgs.modules_package):
-            pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
-                               p["distribution_major_version"], precompiled_available=False, kernels=kernels)
+            pkgs = self.package_set(family, source, flavor, branch, kernels, precompiled_available=False)
             details = backend.available(pkgs.packages)
         if pkgs.optional:
             offered = details if family != "el" else backend.available(pkgs.optional)
@@ -635,42 +711,48 @@ class Planner(object):
                 pkgs.packages = [name for name in pkgs.packages if name not in dropped]
                 result["notes"].append("not offered by the package sources, left out: %s (DKMS cannot build the "
                                        "module for those kernels without their headers)" % ", ".join(dropped))
+        if family == "el":
+            return pkgs
         for name in pkgs.versioned:
-            if family != "el" and package_version not in details.get(name, []):
-                offered = details.get(name) or []
-                result["msg"] = one_line(
+            if package_version not in details.get(name, []):
+                raise Unsatisfied(
                     "%s does not offer %s %s to match %s %s (it offers %s): set nvidia_driver_kernel_module to %s "
                     "or use nvidia_driver_source: cuda_repo" % (
                         label, name, package_version, pkgs.version_package, package_version,
-                        ", ".join(offered) or "none", "proprietary" if flavor == "open" else "open"))
-                return result
-        missing = [name for name in pkgs.packages if family != "el" and not name.startswith("@")
+                        ", ".join(details.get(name) or []) or "none", "proprietary" if flavor == "open" else "open"))
+        missing = [name for name in pkgs.packages if not name.startswith("@")
                    and name != CUDA_KEYRING_PACKAGE and not details.get(name)]
         if missing:
-            result["msg"] = "%s offers no %s: install or enable the repository that has them (%s)" % (
+            raise Unsatisfied("%s offers no %s: install or enable the repository that has them (%s)" % (
                 label, ", ".join(missing), "headers for the running kernel" if any(
-                    m.startswith("linux-headers") for m in missing) else "check the components")
-            return result
-        pins = dict((n, package_version) for n in pkgs.versioned)
-        if fm_required:
-            try:
-                fm = self.fabric_manager(backend, family, source, branch, driver_version, label, pci)
-            except DriverPlanError as exc:
-                result["msg"] = one_line(exc)
-                return result
-            result["fabric_manager"].update(fm)
-            pins[fm["package"]] = fm["version"]
-            pkgs.packages = pkgs.packages + [fm["package"]] + ([fm["nvlsm"]] if fm["nvlsm"] else [])
-            pkgs.hold = pkgs.hold + [fm["package"]] + ([fm["nvlsm"]] if fm["nvlsm"] else [])
+                    m.startswith("linux-headers") for m in missing) else "check the components"))
+        return pkgs
+
+    def add_fabric_manager(self, result, pkgs, pins, backend, family, source, branch, driver_version, label, pci):
+        """Fabric Manager (and NVLSM) at the driver's version, added to the packages, pins and holds."""
+        try:
+            fm = self.fabric_manager(backend, family, source, branch, driver_version, label, pci)
+        except DriverPlanError as exc:
+            raise Unsatisfied(str(exc))
+        result["fabric_manager"].update(fm)
+        pins[fm["package"]] = fm["version"]
+        extra = [fm["package"]] + ([fm["nvlsm"]] if fm["nvlsm"] else [])
+        pkgs.packages = pkgs.packages + extra
+        pkgs.hold = pkgs.hold + extra
+
+    @staticmethod
+    def install_items(pkgs, pins, backend, family, driver_version):
+        """(install items with pins, [(name, pinned version or None)] of the real packages)."""
         pin = backend.pin_separator
         install = [("%s%s%s" % (n, pin, pins[n] if pin == "=" else driver_version)) if n in pins else n
                    for n in pkgs.packages]
         pinned = [(n, pins.get(n) if family != "el" else None) for n in pkgs.packages
                   if not n.startswith("@") and n != CUDA_KEYRING_PACKAGE]
-        result.update(branch=branch, candidate_version=package_version, driver_version=driver_version,
-                      kernel_module=flavor, kernel_module_reason=why, packages=pkgs.packages, install=install,
-                      hold=pkgs.hold, stream=pkgs.stream, satisfied=True)
-        result["notes"].extend(pkgs.notes)
+        return install, pinned
+
+    @staticmethod
+    def host_state(result, backend, family, pkgs, install, pinned, pins):
+        """RV(installed), RV(held) and RV(to_install), as the package manager's database has them before any change."""
         names = [n for n, _v in pinned]
         state = backend.installed(names) if names else {}
         result["installed"] = dict((n, state.get(n, (None, False))[0]) for n in names)
@@ -680,11 +762,6 @@ class Planner(object):
                                 if name not in wanted or result["installed"].get(name) is None
                                 or (family == "el" and name in pins)
                                 or (wanted[name] is not None and result["installed"][name] != wanted[name])]
-        result["package_manager_ready"] = bool(not stanzas and not repo and backend.host_ready(pinned))
-        need = "CUDA %s needs >= %s" % (result["cuda_version"], min_driver) if min_driver else "branch R%s" % branch
-        result["msg"] = "%s: %s %s (R%s, %s) from %s satisfies it" % (
-            need, pkgs.version_package, package_version, branch, flavor, label)
-        return result
 
     def keep_existing(self, result, existing, min_driver):
         """A driver that is not from the planned packages: keep it when it satisfies the request, else refuse."""
@@ -742,11 +819,11 @@ def main():
             source=dict(type="str", default="distro", choices=["distro", "cuda_repo"]),
             compatibility=dict(type="str", default="toolkit", choices=["toolkit", "minor"]),
             build_module=dict(type="bool", default=True),
-            distribution=dict(type="str", required=True),
-            distribution_major_version=dict(type="str", required=True),
-            distribution_release=dict(type="str", required=True),
-            os_family=dict(type="str", required=True),
-            kernel=dict(type="str", required=True),
+            distribution=dict(type="str"),
+            distribution_major_version=dict(type="str"),
+            distribution_release=dict(type="str"),
+            os_family=dict(type="str"),
+            kernel=dict(type="str"),
             architecture=dict(type="str", default="x86_64"),
             apt_sources_file=dict(type="path", default="/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources"),
             refresh_cache=dict(type="bool", default=True),
@@ -762,6 +839,9 @@ def main():
     relative = [path for path in module.params["files"] if not path.startswith("/")]
     if relative:
         module.fail_json(msg="files: %r is not an absolute path" % relative[0])
+    for key, value in read_host_release().items():
+        if module.params[key] is None:
+            module.params[key] = value
     try:
         result = Planner(module).plan()
     except (DriverPlanError, CudaCompatError, PackageQueryError) as exc:

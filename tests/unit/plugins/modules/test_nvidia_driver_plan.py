@@ -150,6 +150,34 @@ def test_debian12_cuda_12_2_resolves_535(host, run_module):
     assert update and "update" in update[0] and "APT::Sandbox::User=root" in update[0]
 
 
+def fake_release(monkeypatch, ident, like, major, codename, kernel):
+    monkeypatch.setattr(plan.distro, "id", lambda: ident)
+    monkeypatch.setattr(plan.distro, "like", lambda: like)
+    monkeypatch.setattr(plan.distro, "major_version", lambda best=False: major)
+    monkeypatch.setattr(plan.distro, "codename", lambda: codename)
+    monkeypatch.setattr(plan.platform, "release", lambda: kernel)
+
+
+def test_the_distribution_and_kernel_are_read_from_the_host(host, run_module, monkeypatch):
+    fake_release(monkeypatch, "debian", "", "12", "bookworm", "6.1.0-18-amd64")
+    failed, result = run_module(plan, dict(cuda_version="12.2"))
+    assert not failed and result["family"] == "debian" and result["branch"] == 535, result
+    assert result["msg"].endswith("from Debian 12 (distribution archive) satisfies it")
+    # the kernel read from the host decides the headers that DKMS needs
+    assert "linux-headers-6.1.0-18-amd64" in result["packages"]
+
+
+def test_given_facts_override_what_the_host_says(host, run_module, monkeypatch):
+    fake_release(monkeypatch, "rocky", "rhel centos fedora", "9", "Blue Onyx", "5.14.0-427.el9.x86_64")
+    assert plan.read_host_release() == dict(ROCKY9, distribution="Rocky", os_family="RedHat")
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert not failed and result["family"] == "debian", result
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, distribution="Ubuntu",
+                                           distribution_major_version="22", distribution_release="jammy"))
+    assert result["family"] == "ubuntu", result
+    assert not [c for c in host["fake"].calls if c[0].endswith(("apt-get", "dpkg")) and "install" in c]
+
+
 def test_debian12_cuda_12_8_refuses_with_one_line(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.8", **DEBIAN12))
     assert failed
