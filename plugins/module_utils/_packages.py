@@ -338,6 +338,25 @@ class DnfPackages(_Packages):
         return all(name in found and (not version or version in found[name]) for name, version in pinned)
 
 
+def installed_versions(module, dpkg_patterns, rpm_patterns):
+    """Versions of the installed packages whose names match the patterns (dpkg-query globs on APT hosts, rpm names
+    elsewhere), or [] where neither dpkg-query nor rpm exists. A held package (``apt-mark hold``) counts as
+    installed. dpkg-query and rpm exit non-zero when a pattern matches nothing; what did match is still printed."""
+    dpkg = module.get_bin_path("dpkg-query")
+    if dpkg:
+        _rc, out, _err = module.run_command([dpkg, "-W", "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"]
+                                            + list(dpkg_patterns), environ_update=ENV)
+        # db:Status-Abbrev: want flag, status, error; status "i" is installed, whether the want flag is "i"
+        # (install) or "h" (hold)
+        return [f[1] for f in (line.split("\t") for line in out.splitlines()) if len(f) >= 3 and f[2][1:2] == "i"]
+    rpm = module.get_bin_path("rpm")
+    if not rpm:
+        return []
+    _rc, out, _err = module.run_command([rpm, "-q", "--qf", "%{NAME}\\t%{VERSION}\\n"] + list(rpm_patterns),
+                                        environ_update=ENV)
+    return [f[1] for f in (line.split("\t") for line in out.splitlines()) if len(f) >= 2]
+
+
 def packages_for(module, manager, private=True):
     """The reader for ``manager`` ('apt', 'dnf' or 'auto': what this host uses)."""
     if manager == "auto":

@@ -68,3 +68,36 @@ def test_check_names(names, ok):
 def test_unknown_manager_is_refused():
     with pytest.raises(pk.PackageQueryError, match="manager must be one of auto, apt, dnf, not 'zypper'"):
         pk.packages_for(None, "zypper")
+
+
+class FakeModule(object):
+    def __init__(self, bins, answer):
+        self.bins = bins
+        self.answer = answer
+        self.calls = []
+
+    def get_bin_path(self, name, required=False):
+        return "/usr/bin/" + name if name in self.bins else None
+
+    def run_command(self, argv, environ_update=None):
+        self.calls.append((argv, environ_update))
+        return self.answer
+
+
+def test_installed_versions_dpkg_counts_held_and_skips_removed():
+    out = ("nvidia-driver\t535.309.01-0+deb12u1\thi \nlibnvidia-ml1\t535.309.01-0+deb12u1\tii \n"
+           "nvidia-kernel-common\t525.1-1\trc \n")
+    module = FakeModule({"dpkg-query", "rpm"}, (1, out, "dpkg-query: no packages found matching nvidia-driver-[0-9]*\n"))
+    assert pk.installed_versions(module, ["nvidia-driver", "nvidia-driver-[0-9]*"], ["x"]) == [
+        "535.309.01-0+deb12u1", "535.309.01-0+deb12u1"]
+    argv, env = module.calls[0]
+    assert argv[0] == "/usr/bin/dpkg-query" and argv[-2:] == ["nvidia-driver", "nvidia-driver-[0-9]*"]
+    assert env == {"LANG": "C", "LC_ALL": "C"}
+
+
+def test_installed_versions_rpm_and_neither():
+    module = FakeModule({"rpm"}, (1, "nvidia-driver\t570.124.06\npackage kmod-nvidia* is not installed\n", ""))
+    assert pk.installed_versions(module, ["x"], ["nvidia-driver", "kmod-nvidia*"]) == ["570.124.06"]
+    assert module.calls[0][0][:4] == ["/usr/bin/rpm", "-q", "--qf", "%{NAME}\\t%{VERSION}\\n"]
+    nothing = FakeModule(set(), (0, "", ""))
+    assert pk.installed_versions(nothing, ["x"], ["y"]) == [] and nothing.calls == []
