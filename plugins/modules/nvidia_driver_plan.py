@@ -143,6 +143,13 @@ options:
     type: list
     elements: path
     default: []
+  option_prefix:
+    description:
+      - Put before the option names that messages (RV(msg), RV(notes), the reason in RV(fabric_manager)) name in
+        their advice, e.g. V(nvidia_driver_) so that they name a role's variables (C(nvidia_driver_source: cuda_repo)
+        rather than C(source: cuda_repo)). The role C(gpuhost.provision.nvidia_driver) passes V(nvidia_driver_).
+    type: str
+    default: ""
 attributes:
   check_mode:
     support: full
@@ -389,6 +396,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages
     FABRIC_MANAGER_SERVICE,
     NVLSM_PACKAGE,
     DriverPlanError,
+    name_options,
     branch_candidates,
     branch_of,
     choose_kernel_module,
@@ -433,7 +441,7 @@ EXISTING_FIX = {
 }
 EXISTING_REMOVE = {
     "runfile": "remove it with nvidia-uninstall, then run again",
-    "image": "use an image without a driver, or set nvidia_driver_existing to adopt",
+    "image": "use an image without a driver, or set O(existing) to adopt",
     "vendor_packages": "remove the vendor's driver packages, then run again",
 }
 
@@ -612,7 +620,7 @@ class Planner(object):
         """(family, source, CUDA resolution or None, minimum driver or None); raises for a contradictory request."""
         p = self.params
         if p["cuda_version"] is None and p["branch"] is None:
-            raise DriverPlanError("set nvidia_driver_cuda_version (what the workloads need) or nvidia_driver_branch")
+            raise DriverPlanError("set O(cuda_version) (what the workloads need) or O(branch)")
         family = family_of(p["distribution"], p["os_family"])
         source = effective_source(family, p["source"])
         table = table_from(p["cuda_table"])
@@ -620,7 +628,7 @@ class Planner(object):
         min_driver = resolution.min_driver if resolution else None
         if min_driver and p["branch"] is not None and not driver_at_least("%d.999.99" % p["branch"], min_driver):
             raise DriverPlanError("branch R%d is older than the minimum driver %s for CUDA %s: raise "
-                                  "nvidia_driver_branch or lower nvidia_driver_cuda_version"
+                                  "O(branch) or lower O(cuda_version)"
                                   % (p["branch"], min_driver, resolution.cuda_version))
         return family, source, resolution, min_driver
 
@@ -716,8 +724,8 @@ class Planner(object):
         for name in pkgs.versioned:
             if package_version not in details.get(name, []):
                 raise Unsatisfied(
-                    "%s does not offer %s %s to match %s %s (it offers %s): set nvidia_driver_kernel_module to %s "
-                    "or use nvidia_driver_source: cuda_repo" % (
+                    "%s does not offer %s %s to match %s %s (it offers %s): set O(kernel_module) to %s "
+                    "or use O(source): cuda_repo" % (
                         label, name, package_version, pkgs.version_package, package_version,
                         ", ".join(details.get(name) or []) or "none", "proprietary" if flavor == "open" else "open"))
         missing = [name for name in pkgs.packages if not name.startswith("@")
@@ -770,7 +778,7 @@ class Planner(object):
         found = "driver %s from %s (%s)" % (version, existing["origin_label"], ", ".join(existing["evidence"]))
         if p["existing"] == "require_packages":
             result["msg"] = one_line(
-                "%s is installed and nvidia_driver_existing is require_packages: %s; this role never removes a driver "
+                "%s is installed and O(existing) is require_packages: %s; the plan never removes a driver "
                 "it did not install" % (found, EXISTING_REMOVE[existing["origin"]]))
             return result
         unmet = []
@@ -781,7 +789,7 @@ class Planner(object):
         if p["version"] and normalize_driver_version(p["version"]) != version:
             unmet.append("version %s was requested" % p["version"])
         if unmet:
-            result["msg"] = one_line("%s does not satisfy the request (%s): %s; this role never removes a driver it "
+            result["msg"] = one_line("%s does not satisfy the request (%s): %s; the plan never removes a driver it "
                                      "did not install" % (found, "; ".join(unmet), EXISTING_FIX[existing["origin"]]))
             return result
         flavor = self.host_driver.kernel_module_flavor()
@@ -793,7 +801,7 @@ class Planner(object):
         if result["fabric_manager"]["required"]:
             # Fabric Manager must match the driver exactly; for a driver this module did not plan, it comes the same way
             result["notes"].append("NVSwitch board with a driver kept as it is: install nvidia-fabricmanager %s the way "
-                                   "the driver was installed; the role does not manage it" % version)
+                                   "the driver was installed; the plan does not manage it" % version)
         return result
 
     @staticmethod
@@ -805,7 +813,7 @@ class Planner(object):
         nvlsm = NVLSM_PACKAGE if needs_nvlsm(branch, pci) else None
         if nvlsm and not backend.available([nvlsm]).get(nvlsm):
             raise DriverPlanError("this NVLink 5 (Blackwell) board needs NVIDIA's NVLink Subnet Manager from R%d, but "
-                                  "%s offers no %s: use nvidia_driver_source: cuda_repo" % (branch, label, nvlsm))
+                                  "%s offers no %s: use O(source): cuda_repo" % (branch, label, nvlsm))
         return {"package": name, "version": version, "nvlsm": nvlsm}
 
 
@@ -832,6 +840,7 @@ def main():
             nvswitch=dict(type="str", default="auto", choices=["auto", "present", "absent"]),
             files=dict(type="list", elements="path", default=[]),
             cuda_table=dict(type="dict"),
+            option_prefix=dict(type="str", default=""),
         ),
         required_one_of=[["cuda_version", "branch"]],
         supports_check_mode=True,
@@ -842,10 +851,14 @@ def main():
     for key, value in read_host_release().items():
         if module.params[key] is None:
             module.params[key] = value
+    prefix = module.params["option_prefix"]
     try:
         result = Planner(module).plan()
     except (DriverPlanError, CudaCompatError, PackageQueryError) as exc:
-        module.fail_json(msg=one_line(exc))
+        module.fail_json(msg=one_line(name_options(exc, prefix)))
+    result["msg"] = name_options(result["msg"], prefix)
+    result["notes"] = [name_options(note, prefix) for note in result["notes"]]
+    result["fabric_manager"]["reason"] = name_options(result["fabric_manager"]["reason"], prefix)
     result["files"] = dict((path, file_state(path)) for path in module.params["files"])
     if not result["satisfied"] and module.params["fail_on_unsatisfied"]:
         module.fail_json(changed=False, **result)

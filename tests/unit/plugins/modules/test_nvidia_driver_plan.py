@@ -183,8 +183,14 @@ def test_debian12_cuda_12_8_refuses_with_one_line(host, run_module):
     assert failed
     assert result["msg"] == (
         "CUDA 12.8 (toolkit compatibility) needs driver >= 570.26, but the best candidate Debian 12 (distribution "
-        "archive) offers is 535.309.01-0+deb12u1: use NVIDIA's CUDA repository with nvidia_driver_source: "
-        "cuda_repo, or request a lower CUDA version (nvidia_driver_cuda_version)")
+        "archive) offers is 535.309.01-0+deb12u1: use NVIDIA's CUDA repository with source: "
+        "cuda_repo, or request a lower CUDA version (cuda_version)")
+    assert result["satisfied"] is False and result["install"] == []
+    # a role asks for its own variable names in the advice
+    failed, result = run_module(plan, dict(cuda_version="12.8", option_prefix="nvidia_driver_", **DEBIAN12))
+    assert failed and result["msg"].endswith(
+        "use NVIDIA's CUDA repository with nvidia_driver_source: cuda_repo, or request a lower CUDA version "
+        "(nvidia_driver_cuda_version)")
     assert result["satisfied"] is False and result["install"] == []
 
 
@@ -225,7 +231,7 @@ def test_open_module_lagging_the_driver_is_refused(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.2", kernel_module="open", **DEBIAN12))
     assert failed
     assert "does not offer nvidia-open-kernel-dkms 535.309.01-0+deb12u1" in result["msg"]
-    assert "nvidia_driver_kernel_module to proprietary" in result["msg"]
+    assert "kernel_module to proprietary" in result["msg"]
 
 
 def test_headers_for_the_running_kernel_when_building(host, run_module):
@@ -243,7 +249,7 @@ def test_exact_version(host, run_module):
     assert not failed and result["candidate_version"] == "535.247.01-1~deb12u1"
     assert "nvidia-smi=535.247.01-1~deb12u1" in result["install"]
     failed, result = run_module(plan, dict(cuda_version="12.2", version="535.1.1", **DEBIAN12))
-    assert failed and result["msg"].startswith("nvidia_driver_version 535.1.1 is not offered")
+    assert failed and result["msg"].startswith("version 535.1.1 is not offered")
 
 
 def test_missing_components_become_a_stanza_and_the_lookup_sees_them(host, run_module):
@@ -388,7 +394,7 @@ def test_el9_refusal_names_the_cuda_repository(host, run_module):
     host["fake"] = FakeHost({"nvidia-driver": ["550.163.01-1.el9"]}, bins=("dnf", "rpm"))
     failed, result = run_module(plan, dict(cuda_version="13.0", **ROCKY9))
     assert failed and "EL 9 (CUDA repository)" in result["msg"] and "580.65.06" in result["msg"]
-    assert "nvidia_driver_source: cuda_repo" not in result["msg"]
+    assert "source: cuda_repo" not in result["msg"]
 
 
 @pytest.mark.parametrize("args, match", [
@@ -530,7 +536,7 @@ def test_vendor_package_of_another_name(host, run_module):
 def test_require_packages_refuses_while_another_driver_is_there(host, run_module):
     _lay_driver(host, "580.159.04", runfile=True)
     failed, result = run_module(plan, dict(cuda_version="12.4", existing="require_packages", **DEBIAN12))
-    assert failed and "nvidia_driver_existing is require_packages" in result["msg"]
+    assert failed and "existing is require_packages" in result["msg"]
     assert "remove it with nvidia-uninstall, then run again" in result["msg"] and _no_index_queries(host)
 
 
@@ -577,7 +583,7 @@ def test_debian_archive_refuses_an_nvswitch_board(host, run_module):
     assert failed and result["satisfied"] is False and result["install"] == []
     assert result["msg"] == (
         "Debian 12 (distribution archive) ships no NVIDIA Fabric Manager, which this NVSwitch system needs at the "
-        "driver's version 535.309.01: use nvidia_driver_source: cuda_repo, or set nvidia_driver_nvswitch: absent "
+        "driver's version 535.309.01: use source: cuda_repo, or set nvswitch: absent "
         "if the board has no NVSwitch")
     assert result["fabric_manager"]["required"] is True and "4 NVSwitch bridge(s)" in result["fabric_manager"]["reason"]
     assert len(result["nvswitch_devices"]) == 4
