@@ -146,8 +146,8 @@ options:
   option_prefix:
     description:
       - Put before the option names that messages (RV(msg), RV(notes), the reason in RV(fabric_manager)) name in
-        their advice, e.g. V(nvidia_driver_) so that they name a role's variables (C(nvidia_driver_source: cuda_repo)
-        rather than C(source: cuda_repo)). The role C(gpuhost.provision.nvidia_driver) passes V(nvidia_driver_).
+        their advice, e.g. V(nvidia_driver_) so that they name a role's variables (C(nvidia_driver_source) rather
+        than C(source)). The role C(gpuhost.provision.nvidia_driver) passes V(nvidia_driver_).
     type: str
     default: ""
 attributes:
