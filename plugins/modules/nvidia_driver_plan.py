@@ -151,12 +151,6 @@ options:
     type: str
     default: ""
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
   idempotent:
     support: full
     description: Read only.
@@ -165,6 +159,7 @@ attributes:
     platforms: posix
     description: Debian, Ubuntu and RHEL-compatible hosts.
 extends_documentation_fragment:
+  - gpuhost.provision.read_only
   - gpuhost.provision.cuda_table
 notes:
   - The private package index lives in the module's temporary directory and is removed when it exits.

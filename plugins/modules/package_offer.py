@@ -48,13 +48,9 @@ options:
       - Fail with a one-line message naming the packages that are neither installed nor offered (RV(missing)).
     type: bool
     default: false
+extends_documentation_fragment:
+  - gpuhost.provision.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
   idempotent:
     support: full
     description: Read only.
