@@ -51,7 +51,13 @@ EL_FAMILY_NAMES = ("RedHat", "Rocky", "AlmaLinux", "CentOS", "OracleLinux")
 
 
 class DriverPlanError(Exception):
-    """``str(exc)`` is a one-line message that says what to do."""
+    """``str(exc)`` is a one-line message that says what to do; options are written O(name), see name_options()."""
+
+
+def name_options(text, prefix=""):
+    """Messages here write the options they name as O(name); 'O(source): cuda_repo' -> 'source: cuda_repo', or with
+    a caller's prefix ('nvidia_driver_') the caller's variable 'nvidia_driver_source: cuda_repo'."""
+    return re.sub(r"O\(([a-z_]+)\)", lambda m: prefix + m.group(1), str(text))
 
 
 def branch_of(version):
@@ -88,13 +94,13 @@ def choose_kernel_module(kernel_module, branch, pci_devices=None):
     if old and branch is not None and branch > LAST_BRANCH_FOR_PRE_TURING:
         raise DriverPlanError(
             "GPU %s (device %s) is older than Turing and is not supported after R%d; set "
-            "nvidia_driver_branch to %d or lower (or a lower CUDA version)"
+            "O(branch) to %d or lower (or a lower CUDA version)"
             % (old[0].get("pci_bus_id"), old[0].get("device_id"), LAST_BRANCH_FOR_PRE_TURING, LAST_BRANCH_FOR_PRE_TURING))
     if kernel_module == "open":
         if old:
             raise DriverPlanError(
                 "GPU %s (device %s) is older than Turing and cannot use the open kernel module: set "
-                "nvidia_driver_kernel_module to proprietary or auto" % (old[0].get("pci_bus_id"), old[0].get("device_id")))
+                "O(kernel_module) to proprietary or auto" % (old[0].get("pci_bus_id"), old[0].get("device_id")))
         return "open", "requested"
     if kernel_module == "proprietary":
         return "proprietary", "requested"
@@ -149,7 +155,7 @@ def family_of(distribution, os_family):
     if os_family == "RedHat" or distribution in EL_FAMILY_NAMES:
         return "el"
     raise DriverPlanError(
-        "distribution %s (family %s) is not supported by role nvidia_driver: Debian 12/13, Ubuntu 22.04/24.04 "
+        "distribution %s (family %s) is not supported: Debian 12/13, Ubuntu 22.04/24.04 "
         "and RHEL-compatible 8/9/10 are" % (distribution, os_family))
 
 
@@ -336,8 +342,8 @@ def refusal_message(cuda_version, min_driver, best, family_label, source, compat
     """One line: CUDA version, minimum driver, best candidate and the fix."""
     best_text = best if best else "none"
     if wanted_version:
-        return ("nvidia_driver_version %s is not offered by the %s package sources (best candidate %s): set "
-                "nvidia_driver_version to an available version or leave it empty"
+        return ("O(version) %s is not offered by the %s package sources (best candidate %s): set "
+                "O(version) to an available version or leave it empty"
                 % (wanted_version, family_label, best_text))
     need = "CUDA %s (%s compatibility) needs driver >= %s" % (cuda_version, compatibility, min_driver) \
         if cuda_version else "branch R%s was requested" % branch
@@ -345,11 +351,11 @@ def refusal_message(cuda_version, min_driver, best, family_label, source, compat
         need += " on branch R%s" % branch
     fixes = []
     if source == "distro":
-        fixes.append("use NVIDIA's CUDA repository with nvidia_driver_source: cuda_repo")
+        fixes.append("use NVIDIA's CUDA repository with O(source): cuda_repo")
     if cuda_version:
-        fixes.append("request a lower CUDA version (nvidia_driver_cuda_version)")
+        fixes.append("request a lower CUDA version (O(cuda_version))")
     if branch is not None:
-        fixes.append("choose another nvidia_driver_branch")
+        fixes.append("choose another O(branch)")
     return "%s, but the best candidate %s offers is %s: %s" % (need, family_label, best_text, ", or ".join(fixes))
 
 
@@ -382,9 +388,9 @@ def nvswitch_required(nvswitch, switches):
     if nvswitch not in NVSWITCH_CHOICES:
         raise DriverPlanError("nvswitch must be one of %s, not %r" % (", ".join(NVSWITCH_CHOICES), nvswitch))
     if nvswitch == "absent":
-        return False, "nvidia_driver_nvswitch is absent"
+        return False, "O(nvswitch) is absent"
     if nvswitch == "present":
-        return True, "nvidia_driver_nvswitch declares NVSwitches"
+        return True, "O(nvswitch) declares NVSwitches"
     if switches:
         return True, "%d NVSwitch bridge(s) on the PCI bus (%s)" % (len(switches), switches[0].get("pci_bus_id"))
     return False, "no NVSwitch on the PCI bus"
@@ -424,7 +430,7 @@ def fabric_manager_choice(candidates, available, driver_version, family_label):
     if not candidates:
         raise DriverPlanError(
             "%s ships no NVIDIA Fabric Manager, which this NVSwitch system needs at the driver's version %s: use "
-            "nvidia_driver_source: cuda_repo, or set nvidia_driver_nvswitch: absent if the board has no NVSwitch"
+            "O(source): cuda_repo, or set O(nvswitch): absent if the board has no NVSwitch"
             % (family_label, driver_version))
     offered = []
     for name in candidates:
@@ -436,7 +442,7 @@ def fabric_manager_choice(candidates, available, driver_version, family_label):
                 continue
             offered.append("%s %s" % (name, text))
     raise DriverPlanError(
-        "%s offers no Fabric Manager at the driver's version %s (%s): pin nvidia_driver_version to a version that "
-        "both the driver and %s offer, or set nvidia_driver_nvswitch: absent if the board has no NVSwitch"
+        "%s offers no Fabric Manager at the driver's version %s (%s): pin O(version) to a version that "
+        "both the driver and %s offer, or set O(nvswitch): absent if the board has no NVSwitch"
         % (family_label, driver_version, "it offers " + ", ".join(offered[:4]) if offered else "none of "
            + ", ".join(candidates) + " is offered", candidates[0]))

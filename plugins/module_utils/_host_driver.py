@@ -30,6 +30,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat imp
     parse_driver_version,
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._kernels import kernel_module_report
+from ansible_collections.gpuhost.provision.plugins.module_utils._packages import installed_versions
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
     DriverLibraryMismatch,
     NvidiaError,
@@ -138,19 +139,7 @@ class HostDriver(object):
         return self._installed[0]
 
     def _installed_version(self):
-        dpkg = self.module.get_bin_path("dpkg-query")
-        if dpkg:
-            argv = [dpkg, "-W", "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"] + list(DPKG_PATTERNS)
-            lines = self._run(argv)
-            # db:Status-Abbrev: want flag, status, error; status "i" is installed, whether the want flag is
-            # "i" (install) or "h" (held, as the nvidia_driver role leaves the driver packages).
-            versions = [f[1] for f in lines if len(f) >= 3 and f[2][1:2] == "i"]
-        else:
-            rpm = self.module.get_bin_path("rpm")
-            if not rpm:
-                return None
-            argv = [rpm, "-q", "--qf", "%{NAME}\\t%{VERSION}\\n"] + list(RPM_PATTERNS)
-            versions = [f[1] for f in self._run(argv) if len(f) >= 2]
+        versions = installed_versions(self.module, DPKG_PATTERNS, RPM_PATTERNS)
         drivers = [v for v in (valid_driver(v) for v in versions) if v and parse_driver_version(v)[0] >= 100]
         return max(drivers, key=parse_driver_version) if drivers else None
 
@@ -204,8 +193,3 @@ class HostDriver(object):
         label = ORIGIN_LABELS[origin] + (" (%s)" % owner if origin == "vendor_packages" else "")
         return {"version": version, "origin": origin, "origin_label": label, "package": owner,
                 "kernel_module_version": kernel, "library_version": lib_version, "evidence": evidence}
-
-    def _run(self, argv):
-        # dpkg-query and rpm exit non-zero when a pattern matches nothing; what did match is still printed.
-        _rc, out, _err = self.module.run_command(argv, environ_update=ENV)
-        return [line.split("\t") for line in out.splitlines() if "\t" in line]

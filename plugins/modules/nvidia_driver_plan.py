@@ -80,25 +80,29 @@ options:
     choices: [auto, present, absent]
     default: auto
   distribution:
-    description: C(ansible_facts.distribution), e.g. V(Debian).
+    description:
+      - The distribution, as C(ansible_facts.distribution) names it (V(Debian), V(Ubuntu), V(Rocky)).
+      - Read from the host (C(/etc/os-release)) when not given; give it only to override what the host says. Roles
+        used to pass C(ansible_facts) here, which still works.
     type: str
-    required: true
   distribution_major_version:
-    description: C(ansible_facts.distribution_major_version), e.g. V(12).
+    description:
+      - C(ansible_facts.distribution_major_version), e.g. V(12). Read from the host when not given (an override).
     type: str
-    required: true
   distribution_release:
-    description: C(ansible_facts.distribution_release), the code name, e.g. V(bookworm).
+    description:
+      - C(ansible_facts.distribution_release), the code name, e.g. V(bookworm). Read from the host when not given
+        (an override).
     type: str
-    required: true
   os_family:
-    description: C(ansible_facts.os_family), e.g. V(Debian).
+    description:
+      - C(ansible_facts.os_family), e.g. V(Debian) or V(RedHat). Read from the host when not given (an override).
     type: str
-    required: true
   kernel:
-    description: Running kernel release, C(ansible_facts.kernel).
+    description:
+      - Running kernel release, C(ansible_facts.kernel). Read from the host (C(uname -r)) when not given (an
+        override, e.g. to plan the headers of another kernel).
     type: str
-    required: true
   architecture:
     description: CUDA repository architecture directory.
     type: str
@@ -139,13 +143,14 @@ options:
     type: list
     elements: path
     default: []
+  option_prefix:
+    description:
+      - Put before the option names that messages (RV(msg), RV(notes), the reason in RV(fabric_manager)) name in
+        their advice, e.g. V(nvidia_driver_) so that they name a role's variables (C(nvidia_driver_source) rather
+        than C(source)). The role C(gpuhost.provision.nvidia_driver) passes V(nvidia_driver_).
+    type: str
+    default: ""
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
   idempotent:
     support: full
     description: Read only.
@@ -154,6 +159,7 @@ attributes:
     platforms: posix
     description: Debian, Ubuntu and RHEL-compatible hosts.
 extends_documentation_fragment:
+  - gpuhost.provision.read_only
   - gpuhost.provision.cuda_table
 notes:
   - The private package index lives in the module's temporary directory and is removed when it exits.
@@ -164,14 +170,9 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Pre-flight the driver for CUDA 12.2
+- name: Pre-flight the driver for CUDA 12.2 (the distribution and kernel are read from the host)
   gpuhost.provision.nvidia_driver_plan:
     cuda_version: "12.2"
-    distribution: "{{ ansible_facts['distribution'] }}"
-    distribution_major_version: "{{ ansible_facts['distribution_major_version'] }}"
-    distribution_release: "{{ ansible_facts['distribution_release'] }}"
-    os_family: "{{ ansible_facts['os_family'] }}"
-    kernel: "{{ ansible_facts['kernel'] }}"
   register: __plan
 
 - name: Install what it chose
@@ -371,10 +372,11 @@ msg:
 """
 
 import glob
-import importlib.util
 import os
+import platform
 import re
 
+from ansible.module_utils import distro
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
@@ -389,6 +391,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages
     FABRIC_MANAGER_SERVICE,
     NVLSM_PACKAGE,
     DriverPlanError,
+    name_options,
     branch_candidates,
     branch_of,
     choose_kernel_module,
@@ -408,6 +411,11 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages
 from ansible_collections.gpuhost.provision.plugins.module_utils._host_driver import HostDriver
 from ansible_collections.gpuhost.provision.plugins.module_utils._kernels import installed_kernels
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line, pci_gpus, pci_nvswitches
+from ansible_collections.gpuhost.provision.plugins.module_utils._packages import (
+    AptPackages,
+    DnfPackages,
+    PackageQueryError,
+)
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state
 
 # Overridable by tests (module-internal).
@@ -418,7 +426,6 @@ WANTED_COMPONENTS = {
     "debian": ("contrib", "non-free", "non-free-firmware"),
     "ubuntu": ("restricted", "universe"),
 }
-ENV = {"LANG": "C", "LC_ALL": "C"}
 HOST_DRIVER_PATHS = {}   # overridable by tests (module-internal): HostDriver's paths
 # What to do about a driver that is not from packages, per origin (the module never removes one).
 EXISTING_FIX = {
@@ -429,7 +436,7 @@ EXISTING_FIX = {
 }
 EXISTING_REMOVE = {
     "runfile": "remove it with nvidia-uninstall, then run again",
-    "image": "use an image without a driver, or set nvidia_driver_existing to adopt",
+    "image": "use an image without a driver, or set O(existing) to adopt",
     "vendor_packages": "remove the vendor's driver packages, then run again",
 }
 
@@ -502,212 +509,28 @@ def missing_component_stanzas(entries, family, codename, extra=()):
             for (uri, signed, missing), suites in sorted(groups.items(), key=lambda kv: kv[0][0])]
 
 
-def render_deb822(stanzas, trusted=False):
-    out = []
-    for stanza in stanzas:
-        lines = ["Types: %s" % stanza["types"], "URIs: %s" % stanza["uris"],
-                 "Suites: %s" % " ".join(stanza["suites"]), "Components: %s" % " ".join(stanza["components"])]
-        if stanza.get("signed_by"):
-            lines.append("Signed-By: %s" % stanza["signed_by"])
-        if trusted:
-            lines.append("Trusted: yes")
-        out.append("\n".join(lines))
-    return "\n\n".join(out) + "\n"
+# distro ids (os-release ID) -> the names ansible_facts uses, where capitalising the id is not it.
+DISTRIBUTION_NAMES = {"rhel": "RedHat", "almalinux": "AlmaLinux", "centos": "CentOS", "ol": "OracleLinux"}
+EL_IDS = ("rhel", "rocky", "almalinux", "centos", "ol", "fedora")
 
 
-def parse_apt_policy(text):
-    """apt-cache policy output -> {package: {installed, candidate, versions: [..]}}."""
-    result = {}
-    current = None
-    in_table = False
-    for line in text.splitlines():
-        if line and not line[0].isspace() and line.rstrip().endswith(":"):
-            current = {"installed": None, "candidate": None, "versions": []}
-            result[line.rstrip()[:-1]] = current
-            in_table = False
-            continue
-        if current is None:
-            continue
-        stripped = line.strip()
-        if stripped.startswith("Installed:"):
-            value = stripped.split(":", 1)[1].strip()
-            current["installed"] = None if value == "(none)" else value
-        elif stripped.startswith("Candidate:"):
-            value = stripped.split(":", 1)[1].strip()
-            current["candidate"] = None if value == "(none)" else value
-        elif stripped.startswith("Version table:"):
-            in_table = True
-        elif in_table:
-            match = re.match(r"^\s+(?:\*\*\*\s+)?(\S+)\s+-?\d+$", line)
-            if match:
-                current["versions"].append(match.group(1))
-    return result
+def read_host_release():
+    """The five facts the plan needs, read from the host: os-release (ansible's distro) and the running kernel."""
+    ident = distro.id()
+    like = distro.like().split()
+    if ident in ("debian", "ubuntu") or "debian" in like:
+        family = "Debian"
+    elif ident in EL_IDS or set(like) & set(EL_IDS):
+        family = "RedHat"
+    else:
+        family = ident.capitalize()
+    return {"distribution": DISTRIBUTION_NAMES.get(ident, ident.capitalize()),
+            "distribution_major_version": distro.major_version(),
+            "distribution_release": distro.codename() or "", "os_family": family, "kernel": platform.release()}
 
 
-class AptBackend(object):
-    pin_separator = "="
-
-    def __init__(self, module, family, codename, extra_stanzas, cuda_repo):
-        self.module = module
-        self.family = family
-        self.codename = codename
-        self.extra_stanzas = extra_stanzas
-        self.cuda_repo = cuda_repo
-        self.options = []
-        self.prepared = False
-        self.host_policy = {}
-        self.private_policy = {}
-
-    def run(self, argv, check_rc=True):
-        rc, out, err = self.module.run_command(argv, environ_update=ENV)
-        if rc != 0 and check_rc:
-            raise DriverPlanError("%s failed (rc %s): %s" % (" ".join(argv), rc, one_line(err or out)))
-        return rc, out, err
-
-    def _private_index(self):
-        """A private package index: the host's sources + our planned file (+ the CUDA repo), in tmpdir."""
-        base = os.path.join(self.module.tmpdir, "gpuhost-apt")
-        parts = os.path.join(base, "sources.list.d")
-        for sub in ("lists/partial", "cache/archives/partial", "sources.list.d"):
-            os.makedirs(os.path.join(base, sub), exist_ok=True)
-        own = os.path.realpath(self.module.params["apt_sources_file"])
-        for path in sorted(glob.glob(os.path.join(APT_SOURCES_DIR, "*.list")) +
-                           glob.glob(os.path.join(APT_SOURCES_DIR, "*.sources"))):
-            if os.path.realpath(path) == own:
-                continue
-            os.symlink(path, os.path.join(parts, os.path.basename(path)))
-        if self.extra_stanzas:
-            with open(os.path.join(parts, "gpuhost-planned.sources"), "w") as handle:
-                handle.write(render_deb822(self.extra_stanzas))
-        if self.cuda_repo:
-            with open(os.path.join(parts, "gpuhost-cuda-planned.sources"), "w") as handle:
-                handle.write(render_deb822([{"types": "deb", "uris": self.cuda_repo["url"], "suites": ["/"],
-                                             "components": [], "signed_by": None}], trusted=True))
-        self.options = [
-            "-o", "Dir::State::Lists=%s" % os.path.join(base, "lists"),
-            "-o", "Dir::Cache=%s" % os.path.join(base, "cache"),
-            "-o", "Dir::Etc::SourceParts=%s" % parts,
-            "-o", "APT::Sandbox::User=root",
-            "-o", "Debug::NoLocking=1",
-            "-o", "Acquire::Retries=3",
-            "-o", "Acquire::http::Timeout=60",
-        ]
-        self.run([self.module.get_bin_path("apt-get", required=True), "-q", "update"] + self.options)
-
-    def policy(self, packages, private=True):
-        if private and self.module.params["refresh_cache"] and not self.prepared:
-            self._private_index()
-            self.prepared = True
-        # One apt-cache call per index and package: answers are kept (a run asks for the same packages up to
-        # three times, and each apt-cache call reads the whole index).
-        cache = self.private_policy if private else self.host_policy
-        wanted = [name for name in packages if name not in cache]
-        if wanted:
-            # Reading the host's own index must not write apt's binary caches (/var/cache/apt/*.bin) either.
-            options = self.options if private else ["-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache="]
-            _rc, out, _err = self.run([self.module.get_bin_path("apt-cache", required=True)] + options
-                                      + ["policy"] + wanted)
-            answered = parse_apt_policy(out)
-            for name in wanted:
-                cache[name] = answered.get(name, {"installed": None, "candidate": None, "versions": []})
-        return dict((name, cache[name]) for name in packages)
-
-    def prefetch(self, packages):
-        """Ask the host's own index about every package the plan may need in one apt-cache call (each call reads
-        the whole index, ~0.5 s); later questions are answered from the kept answers. Only where the host's index
-        is the one that will be asked (see available)."""
-        if packages and not self.extra_stanzas and not self.cuda_repo and not self.prepared:
-            self.policy(packages, private=False)
-
-    def available(self, packages):
-        # The host's own index answers when it already knows every package and nothing is planned that it
-        # lacks (components, the CUDA repository): the usual case on a converged host, and no download.
-        if packages and not self.extra_stanzas and not self.cuda_repo and not self.prepared:
-            known = self.policy(packages, private=False)
-            if all(known.get(name, {}).get("versions") for name in packages):
-                return {name: known[name]["versions"] for name in packages}
-        return {name: info["versions"] for name, info in self.policy(packages).items()}
-
-    def installed(self, names):
-        """{name: (installed version or None, held)} from dpkg's database; no index is read."""
-        rc, out, err = self.run([self.module.get_bin_path("dpkg-query", required=True), "-W",
-                                 "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"] + list(names), check_rc=False)
-        if rc not in (0, 1):   # 1: some of the names are unknown to dpkg, which is an answer
-            raise DriverPlanError("dpkg-query failed (rc %s): %s" % (rc, one_line(err or out)))
-        state = dict((name, (None, False)) for name in names)
-        for line in out.splitlines():
-            fields = line.split("\t")
-            if len(fields) == 3 and fields[0] in state:
-                abbrev = fields[2].ljust(2)
-                # first letter: wanted (h = hold); second: status (i = installed)
-                state[fields[0]] = (fields[1] if abbrev[1] == "i" else None, abbrev[0] == "h")
-        return state
-
-    def host_ready(self, pinned):
-        """Does the host's own index know every package at its pinned version, and is python3-apt there?"""
-        names = [name for name, _v in pinned]
-        known = self.policy(names, private=False) if names else {}
-        for name, version in pinned:
-            info = known.get(name)
-            if not info or not info["candidate"]:
-                return False
-            if version and version not in info["versions"]:
-                return False
-        if importlib.util.find_spec("apt") is not None:   # this interpreter has python3-apt: no process needed
-            return True
-        rc, _out, _err = self.run([self.module.get_bin_path("python3") or "/usr/bin/python3", "-c", "import apt"],
-                                  check_rc=False)
-        return rc == 0
-
-
-class DnfBackend(object):
-    pin_separator = "-"
-
-    def __init__(self, module, cuda_repo):
-        self.module = module
-        self.cuda_repo = cuda_repo
-
-    def run(self, argv):
-        rc, out, err = self.module.run_command(argv, environ_update=ENV)
-        if rc != 0:
-            raise DriverPlanError("%s failed (rc %s): %s" % (" ".join(argv), rc, one_line(err or out)))
-        return out
-
-    def _query(self, packages, extra):
-        dnf = self.module.get_bin_path("dnf", required=True)
-        out = self.run([dnf, "-q"] + extra + ["repoquery", "--qf", "%{name}\\t%{version}-%{release}\\n"]
-                       + list(packages))
-        found = {}
-        for line in out.splitlines():
-            fields = line.strip().split("\t")
-            if len(fields) == 2:
-                found.setdefault(fields[0], []).append(fields[1])
-        return found
-
-    def available(self, packages):
-        extra = ["--repofrompath=gpuhost-cuda,%s" % self.cuda_repo["url"], "--setopt=gpuhost-cuda.gpgcheck=0"]
-        found = self._query(packages, extra)
-        return dict((name, found.get(name, [])) for name in packages)
-
-    def installed(self, names):
-        """{name: (installed version-release or None, False)}: holds on EL are versionlock lines, not states."""
-        rpm = self.module.get_bin_path("rpm", required=True)
-        _rc, out, _err = self.module.run_command([rpm, "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"]
-                                                 + list(names), environ_update=ENV)
-        state = dict((name, (None, False)) for name in names)
-        for line in out.splitlines():
-            fields = line.strip().split("\t")
-            if len(fields) == 2 and fields[0] in state:
-                state[fields[0]] = (fields[1], False)
-        return state
-
-    def prefetch(self, packages):
-        """Nothing to gain: each repoquery names its own packages."""
-
-    def host_ready(self, pinned):
-        names = [name for name, _v in pinned]
-        found = self._query(names, []) if names else {}
-        return all(name in found and (not version or version in found[name]) for name, version in pinned)
+class Unsatisfied(Exception):
+    """A refusal that the plan returns as data (RV(satisfied) false, RV(msg)), not as a module failure."""
 
 
 def initramfs_command(module):
@@ -728,9 +551,12 @@ class Planner(object):
         self.switch_reader = pci_nvswitches
 
     def _backend(self, family, codename, stanzas, repo):
+        del codename
         if family == "el":
-            return DnfBackend(self.module, repo)
-        return AptBackend(self.module, family, codename, stanzas, repo)
+            return DnfPackages(self.module, repo_url=repo["url"] if repo else None)
+        return AptPackages(self.module, extra_stanzas=stanzas, trusted_repo_url=repo["url"] if repo else None,
+                           exclude_file=self.params["apt_sources_file"], private=self.params["refresh_cache"],
+                           sources_dir=APT_SOURCES_DIR)
 
     def host_sources(self):
         own = os.path.realpath(self.params["apt_sources_file"])
@@ -746,9 +572,50 @@ class Planner(object):
         return entries
 
     def plan(self):
+        """The plan, step by step: what is asked, where the packages come from, what the host has, a driver that is
+        already there, the candidate, its packages, Fabric Manager, and what is left to install."""
+        family, source, resolution, min_driver = self.request()
+        switches = self.switch_reader()
+        fm_required, fm_reason = nvswitch_required(self.params["nvswitch"], switches)
+        stanzas, repo = self.sources(family, source, fm_required)
+        backend = self.backend_factory(family, self.params["distribution_release"], stanzas, repo)
+        pci = self.pci_reader()
+        result = self.skeleton(family, source, resolution, min_driver, stanzas, repo, pci, switches, fm_required,
+                               fm_reason)
+        existing = result["existing_driver"]
+        if existing and existing["origin"] != "packages":
+            return self.keep_existing(result, existing, min_driver)
+        label = self.label(family, source)
+        kernels = installed_kernels()
+        try:
+            (package_version, driver_version), branch = self.candidate(result, backend, family, source, min_driver,
+                                                                       pci, kernels, label)
+            flavor, why = choose_kernel_module(self.params["kernel_module"], branch, pci)
+            pkgs = self.packages(result, backend, family, source, flavor, branch, package_version, kernels, label)
+            pins = dict((n, package_version) for n in pkgs.versioned)
+            if fm_required:
+                self.add_fabric_manager(result, pkgs, pins, backend, family, source, branch, driver_version, label,
+                                        pci)
+        except Unsatisfied as exc:
+            result["msg"] = one_line(exc)
+            return result
+        install, pinned = self.install_items(pkgs, pins, backend, family, driver_version)
+        result.update(branch=branch, candidate_version=package_version, driver_version=driver_version,
+                      kernel_module=flavor, kernel_module_reason=why, packages=pkgs.packages, install=install,
+                      hold=pkgs.hold, stream=pkgs.stream, satisfied=True)
+        result["notes"].extend(pkgs.notes)
+        self.host_state(result, backend, family, pkgs, install, pinned, pins)
+        result["package_manager_ready"] = bool(not stanzas and not repo and backend.host_ready(pinned))
+        need = "CUDA %s needs >= %s" % (result["cuda_version"], min_driver) if min_driver else "branch R%s" % branch
+        result["msg"] = "%s: %s %s (R%s, %s) from %s satisfies it" % (
+            need, pkgs.version_package, package_version, branch, flavor, label)
+        return result
+
+    def request(self):
+        """(family, source, CUDA resolution or None, minimum driver or None); raises for a contradictory request."""
         p = self.params
         if p["cuda_version"] is None and p["branch"] is None:
-            raise DriverPlanError("set nvidia_driver_cuda_version (what the workloads need) or nvidia_driver_branch")
+            raise DriverPlanError("set O(cuda_version) (what the workloads need) or O(branch)")
         family = family_of(p["distribution"], p["os_family"])
         source = effective_source(family, p["source"])
         table = table_from(p["cuda_table"])
@@ -756,16 +623,18 @@ class Planner(object):
         min_driver = resolution.min_driver if resolution else None
         if min_driver and p["branch"] is not None and not driver_at_least("%d.999.99" % p["branch"], min_driver):
             raise DriverPlanError("branch R%d is older than the minimum driver %s for CUDA %s: raise "
-                                  "nvidia_driver_branch or lower nvidia_driver_cuda_version"
+                                  "O(branch) or lower O(cuda_version)"
                                   % (p["branch"], min_driver, resolution.cuda_version))
-        codename = p["distribution_release"]
-        switches = self.switch_reader()
-        fm_required, fm_reason = nvswitch_required(p["nvswitch"], switches)
+        return family, source, resolution, min_driver
+
+    def sources(self, family, source, fm_required):
+        """(APT stanzas that add missing components, NVIDIA's CUDA repository or None) for this family and source."""
+        p = self.params
         stanzas = []
         if family in WANTED_COMPONENTS and source == "distro":
             # Ubuntu's Fabric Manager packages are in multiverse
             extra = ("multiverse",) if fm_required and family == "ubuntu" else ()
-            stanzas = missing_component_stanzas(self.host_sources(), family, codename, extra)
+            stanzas = missing_component_stanzas(self.host_sources(), family, p["distribution_release"], extra)
         repo = None
         if source == "cuda_repo":
             repo_id = cuda_repo_id(family, p["distribution"], p["distribution_major_version"])
@@ -773,8 +642,11 @@ class Planner(object):
                     "keyring_url": cuda_keyring_url(repo_id, p["architecture"]) if family != "el" else None,
                     "keyring_file": CUDA_KEYRING_FILE if family != "el" else None,
                     "gpgkey_url": "%sD42D0685.pub" % cuda_repo_url(repo_id, p["architecture"]) if family == "el" else None}
-        backend = self.backend_factory(family, codename, stanzas, repo)
-        pci = self.pci_reader()
+        return stanzas, repo
+
+    def skeleton(self, family, source, resolution, min_driver, stanzas, repo, pci, switches, fm_required, fm_reason):
+        """The result before a candidate is chosen: unsatisfied, with what was read from the host."""
+        p = self.params
         result = {"family": family, "source": source, "cuda_version": resolution.cuda_version if resolution else None,
                   "required_min_driver": min_driver, "compatibility": p["compatibility"], "apt_sources": stanzas,
                   "cuda_repo": repo, "pci_devices": pci, "initramfs_command": initramfs_command(self.module),
@@ -788,22 +660,27 @@ class Planner(object):
                   "existing_driver": self.host_driver.existing_driver(), "adopted": False}
         if resolution and resolution.warnings:
             result["notes"].extend(resolution.warnings)
-        existing = result["existing_driver"]
-        if existing and existing["origin"] != "packages":
-            return self.keep_existing(result, existing, min_driver)
+        return result
 
-        label = {"debian": "Debian %s" % p["distribution_major_version"],
-                 "ubuntu": "Ubuntu %s" % p["distribution_major_version"],
-                 "el": "EL %s" % p["distribution_major_version"]}[family]
-        label += " (%s)" % ("distribution archive" if source == "distro" else "CUDA repository")
+    def label(self, family, source):
+        """'Debian 12 (distribution archive)', 'EL 9 (CUDA repository)': how messages name the package sources."""
+        text = "%s %s" % ({"debian": "Debian", "ubuntu": "Ubuntu", "el": "EL"}[family],
+                          self.params["distribution_major_version"])
+        return text + " (%s)" % ("distribution archive" if source == "distro" else "CUDA repository")
 
-        kernels = installed_kernels()
+    def package_set(self, family, source, flavor, branch, kernels, precompiled_available=True):
+        p = self.params
+        return package_set(family, source, flavor, branch, p["build_module"], p["kernel"], p["distribution_major_version"],
+                           precompiled_available=precompiled_available, kernels=kernels)
+
+    def candidate(self, result, backend, family, source, min_driver, pci, kernels, label):
+        """((package version, driver version), branch) of the lowest branch that has a fitting version; sets
+        RV(best_candidate); raises Unsatisfied with the refusal when no branch has one."""
+        p = self.params
         sets = []
         for branch in branch_candidates(family, source, p["branch"], min_driver):
             flavor, _why = choose_kernel_module(p["kernel_module"], branch, pci) if branch is not None else ("proprietary", "")
-            pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
-                               p["distribution_major_version"], kernels=kernels)
-            sets.append((branch, pkgs))
+            sets.append((branch, self.package_set(family, source, flavor, branch, kernels)))
         backend.prefetch(sorted({name for _b, s in sets for name in [s.version_package] + list(s.packages)
                                  if not name.startswith("@") and name != CUDA_KEYRING_PACKAGE}))
         available = backend.available(sorted({s.version_package for _b, s in sets}))
@@ -817,18 +694,18 @@ class Planner(object):
                 chosen = (pick, branch)
         result["best_candidate"] = best_overall[0] if best_overall else None
         if chosen is None:
-            result["msg"] = refusal_message(result["cuda_version"], min_driver, result["best_candidate"], label,
-                                            source, p["compatibility"], p["branch"], p["version"])
-            return result
-        (package_version, driver_version), branch = chosen
-        branch = branch if branch is not None else branch_of(driver_version)
-        flavor, why = choose_kernel_module(p["kernel_module"], branch, pci)
-        pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
-                           p["distribution_major_version"], kernels=kernels)
+            raise Unsatisfied(refusal_message(result["cuda_version"], min_driver, result["best_candidate"], label,
+                                              source, p["compatibility"], p["branch"], p["version"]))
+        pick, branch = chosen
+        return pick, (branch if branch is not None else branch_of(pick[1]))
+
+    def packages(self, result, backend, family, source, flavor, branch, package_version, kernels, label):
+        """The PackageSet for the chosen candidate, with what the sources do not offer dropped (optional headers)
+        or refused (Unsatisfied: a versioned package at another version, a package not offered at all)."""
+        pkgs = self.package_set(family, source, flavor, branch, kernels)
         details = backend.available(pkgs.packages) if family != "el" else {}
         if family == "ubuntu" and source == "distro" and pkgs.modules_package and not details.get(pkgs.modules_package):
-            pkgs = package_set(family, source, flavor, branch, p["build_module"], p["kernel"],
-                               p["distribution_major_version"], precompiled_available=False, kernels=kernels)
+            pkgs = self.package_set(family, source, flavor, branch, kernels, precompiled_available=False)
             details = backend.available(pkgs.packages)
         if pkgs.optional:
             offered = details if family != "el" else backend.available(pkgs.optional)
@@ -837,42 +714,48 @@ class Planner(object):
                 pkgs.packages = [name for name in pkgs.packages if name not in dropped]
                 result["notes"].append("not offered by the package sources, left out: %s (DKMS cannot build the "
                                        "module for those kernels without their headers)" % ", ".join(dropped))
+        if family == "el":
+            return pkgs
         for name in pkgs.versioned:
-            if family != "el" and package_version not in details.get(name, []):
-                offered = details.get(name) or []
-                result["msg"] = one_line(
-                    "%s does not offer %s %s to match %s %s (it offers %s): set nvidia_driver_kernel_module to %s "
-                    "or use nvidia_driver_source: cuda_repo" % (
+            if package_version not in details.get(name, []):
+                raise Unsatisfied(
+                    "%s does not offer %s %s to match %s %s (it offers %s): set O(kernel_module) to %s "
+                    "or use O(source): cuda_repo" % (
                         label, name, package_version, pkgs.version_package, package_version,
-                        ", ".join(offered) or "none", "proprietary" if flavor == "open" else "open"))
-                return result
-        missing = [name for name in pkgs.packages if family != "el" and not name.startswith("@")
+                        ", ".join(details.get(name) or []) or "none", "proprietary" if flavor == "open" else "open"))
+        missing = [name for name in pkgs.packages if not name.startswith("@")
                    and name != CUDA_KEYRING_PACKAGE and not details.get(name)]
         if missing:
-            result["msg"] = "%s offers no %s: install or enable the repository that has them (%s)" % (
+            raise Unsatisfied("%s offers no %s: install or enable the repository that has them (%s)" % (
                 label, ", ".join(missing), "headers for the running kernel" if any(
-                    m.startswith("linux-headers") for m in missing) else "check the components")
-            return result
-        pins = dict((n, package_version) for n in pkgs.versioned)
-        if fm_required:
-            try:
-                fm = self.fabric_manager(backend, family, source, branch, driver_version, label, pci)
-            except DriverPlanError as exc:
-                result["msg"] = one_line(exc)
-                return result
-            result["fabric_manager"].update(fm)
-            pins[fm["package"]] = fm["version"]
-            pkgs.packages = pkgs.packages + [fm["package"]] + ([fm["nvlsm"]] if fm["nvlsm"] else [])
-            pkgs.hold = pkgs.hold + [fm["package"]] + ([fm["nvlsm"]] if fm["nvlsm"] else [])
+                    m.startswith("linux-headers") for m in missing) else "check the components"))
+        return pkgs
+
+    def add_fabric_manager(self, result, pkgs, pins, backend, family, source, branch, driver_version, label, pci):
+        """Fabric Manager (and NVLSM) at the driver's version, added to the packages, pins and holds."""
+        try:
+            fm = self.fabric_manager(backend, family, source, branch, driver_version, label, pci)
+        except DriverPlanError as exc:
+            raise Unsatisfied(str(exc))
+        result["fabric_manager"].update(fm)
+        pins[fm["package"]] = fm["version"]
+        extra = [fm["package"]] + ([fm["nvlsm"]] if fm["nvlsm"] else [])
+        pkgs.packages = pkgs.packages + extra
+        pkgs.hold = pkgs.hold + extra
+
+    @staticmethod
+    def install_items(pkgs, pins, backend, family, driver_version):
+        """(install items with pins, [(name, pinned version or None)] of the real packages)."""
         pin = backend.pin_separator
         install = [("%s%s%s" % (n, pin, pins[n] if pin == "=" else driver_version)) if n in pins else n
                    for n in pkgs.packages]
         pinned = [(n, pins.get(n) if family != "el" else None) for n in pkgs.packages
                   if not n.startswith("@") and n != CUDA_KEYRING_PACKAGE]
-        result.update(branch=branch, candidate_version=package_version, driver_version=driver_version,
-                      kernel_module=flavor, kernel_module_reason=why, packages=pkgs.packages, install=install,
-                      hold=pkgs.hold, stream=pkgs.stream, satisfied=True)
-        result["notes"].extend(pkgs.notes)
+        return install, pinned
+
+    @staticmethod
+    def host_state(result, backend, family, pkgs, install, pinned, pins):
+        """RV(installed), RV(held) and RV(to_install), as the package manager's database has them before any change."""
         names = [n for n, _v in pinned]
         state = backend.installed(names) if names else {}
         result["installed"] = dict((n, state.get(n, (None, False))[0]) for n in names)
@@ -882,11 +765,6 @@ class Planner(object):
                                 if name not in wanted or result["installed"].get(name) is None
                                 or (family == "el" and name in pins)
                                 or (wanted[name] is not None and result["installed"][name] != wanted[name])]
-        result["package_manager_ready"] = bool(not stanzas and not repo and backend.host_ready(pinned))
-        need = "CUDA %s needs >= %s" % (result["cuda_version"], min_driver) if min_driver else "branch R%s" % branch
-        result["msg"] = "%s: %s %s (R%s, %s) from %s satisfies it" % (
-            need, pkgs.version_package, package_version, branch, flavor, label)
-        return result
 
     def keep_existing(self, result, existing, min_driver):
         """A driver that is not from the planned packages: keep it when it satisfies the request, else refuse."""
@@ -895,7 +773,7 @@ class Planner(object):
         found = "driver %s from %s (%s)" % (version, existing["origin_label"], ", ".join(existing["evidence"]))
         if p["existing"] == "require_packages":
             result["msg"] = one_line(
-                "%s is installed and nvidia_driver_existing is require_packages: %s; this role never removes a driver "
+                "%s is installed and O(existing) is require_packages: %s; the plan never removes a driver "
                 "it did not install" % (found, EXISTING_REMOVE[existing["origin"]]))
             return result
         unmet = []
@@ -906,7 +784,7 @@ class Planner(object):
         if p["version"] and normalize_driver_version(p["version"]) != version:
             unmet.append("version %s was requested" % p["version"])
         if unmet:
-            result["msg"] = one_line("%s does not satisfy the request (%s): %s; this role never removes a driver it "
+            result["msg"] = one_line("%s does not satisfy the request (%s): %s; the plan never removes a driver it "
                                      "did not install" % (found, "; ".join(unmet), EXISTING_FIX[existing["origin"]]))
             return result
         flavor = self.host_driver.kernel_module_flavor()
@@ -918,7 +796,7 @@ class Planner(object):
         if result["fabric_manager"]["required"]:
             # Fabric Manager must match the driver exactly; for a driver this module did not plan, it comes the same way
             result["notes"].append("NVSwitch board with a driver kept as it is: install nvidia-fabricmanager %s the way "
-                                   "the driver was installed; the role does not manage it" % version)
+                                   "the driver was installed; the plan does not manage it" % version)
         return result
 
     @staticmethod
@@ -930,7 +808,7 @@ class Planner(object):
         nvlsm = NVLSM_PACKAGE if needs_nvlsm(branch, pci) else None
         if nvlsm and not backend.available([nvlsm]).get(nvlsm):
             raise DriverPlanError("this NVLink 5 (Blackwell) board needs NVIDIA's NVLink Subnet Manager from R%d, but "
-                                  "%s offers no %s: use nvidia_driver_source: cuda_repo" % (branch, label, nvlsm))
+                                  "%s offers no %s: use O(source): cuda_repo" % (branch, label, nvlsm))
         return {"package": name, "version": version, "nvlsm": nvlsm}
 
 
@@ -944,11 +822,11 @@ def main():
             source=dict(type="str", default="distro", choices=["distro", "cuda_repo"]),
             compatibility=dict(type="str", default="toolkit", choices=["toolkit", "minor"]),
             build_module=dict(type="bool", default=True),
-            distribution=dict(type="str", required=True),
-            distribution_major_version=dict(type="str", required=True),
-            distribution_release=dict(type="str", required=True),
-            os_family=dict(type="str", required=True),
-            kernel=dict(type="str", required=True),
+            distribution=dict(type="str"),
+            distribution_major_version=dict(type="str"),
+            distribution_release=dict(type="str"),
+            os_family=dict(type="str"),
+            kernel=dict(type="str"),
             architecture=dict(type="str", default="x86_64"),
             apt_sources_file=dict(type="path", default="/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources"),
             refresh_cache=dict(type="bool", default=True),
@@ -957,6 +835,7 @@ def main():
             nvswitch=dict(type="str", default="auto", choices=["auto", "present", "absent"]),
             files=dict(type="list", elements="path", default=[]),
             cuda_table=dict(type="dict"),
+            option_prefix=dict(type="str", default=""),
         ),
         required_one_of=[["cuda_version", "branch"]],
         supports_check_mode=True,
@@ -964,10 +843,17 @@ def main():
     relative = [path for path in module.params["files"] if not path.startswith("/")]
     if relative:
         module.fail_json(msg="files: %r is not an absolute path" % relative[0])
+    for key, value in read_host_release().items():
+        if module.params[key] is None:
+            module.params[key] = value
+    prefix = module.params["option_prefix"]
     try:
         result = Planner(module).plan()
-    except (DriverPlanError, CudaCompatError) as exc:
-        module.fail_json(msg=one_line(exc))
+    except (DriverPlanError, CudaCompatError, PackageQueryError) as exc:
+        module.fail_json(msg=one_line(name_options(exc, prefix)))
+    result["msg"] = name_options(result["msg"], prefix)
+    result["notes"] = [name_options(note, prefix) for note in result["notes"]]
+    result["fabric_manager"]["reason"] = name_options(result["fabric_manager"]["reason"], prefix)
     result["files"] = dict((path, file_state(path)) for path in module.params["files"])
     if not result["satisfied"] and module.params["fail_on_unsatisfied"]:
         module.fail_json(changed=False, **result)

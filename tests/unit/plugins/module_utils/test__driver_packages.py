@@ -206,12 +206,12 @@ def test_refusal_message_names_everything():
                              "distro", "toolkit")
     assert msg == ("CUDA 12.8 (toolkit compatibility) needs driver >= 570.26, but the best candidate Debian 12 "
                    "(distribution archive) offers is 535.309.01-0+deb12u1: use NVIDIA's CUDA repository with "
-                   "nvidia_driver_source: cuda_repo, or request a lower CUDA version (nvidia_driver_cuda_version)")
+                   "O(source): cuda_repo, or request a lower CUDA version (O(cuda_version))")
     assert "\n" not in msg
 
 
 def test_refusal_message_for_an_exact_version_and_a_branch():
-    assert "nvidia_driver_version 550.1.1 is not offered" in dp.refusal_message(
+    assert "O(version) 550.1.1 is not offered" in dp.refusal_message(
         "12.2", "535.54.03", "535.309.01", "Debian 12", "distro", "toolkit", wanted_version="550.1.1")
     msg = dp.refusal_message(None, None, None, "Ubuntu 22 (CUDA repository)", "cuda_repo", "toolkit", branch=999)
     assert "branch R999 was requested" in msg and "best candidate" in msg and "none" in msg
@@ -291,10 +291,10 @@ def test_fabric_manager_choice(candidates, available, driver, expected):
 
 @pytest.mark.parametrize("candidates, available, driver, needles", [
     ([], {}, "535.309.01", ["Debian 12 (distribution archive) ships no NVIDIA Fabric Manager", "535.309.01",
-                            "nvidia_driver_source: cuda_repo", "nvidia_driver_nvswitch: absent"]),
+                            "O(source): cuda_repo", "O(nvswitch): absent"]),
     (["nvidia-fabricmanager-570"], {"nvidia-fabricmanager-570": ["570.133.20-1"]}, "570.124.06",
      ["offers no Fabric Manager at the driver's version 570.124.06", "it offers nvidia-fabricmanager-570 570.133.20-1",
-      "pin nvidia_driver_version"]),
+      "pin O(version)"]),
     (["nvidia-fabricmanager-570", "nvidia-fabricmanager"], {}, "570.124.06",
      ["none of nvidia-fabricmanager-570, nvidia-fabricmanager is offered"]),
 ])

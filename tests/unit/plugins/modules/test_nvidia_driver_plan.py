@@ -21,17 +21,6 @@ UBUNTU22 = dict(distribution="Ubuntu", distribution_major_version="22", distribu
 ROCKY9 = dict(distribution="Rocky", distribution_major_version="9", distribution_release="Blue Onyx",
               os_family="RedHat", kernel="5.14.0-427.el9.x86_64")
 
-# Recorded from a Debian 12 test host (apt-cache policy nvidia-driver, bookworm + non-free), trimmed.
-POLICY_DEBIAN12 = """nvidia-driver:
-  Installed: (none)
-  Candidate: 535.309.01-0+deb12u1
-  Version table:
-     535.309.01-0+deb12u1 500
-        500 http://deb.debian.org/debian bookworm-updates/non-free amd64 Packages
-     535.247.01-1~deb12u1 500
-        500 http://deb.debian.org/debian bookworm/non-free amd64 Packages
-"""
-
 D12_VER = "535.309.01-0+deb12u1"
 D12 = {n: [D12_VER, "535.247.01-1~deb12u1"] for n in (
     "nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp")}
@@ -161,13 +150,47 @@ def test_debian12_cuda_12_2_resolves_535(host, run_module):
     assert update and "update" in update[0] and "APT::Sandbox::User=root" in update[0]
 
 
+def fake_release(monkeypatch, ident, like, major, codename, kernel):
+    monkeypatch.setattr(plan.distro, "id", lambda: ident)
+    monkeypatch.setattr(plan.distro, "like", lambda: like)
+    monkeypatch.setattr(plan.distro, "major_version", lambda best=False: major)
+    monkeypatch.setattr(plan.distro, "codename", lambda: codename)
+    monkeypatch.setattr(plan.platform, "release", lambda: kernel)
+
+
+def test_the_distribution_and_kernel_are_read_from_the_host(host, run_module, monkeypatch):
+    fake_release(monkeypatch, "debian", "", "12", "bookworm", "6.1.0-18-amd64")
+    failed, result = run_module(plan, dict(cuda_version="12.2"))
+    assert not failed and result["family"] == "debian" and result["branch"] == 535, result
+    assert result["msg"].endswith("from Debian 12 (distribution archive) satisfies it")
+    # the kernel read from the host decides the headers that DKMS needs
+    assert "linux-headers-6.1.0-18-amd64" in result["packages"]
+
+
+def test_given_facts_override_what_the_host_says(host, run_module, monkeypatch):
+    fake_release(monkeypatch, "rocky", "rhel centos fedora", "9", "Blue Onyx", "5.14.0-427.el9.x86_64")
+    assert plan.read_host_release() == dict(ROCKY9, distribution="Rocky", os_family="RedHat")
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert not failed and result["family"] == "debian", result
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, distribution="Ubuntu",
+                                           distribution_major_version="22", distribution_release="jammy"))
+    assert result["family"] == "ubuntu", result
+    assert not [c for c in host["fake"].calls if c[0].endswith(("apt-get", "dpkg")) and "install" in c]
+
+
 def test_debian12_cuda_12_8_refuses_with_one_line(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.8", **DEBIAN12))
     assert failed
     assert result["msg"] == (
         "CUDA 12.8 (toolkit compatibility) needs driver >= 570.26, but the best candidate Debian 12 (distribution "
-        "archive) offers is 535.309.01-0+deb12u1: use NVIDIA's CUDA repository with nvidia_driver_source: "
-        "cuda_repo, or request a lower CUDA version (nvidia_driver_cuda_version)")
+        "archive) offers is 535.309.01-0+deb12u1: use NVIDIA's CUDA repository with source: "
+        "cuda_repo, or request a lower CUDA version (cuda_version)")
+    assert result["satisfied"] is False and result["install"] == []
+    # a role asks for its own variable names in the advice
+    failed, result = run_module(plan, dict(cuda_version="12.8", option_prefix="nvidia_driver_", **DEBIAN12))
+    assert failed and result["msg"].endswith(
+        "use NVIDIA's CUDA repository with nvidia_driver_source: cuda_repo, or request a lower CUDA version "
+        "(nvidia_driver_cuda_version)")
     assert result["satisfied"] is False and result["install"] == []
 
 
@@ -208,7 +231,7 @@ def test_open_module_lagging_the_driver_is_refused(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.2", kernel_module="open", **DEBIAN12))
     assert failed
     assert "does not offer nvidia-open-kernel-dkms 535.309.01-0+deb12u1" in result["msg"]
-    assert "nvidia_driver_kernel_module to proprietary" in result["msg"]
+    assert "kernel_module to proprietary" in result["msg"]
 
 
 def test_headers_for_the_running_kernel_when_building(host, run_module):
@@ -226,7 +249,7 @@ def test_exact_version(host, run_module):
     assert not failed and result["candidate_version"] == "535.247.01-1~deb12u1"
     assert "nvidia-smi=535.247.01-1~deb12u1" in result["install"]
     failed, result = run_module(plan, dict(cuda_version="12.2", version="535.1.1", **DEBIAN12))
-    assert failed and result["msg"].startswith("nvidia_driver_version 535.1.1 is not offered")
+    assert failed and result["msg"].startswith("version 535.1.1 is not offered")
 
 
 def test_missing_components_become_a_stanza_and_the_lookup_sees_them(host, run_module):
@@ -371,7 +394,7 @@ def test_el9_refusal_names_the_cuda_repository(host, run_module):
     host["fake"] = FakeHost({"nvidia-driver": ["550.163.01-1.el9"]}, bins=("dnf", "rpm"))
     failed, result = run_module(plan, dict(cuda_version="13.0", **ROCKY9))
     assert failed and "EL 9 (CUDA repository)" in result["msg"] and "580.65.06" in result["msg"]
-    assert "nvidia_driver_source: cuda_repo" not in result["msg"]
+    assert "source: cuda_repo" not in result["msg"]
 
 
 @pytest.mark.parametrize("args, match", [
@@ -387,18 +410,6 @@ def test_bad_input_fails_with_one_line(host, run_module, args, match):
     assert failed and match in result["msg"] and "\n" not in result["msg"]
     assert not [c for c in host["fake"].calls if "update" in c]
 
-
-def test_parse_apt_policy_recorded_output():
-    parsed = plan.parse_apt_policy(POLICY_DEBIAN12)
-    assert parsed == {"nvidia-driver": {"installed": None, "candidate": D12_VER,
-                                        "versions": [D12_VER, "535.247.01-1~deb12u1"]}}
-    installed = plan.parse_apt_policy(POLICY_DEBIAN12.replace("Installed: (none)", "Installed: " + D12_VER)
-                                      .replace("     535.309", " *** 535.309"))
-    assert installed["nvidia-driver"]["installed"] == D12_VER
-    assert installed["nvidia-driver"]["versions"][0] == D12_VER
-
-
-# ---- what is installed and held already (dpkg's database): a converged host needs no apt run ---------------
 
 def test_fresh_host_installs_and_holds_everything(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
@@ -525,7 +536,7 @@ def test_vendor_package_of_another_name(host, run_module):
 def test_require_packages_refuses_while_another_driver_is_there(host, run_module):
     _lay_driver(host, "580.159.04", runfile=True)
     failed, result = run_module(plan, dict(cuda_version="12.4", existing="require_packages", **DEBIAN12))
-    assert failed and "nvidia_driver_existing is require_packages" in result["msg"]
+    assert failed and "existing is require_packages" in result["msg"]
     assert "remove it with nvidia-uninstall, then run again" in result["msg"] and _no_index_queries(host)
 
 
@@ -572,7 +583,7 @@ def test_debian_archive_refuses_an_nvswitch_board(host, run_module):
     assert failed and result["satisfied"] is False and result["install"] == []
     assert result["msg"] == (
         "Debian 12 (distribution archive) ships no NVIDIA Fabric Manager, which this NVSwitch system needs at the "
-        "driver's version 535.309.01: use nvidia_driver_source: cuda_repo, or set nvidia_driver_nvswitch: absent "
+        "driver's version 535.309.01: use source: cuda_repo, or set nvswitch: absent "
         "if the board has no NVSwitch")
     assert result["fabric_manager"]["required"] is True and "4 NVSwitch bridge(s)" in result["fabric_manager"]["reason"]
     assert len(result["nvswitch_devices"]) == 4

@@ -1,0 +1,368 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the package sources offer and what the package manager has installed or held: APT and DNF, read only.
+
+Private module_utils: not an API. The one place that runs ``apt-cache``, ``apt-get update`` (into a private index
+only), ``dpkg-query``, ``dnf repoquery`` and ``rpm -q`` to answer "which versions of these packages are offered,
+which are installed, which are held". Used by the modules ``package_offer`` and ``nvidia_driver_plan``.
+
+Nothing here changes the host: the host's own APT index is read without writing apt's binary caches, and where it
+cannot answer, a private index in the module's temporary directory (built from the host's sources plus any
+planned ones) is downloaded and read instead; the host's index, sources and lock stay untouched. Errors raise
+``PackageQueryError`` (one line that says what to do); the module turns them into ``fail_json``.
+"""
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+import re
+
+ENV = {"LANG": "C", "LC_ALL": "C"}
+APT_SOURCES_DIR = "/etc/apt/sources.list.d"
+MANAGERS = ("apt", "dnf")
+# Debian policy 5.6.1 (package names: lower case letters, digits, + - .; at least two characters, starting with an
+# alphanumeric); RPM names are also allowed upper case letters and underscores. Nothing that apt or dnf would read
+# as an option.
+PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]*$")
+
+
+class PackageQueryError(Exception):
+    """``str(exc)`` is a one-line message that says what to do."""
+
+
+def one_line(text):
+    return " ".join(str(text).split())
+
+
+def check_names(names):
+    """Raise for an empty list or a name that is not a package name (an option, a space, a version)."""
+    if not names:
+        raise PackageQueryError("names is empty: give at least one package name")
+    for name in names:
+        if not isinstance(name, str) or not PACKAGE_NAME.match(name):
+            raise PackageQueryError("%r is not a package name (letters, digits and + . _ -, starting with a letter or "
+                                    "digit; no version, no option)" % (name,))
+
+
+def detect_manager(module):
+    """'apt' where apt-cache exists, else 'dnf' where dnf exists; raises when neither does."""
+    if module.get_bin_path("apt-cache"):
+        return "apt"
+    if module.get_bin_path("dnf"):
+        return "dnf"
+    raise PackageQueryError("neither apt-cache nor dnf is on this host's PATH: only APT (Debian, Ubuntu) and DNF "
+                            "(RHEL-compatible) hosts are supported")
+
+
+def need_bin(module, name, manager):
+    path = module.get_bin_path(name)
+    if not path:
+        raise PackageQueryError("%s is not on this host's PATH, so the %s package sources cannot be read: install it "
+                                "or choose the package manager this host uses" % (name, manager))
+    return path
+
+
+def render_deb822(stanzas, trusted=False):
+    out = []
+    for stanza in stanzas:
+        lines = ["Types: %s" % stanza["types"], "URIs: %s" % stanza["uris"],
+                 "Suites: %s" % " ".join(stanza["suites"]), "Components: %s" % " ".join(stanza["components"])]
+        if stanza.get("signed_by"):
+            lines.append("Signed-By: %s" % stanza["signed_by"])
+        if trusted:
+            lines.append("Trusted: yes")
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+def parse_apt_policy(text):
+    """apt-cache policy output -> {package: {installed, candidate, versions: [..]}}."""
+    result = {}
+    current = None
+    in_table = False
+    for line in text.splitlines():
+        if line and not line[0].isspace() and line.rstrip().endswith(":"):
+            current = {"installed": None, "candidate": None, "versions": []}
+            result[line.rstrip()[:-1]] = current
+            in_table = False
+            continue
+        if current is None:
+            continue
+        stripped = line.strip()
+        if stripped.startswith("Installed:"):
+            value = stripped.split(":", 1)[1].strip()
+            current["installed"] = None if value == "(none)" else value
+        elif stripped.startswith("Candidate:"):
+            value = stripped.split(":", 1)[1].strip()
+            current["candidate"] = None if value == "(none)" else value
+        elif stripped.startswith("Version table:"):
+            in_table = True
+        elif in_table:
+            match = re.match(r"^\s+(?:\*\*\*\s+)?(\S+)\s+-?\d+$", line)
+            if match:
+                current["versions"].append(match.group(1))
+    return result
+
+
+def parse_dpkg_status(out, names):
+    """``dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n'`` -> {name: (installed version, held)}."""
+    state = dict((name, (None, False)) for name in names)
+    for line in out.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 3 and fields[0] in state:
+            abbrev = fields[2].ljust(2)
+            # first letter: wanted (h = hold); second: status (i = installed)
+            state[fields[0]] = (fields[1] if abbrev[1] == "i" else None, abbrev[0] == "h")
+    return state
+
+
+def parse_name_version_lines(out):
+    """'name<TAB>version' lines (repoquery, rpm -q) -> {name: [versions in order, no repeats]}."""
+    found = {}
+    for line in out.splitlines():
+        fields = line.strip().split("\t")
+        if len(fields) == 2 and fields[1] not in found.setdefault(fields[0], []):
+            found[fields[0]].append(fields[1])
+    return found
+
+
+class _Packages(object):
+    manager = None
+    pin_separator = None
+
+    def __init__(self, module):
+        self.module = module
+
+    def run(self, argv, ok=(0,)):
+        rc, out, err = self.module.run_command(argv, environ_update=ENV)
+        if rc not in ok:
+            raise PackageQueryError("%s failed (rc %s): %s" % (" ".join(argv), rc, one_line(err or out) or "no output"))
+        return rc, out, err
+
+    def offer(self, names):
+        """{name: {installed, held, candidate, versions}} and where the offered versions were read ('host' or
+        'private')."""
+        check_names(names)
+        available, where = self.offered(names)
+        state = self.installed(names)
+        result = {}
+        for name in names:
+            versions = available.get(name) or []
+            result[name] = {"installed": state[name][0], "held": state[name][1],
+                            "candidate": self.candidate(name, versions), "versions": versions}
+        return result, where
+
+
+class AptPackages(_Packages):
+    """APT: the host's index first; a private index in the module's temporary directory where it cannot answer.
+
+    ``extra_stanzas``: deb822 stanzas (dicts, see ``render_deb822``) the private index adds to the host's sources;
+    ``trusted_repo_url``: a flat repository (suite ``/``) added as trusted, for reading version lists before its
+    key is installed; ``exclude_file``: a sources file of the host left out of the private index;
+    ``private``: whether a private index may be downloaded at all (False: the host's index answers, as it is).
+    """
+    manager = "apt"
+    pin_separator = "="
+
+    def __init__(self, module, extra_stanzas=(), trusted_repo_url=None, exclude_file=None, private=True,
+                 sources_dir=None):
+        super(AptPackages, self).__init__(module)
+        self.extra_stanzas = list(extra_stanzas or [])
+        self.trusted_repo_url = trusted_repo_url
+        self.exclude_file = exclude_file
+        self.private = private
+        self.sources_dir = sources_dir or APT_SOURCES_DIR
+        self.options = []
+        self.prepared = False
+        self.host_policy = {}
+        self.private_policy = {}
+
+    @property
+    def planned(self):
+        """Sources are planned that the host's index cannot know yet."""
+        return bool(self.extra_stanzas or self.trusted_repo_url)
+
+    def _private_index(self, packages):
+        """A private package index: the host's sources + the planned ones, in the module's tmpdir."""
+        base = os.path.join(self.module.tmpdir, "gpuhost-apt")
+        parts = os.path.join(base, "sources.list.d")
+        for sub in ("lists/partial", "cache/archives/partial", "sources.list.d"):
+            os.makedirs(os.path.join(base, sub), exist_ok=True)
+        own = os.path.realpath(self.exclude_file) if self.exclude_file else None
+        for path in sorted(glob.glob(os.path.join(self.sources_dir, "*.list")) +
+                           glob.glob(os.path.join(self.sources_dir, "*.sources"))):
+            if os.path.realpath(path) == own:
+                continue
+            os.symlink(path, os.path.join(parts, os.path.basename(path)))
+        if self.extra_stanzas:
+            with open(os.path.join(parts, "gpuhost-planned.sources"), "w") as handle:
+                handle.write(render_deb822(self.extra_stanzas))
+        if self.trusted_repo_url:
+            with open(os.path.join(parts, "gpuhost-cuda-planned.sources"), "w") as handle:
+                handle.write(render_deb822([{"types": "deb", "uris": self.trusted_repo_url, "suites": ["/"],
+                                             "components": [], "signed_by": None}], trusted=True))
+        self.options = [
+            "-o", "Dir::State::Lists=%s" % os.path.join(base, "lists"),
+            "-o", "Dir::Cache=%s" % os.path.join(base, "cache"),
+            "-o", "Dir::Etc::SourceParts=%s" % parts,
+            "-o", "APT::Sandbox::User=root",
+            "-o", "Debug::NoLocking=1",
+            "-o", "Acquire::Retries=3",
+            "-o", "Acquire::http::Timeout=60",
+        ]
+        argv = [need_bin(self.module, "apt-get", "APT"), "-q", "update"] + self.options
+        rc, out, err = self.module.run_command(argv, environ_update=ENV)
+        if rc != 0:
+            lines = [line for line in (err or out).splitlines() if re.match(r"^(E|W):", line)] or \
+                (err or out).splitlines() or ["no output"]
+            raise PackageQueryError("apt-get update into a private index (to look up %s; the host's own index stays "
+                                    "untouched) failed (rc %s): %s; check the host's APT sources and its network, "
+                                    "then run again" % (", ".join(packages), rc, one_line(lines[-1])))
+
+    def policy(self, packages, private=True):
+        if private and self.private and not self.prepared:
+            self._private_index(packages)
+            self.prepared = True
+        # One apt-cache call per index and package: answers are kept (a caller may ask for the same packages more
+        # than once, and each apt-cache call reads the whole index).
+        cache = self.private_policy if private and self.private else self.host_policy
+        wanted = [name for name in packages if name not in cache]
+        if wanted:
+            # Reading the host's own index must not write apt's binary caches (/var/cache/apt/*.bin) either.
+            options = self.options if private and self.private else \
+                ["-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache="]
+            _rc, out, _err = self.run([need_bin(self.module, "apt-cache", "APT")] + options + ["policy"] + wanted)
+            answered = parse_apt_policy(out)
+            for name in wanted:
+                cache[name] = answered.get(name, {"installed": None, "candidate": None, "versions": []})
+        return dict((name, cache[name]) for name in packages)
+
+    def prefetch(self, packages):
+        """Ask the host's own index about every package a caller may need in one apt-cache call (each call reads
+        the whole index, ~0.5 s); later questions are answered from the kept answers. Only where the host's index
+        is the one that will be asked (see offered)."""
+        if packages and not self.planned and not self.prepared:
+            self.policy(packages, private=False)
+
+    def offered(self, packages):
+        """({name: [versions]}, 'host' or 'private').
+
+        The host's own index answers when it knows every package and nothing is planned that it lacks: the usual
+        case on a converged host, and no download."""
+        if packages and not self.planned and not self.prepared:
+            known = self.policy(packages, private=False)
+            if not self.private or all(known.get(name, {}).get("versions") for name in packages):
+                return {name: known[name]["versions"] for name in packages}, "host"
+        answered = self.policy(packages)
+        return {name: info["versions"] for name, info in answered.items()}, "private" if self.prepared else "host"
+
+    def available(self, packages):
+        return self.offered(packages)[0]
+
+    def candidate(self, name, versions):
+        """The version apt would install (its policy's Candidate), from the index that answered."""
+        info = (self.private_policy if self.prepared else self.host_policy).get(name)
+        return info["candidate"] if info else (versions[0] if versions else None)
+
+    def installed(self, names):
+        """{name: (installed version or None, held)} from dpkg's database; no index is read."""
+        _rc, out, _err = self.run([need_bin(self.module, "dpkg-query", "APT"), "-W",
+                                   "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"] + list(names),
+                                  ok=(0, 1))   # 1: some of the names are unknown to dpkg, which is an answer
+        return parse_dpkg_status(out, names)
+
+    def host_ready(self, pinned):
+        """Does the host's own index know every package at its pinned version, and is python3-apt there?"""
+        names = [name for name, _v in pinned]
+        known = self.policy(names, private=False) if names else {}
+        for name, version in pinned:
+            info = known.get(name)
+            if not info or not info["candidate"]:
+                return False
+            if version and version not in info["versions"]:
+                return False
+        if importlib.util.find_spec("apt") is not None:   # this interpreter has python3-apt: no process needed
+            return True
+        rc, _out, _err = self.module.run_command([self.module.get_bin_path("python3") or "/usr/bin/python3", "-c",
+                                                  "import apt"], environ_update=ENV)
+        return rc == 0
+
+
+class DnfPackages(_Packages):
+    """DNF: ``dnf repoquery`` over the enabled repositories (plus ``repo_url``, unsigned, for reading only) and
+    ``rpm -q``. dnf may refresh its own metadata cache; nothing else is written. Holds (versionlock) are not read."""
+    manager = "dnf"
+    pin_separator = "-"
+
+    def __init__(self, module, repo_url=None):
+        super(DnfPackages, self).__init__(module)
+        self.repo_url = repo_url
+
+    def _query(self, packages, extra):
+        dnf = need_bin(self.module, "dnf", "DNF")
+        _rc, out, _err = self.run([dnf, "-q"] + extra + ["repoquery", "--qf", "%{name}\\t%{version}-%{release}\\n"]
+                                  + list(packages))
+        return parse_name_version_lines(out)
+
+    def offered(self, packages):
+        extra = ["--repofrompath=gpuhost-cuda,%s" % self.repo_url, "--setopt=gpuhost-cuda.gpgcheck=0"] \
+            if self.repo_url else []
+        found = self._query(packages, extra)
+        return dict((name, found.get(name, [])) for name in packages), "host"
+
+    def available(self, packages):
+        return self.offered(packages)[0]
+
+    @staticmethod
+    def candidate(name, versions):
+        del name
+        return versions[-1] if versions else None   # repoquery lists versions oldest first
+
+    def installed(self, names):
+        """{name: (installed version-release or None, False)}: holds on EL are versionlock lines, not states."""
+        rpm = need_bin(self.module, "rpm", "DNF")
+        # rpm -q exits with the number of names that are not installed; what is installed is still printed
+        _rc, out, _err = self.module.run_command([rpm, "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"]
+                                                 + list(names), environ_update=ENV)
+        found = parse_name_version_lines(out)
+        return dict((name, (found[name][-1] if found.get(name) else None, False)) for name in names)
+
+    def prefetch(self, packages):
+        """Nothing to gain: each repoquery names its own packages."""
+
+    def host_ready(self, pinned):
+        names = [name for name, _v in pinned]
+        found = self._query(names, []) if names else {}
+        return all(name in found and (not version or version in found[name]) for name, version in pinned)
+
+
+def installed_versions(module, dpkg_patterns, rpm_patterns):
+    """Versions of the installed packages whose names match the patterns (dpkg-query globs on APT hosts, rpm names
+    elsewhere), or [] where neither dpkg-query nor rpm exists. A held package (``apt-mark hold``) counts as
+    installed. dpkg-query and rpm exit non-zero when a pattern matches nothing; what did match is still printed."""
+    dpkg = module.get_bin_path("dpkg-query")
+    if dpkg:
+        _rc, out, _err = module.run_command([dpkg, "-W", "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"]
+                                            + list(dpkg_patterns), environ_update=ENV)
+        # db:Status-Abbrev: want flag, status, error; status "i" is installed, whether the want flag is "i"
+        # (install) or "h" (hold)
+        return [f[1] for f in (line.split("\t") for line in out.splitlines()) if len(f) >= 3 and f[2][1:2] == "i"]
+    rpm = module.get_bin_path("rpm")
+    if not rpm:
+        return []
+    _rc, out, _err = module.run_command([rpm, "-q", "--qf", "%{NAME}\\t%{VERSION}\\n"] + list(rpm_patterns),
+                                        environ_update=ENV)
+    return [f[1] for f in (line.split("\t") for line in out.splitlines()) if len(f) >= 2]
+
+
+def packages_for(module, manager, private=True):
+    """The reader for ``manager`` ('apt', 'dnf' or 'auto': what this host uses)."""
+    if manager == "auto":
+        manager = detect_manager(module)
+    if manager == "apt":
+        return AptPackages(module, private=private)
+    if manager == "dnf":
+        return DnfPackages(module)
+    raise PackageQueryError("manager must be one of auto, %s, not %r" % (", ".join(MANAGERS), manager))
