@@ -146,6 +146,6 @@ def test_refusals_are_one_line(entries, message):
 
 
 def test_same_value_for_one_gpu_twice_is_not_a_conflict():
-    plan = gpu_state_plan([{"gpus": "all", "compute_mode": "default"}, {"gpus": [1], "compute_mode": "default",
-                                                                         "power_limit_w": 200}])
+    plan = gpu_state_plan([{"gpus": "all", "compute_mode": "default"},
+                           {"gpus": [1], "compute_mode": "default", "power_limit_w": 200}])
     assert [entry["number"] for entry in plan] == [1, 2]
