@@ -91,17 +91,18 @@ _UUID_RE = re.compile(r"^GPU-[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}$", re.I)
 _INDEX_RE = re.compile(r"^[0-9]+$")
 # The nvidia-smi backend's setter for each setting that the boot script runs.
 _SETTERS = {
-    "accounting_mode": SmiBackend.set_accounting_mode,
-    "compute_mode": SmiBackend.set_compute_mode,
-    "application_clocks": SmiBackend.set_application_clocks,
-    "power_limit_w": SmiBackend.set_power_limit,
+    "accounting_mode": "set_accounting_mode",
+    "compute_mode": "set_compute_mode",
+    "application_clocks": "set_application_clocks",
+    "power_limit_w": "set_power_limit",
 }
 
 
-class _Recorder(object):
-    """Stands in for SmiBackend when its setters are called: keeps the argv instead of running nvidia-smi."""
+class _Recorder(SmiBackend):
+    """The nvidia-smi backend with its one command runner replaced: its setters record their argv, run nothing."""
 
-    def __init__(self):
+    def __init__(self):  # pylint: disable=super-init-not-called
+        # No module and no nvidia-smi here (this runs on the controller): only the setters' arguments are wanted.
         self.argv = None
 
     def run(self, args, gpu=None, what=None, allow_rc=()):
@@ -125,10 +126,11 @@ def selector_id(selector):
 def boot_argv(selector, name, value):
     """The nvidia-smi arguments that set one setting of the GPU(s) a selector names; no -i for all GPUs."""
     recorder = _Recorder()
+    setter = getattr(recorder, _SETTERS[name])
     if name == "application_clocks":
-        _SETTERS[name](recorder, Gpu(selector), value["mem_mhz"], value["graphics_mhz"])
+        setter(Gpu(selector), value["mem_mhz"], value["graphics_mhz"])
     else:
-        _SETTERS[name](recorder, Gpu(selector), value)
+        setter(Gpu(selector), value)
     return recorder.argv[2:] if selector == "all" else recorder.argv
 
 
