@@ -7,7 +7,7 @@ export CONTAINERS_CONF ?= $(ROOT)/scripts/containers.conf
 export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.cache/collections
 DEMO_NODE := gpu-node-1
 
-.PHONY: demo test lint sanity units packaging molecule runner images deps venv collections clean bench
+.PHONY: demo test lint sanity units integration packaging molecule runner images deps venv collections clean bench
 
 ## demo: converge the disposable systemd container gpu-node-1 with playbooks/site.yml
 demo: deps venv collections
@@ -18,7 +18,7 @@ demo: deps venv collections
 test:
 	@bash scripts/test.sh
 
-lint sanity units packaging molecule runner:
+lint sanity units integration packaging molecule runner:
 	@bash scripts/test.sh $@
 
 # one scenario: make molecule-one SCENARIO=smoke

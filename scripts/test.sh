@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole suite, in order: ansible-lint, ansible-test sanity (ansible-core 2.19 on Python 3.11, 2.20 and 2.21
-# on the newest Python >= 3.12 present), unit tests, every molecule scenario, packaging (galaxy-importer on the
-# built tarball, ansible-builder), and the playbooks through ansible-runner.
+# on the newest Python >= 3.12 present), unit tests, the roles' integration tests (tests/integration), every
+# molecule scenario, packaging (galaxy-importer on the built tarball, ansible-builder), and the playbooks through
+# ansible-runner.
 # Every step runs even when an earlier one failed, so one run shows everything; the failing steps are named
 # at the end, followed by one line `N passed, N failed` (unit tests count one each, every other step one).
-#   test.sh [lint|sanity|units|molecule|packaging|runner ...]   (default: all, in that order)
+#   test.sh [lint|sanity|units|integration|molecule|packaging|runner ...]   (default: all, in that order)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -72,6 +73,9 @@ pytest_step() {  # name path...: pytest counts one per test
 
 do_units() { pytest_step units tests/unit; }
 
+# The roles and their templates run by ansible-playbook on localhost or rendered and run (tests/integration)
+do_integration() { pytest_step integration tests/integration; }
+
 # site.yml and validate.yml through ansible-runner against a test container (tests/runner)
 do_runner() {
   bash scripts/build-images.sh debian12 || { record images 1 0; return; }
@@ -95,7 +99,7 @@ bash scripts/install-deps.sh || { echo "FAIL: installing system packages (script
 bash scripts/venv.sh .venv python3 -r requirements-dev.txt || { echo "FAIL: creating .venv"; exit 1; }
 bash scripts/collections.sh .venv > /dev/null || { echo "FAIL: containers.podman collection (scripts/collections.sh)"; exit 1; }
 
-[ "$#" -gt 0 ] || set -- lint sanity units molecule packaging runner
+[ "$#" -gt 0 ] || set -- lint sanity units integration molecule packaging runner
 for what in "$@"; do "do_$what"; done
 
 echo

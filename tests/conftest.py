@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TREE = os.path.join(_ROOT, ".cache", "collections")
 _LINK = os.path.join(_TREE, "ansible_collections", "gpuhost", "provision")
 

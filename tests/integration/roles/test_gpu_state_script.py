@@ -1,9 +1,9 @@
 # Copyright (c) 2026, gpuhost.provision developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The gpu_state boot script: rendered from the role's template with Ansible's own filters and the role's
-internal values, then run with a stand-in nvidia-smi that records each call (the molecule scenario runs it
-against Debian's real nvidia-smi, where every call fails for want of a GPU)."""
+"""The gpu_state boot script: rendered from the role's template with Ansible's own filters, the role's
+internal values and the plan of the gpu_state_plan filter, then run with a stand-in nvidia-smi that records
+each call (the molecule scenario runs it against Debian's real nvidia-smi, where every call fails for want of a GPU)."""
 from __future__ import annotations
 
 import os
@@ -15,19 +15,20 @@ import pytest
 import yaml
 from ansible.plugins.filter.core import FilterModule
 
+from ansible_collections.gpuhost.provision.plugins.filter.gpu_state_plan import gpu_state_plan
+
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "gpu_state")
 UUID = "GPU-2b3e6f4a-51c2-8e0f-3f5e-1d2c3b4a5f6e"
 
-# __gpu_state_plan as the pre-flight builds it: typed settings, 'all' alone, selectors as given.
-PLAN = [
-    {"number": 1, "gpus": ["all"], "ids": ["all"],
-     "settings": {"compute_mode": "exclusive_process", "accounting_mode": True}},
-    {"number": 2, "gpus": ["0", "0000:3b:00.0"], "ids": ["index:0", "pci:00000000:3b:00.0"],
-     "settings": {"power_limit_w": 250.0, "application_clocks": {"mem_mhz": 1215, "graphics_mhz": 1410}}},
-    {"number": 3, "gpus": [UUID], "ids": ["uuid:" + UUID.lower()],
-     "settings": {"power_limit_w": 262.5, "ecc_mode": True, "accounting_mode": False, "compute_mode": "prohibited"}},
-    {"number": 4, "gpus": ["1"], "ids": ["index:1"], "settings": {"ecc_mode": False, "compute_mode": "default"}},
+# gpu_state_settings as a user writes them; the role plans them with the gpu_state_plan filter.
+SETTINGS = [
+    {"gpus": "all", "compute_mode": "exclusive_process", "accounting_mode": True},
+    {"gpus": [0, "0000:3b:00.0"], "power_limit_w": 250,
+     "application_clocks": {"mem_mhz": 1215, "graphics_mhz": 1410}},
+    {"gpus": [UUID], "power_limit_w": 262.5, "ecc_mode": True},
+    {"gpus": ["1"], "ecc_mode": False, "application_clocks": {"mem_mhz": 877, "graphics_mhz": 1380}},
 ]
+PLAN = gpu_state_plan(SETTINGS)
 CALLS = [
     "-am 1",
     "-c EXCLUSIVE_PROCESS",
@@ -35,10 +36,8 @@ CALLS = [
     "-i 0 -pl 250",
     "-i 0000:3b:00.0 -ac 1215,1410",
     "-i 0000:3b:00.0 -pl 250",
-    f"-i {UUID} -am 0",
-    f"-i {UUID} -c PROHIBITED",
     f"-i {UUID} -pl 262.50",
-    "-i 1 -c DEFAULT",
+    "-i 1 -ac 877,1380",
 ]
 
 

@@ -1,15 +1,15 @@
 # Copyright (c) 2026, gpuhost.provision developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Role mps: the input patterns of its pre-flight (vars/main.yml) and its unit template, table-driven.
+"""Role mps: its unit template, table-driven (the input checks are the mps_plan filter's, unit-tested in
+tests/unit/plugins/filter/test_mps_plan.py).
 
 The molecule scenarios run the role for one configuration; these tables cover the other forms (all GPUs,
-no defaults, other directories, index selectors) and the edges of every pattern.
+no defaults, other directories, MIG selectors).
 """
 from __future__ import annotations
 
 import os
-import re
 
 import jinja2
 import pytest
@@ -18,63 +18,6 @@ from ansible.plugins.filter.core import FilterModule
 
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "mps")
 UUID = "2b3e6f4a-51c2-8e0f-3f5e-1d2c3b4a5f6e"
-
-
-def _vars():
-    with open(os.path.join(ROLE, "vars", "main.yml"), encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    data["__mps_selector_re"] = data["__mps_selector_re"].replace("{{ __mps_uuid_re }}", data["__mps_uuid_re"])
-    return data
-
-
-VARS = _vars()
-
-
-def matches(pattern, value):
-    """What the role's `value is match(pattern)` does: re.match."""
-    return re.match(VARS[pattern], value) is not None
-
-
-@pytest.mark.parametrize("value,ok", [
-    ("0", True), ("7", True), ("12", True),
-    (f"GPU-{UUID}", True), (f"GPU-{UUID.upper()}", True),
-    (f"MIG-{UUID}", True), (f"MIG-GPU-{UUID}/1/0", True),
-    ("0000:3b:00.0", False),            # a PCI bus id: CUDA_VISIBLE_DEVICES does not take it
-    ("GPU-2b3e6f4a", False),            # a UUID prefix: CUDA takes it, the role wants the full UUID
-    (f"gpu-{UUID}", False), (f"GPU-{UUID}x", False), (f"GPU-{UUID},GPU-{UUID}", False),
-    (f"MIG-GPU-{UUID}", False), ("all", False), ("-1", False), ("1.0", False), ("", False),
-    (" 0", False), ("0\n", False), ("NVIDIA H100", False),
-])
-def test_gpu_selector_pattern(value, ok):
-    assert matches("__mps_selector_re", value) is ok
-
-
-@pytest.mark.parametrize("value,ok", [
-    ("1M", True), ("512M", True), ("8G", True), ("1024G", True),
-    ("0G", False), ("08G", False), ("8GB", False), ("8g", False), ("8", False), ("G", False),
-    ("8.5G", False), ("-1G", False), ("8 G", False), ("8G\n", False), ("8X", False),
-])
-def test_pinned_memory_limit_pattern(value, ok):
-    assert matches("__mps_mem_limit_re", value) is ok
-
-
-@pytest.mark.parametrize("value,ok", [
-    ("/run/nvidia-mps", True), ("/run/mps/pipe", True), ("/run/nvidia-mps.d", True), ("/run/mps@0", True),
-    ("/run", False), ("/run/", False), ("/tmp/nvidia-mps", False), ("/var/run/nvidia-mps", False),
-    ("/run/../etc", False), ("/run/./x", False), ("/run/a/../b", False), ("/run//x", False),
-    ("/run/nvidia mps", False), ("/run/nvidia-mps/", False), ("/runner/x", False), ("/run/x\n", False),
-])
-def test_pipe_directory_pattern(value, ok):
-    assert matches("__mps_pipe_re", value) is ok
-
-
-@pytest.mark.parametrize("value,ok", [
-    ("/var/log/nvidia-mps", True), ("/var/log/gpu/mps", True),
-    ("/var/log", False), ("/var/log/", False), ("/var/log/../../etc", False), ("/tmp/nvidia-mps", False),
-    ("/var/logs/x", False),
-])
-def test_log_directory_pattern(value, ok):
-    assert matches("__mps_log_re", value) is ok
 
 
 def render(**overrides):

@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 ROLES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles")
-ROLES = sorted(r for r in os.listdir(ROLES_DIR) if os.path.isdir(os.path.join(ROLES_DIR, r, "meta")))
+# Roles with inputs; the internal _common role (a leading underscore) has only task files with their own specs.
+ROLES = sorted(r for r in os.listdir(ROLES_DIR)
+               if not r.startswith("_") and os.path.isdir(os.path.join(ROLES_DIR, r, "meta")))
 
 
 def _load(role, *parts):
@@ -54,3 +56,8 @@ def test_internal_vars_are_not_inputs(role, vars_file):
     internal = _load(role, "vars", vars_file)
     assert all(k.startswith("__%s_" % role) for k in internal), sorted(internal)
     assert not set(internal) & set(_options(role))
+
+
+def test_every_task_file_of_the_internal_role_has_its_entry_point():
+    tasks = sorted(f[:-len(".yml")] for f in os.listdir(os.path.join(ROLES_DIR, "_common", "tasks")))
+    assert sorted(_load("_common", "meta", "argument_specs.yml")["argument_specs"]) == tasks

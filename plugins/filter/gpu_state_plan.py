@@ -1,0 +1,280 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: gpu_state_plan
+short_description: Check the gpu_state role's settings and plan them (GPUs, typed settings, boot commands)
+version_added: 0.1.0
+description:
+  - Turns the entries of the C(gpu_state) role's C(gpu_state_settings) into a plan, one item per entry in the
+    declared order, with the GPU selectors as M(gpuhost.provision.nvidia_gpu_settings) takes them, the settings
+    converted to their types, and the C(nvidia-smi) arguments that the boot script runs.
+  - GPU selectors are read by the same code as the modules' (C(all), an index, a UUID C(GPU-...), a PCI bus id
+    in any of the forms C(nvidia-smi -i) takes), so that an index, a UUID and a bus id naming one GPU are compared
+    as one. The boot commands are built by the C(nvidia-smi) backend's own setters, so the flags the script runs
+    are the flags the module runs.
+  - Every entry is checked before anything is returned; a bad input raises an error with one line that names the
+    entry and what to write instead, followed by the number of further problems.
+author:
+  - gpuhost.provision developers (@gpuhost)
+options:
+  _input:
+    description: The entries of C(gpu_state_settings).
+    type: list
+    elements: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Plan two entries
+  ansible.builtin.set_fact:
+    plan: "{{ settings | gpuhost.provision.gpu_state_plan }}"
+  vars:
+    settings:
+      - {gpus: all, compute_mode: exclusive_process}
+      - {gpus: [0, "0000:3b:00.0"], power_limit_w: 250}
+"""
+
+RETURN = r"""
+_value:
+  description: One item per entry, in the declared order.
+  type: list
+  elements: dict
+  contains:
+    number:
+      description: The entry's position in C(gpu_state_settings), from 1.
+      type: int
+    gpus:
+      description: V([all]), or the selectors as given (strings), for M(gpuhost.provision.nvidia_gpu_settings).
+      type: list
+      elements: str
+    ids:
+      description: The selectors normalised (C(all), C(index:N), C(uuid:gpu-...), C(pci:0000003b:00.0)), to compare entries.
+      type: list
+      elements: str
+    settings:
+      description: The settings the entry gives, typed (bool, str, float rounded to 2 places, dict of two ints).
+      type: dict
+    boot:
+      description: What the boot script does for the entry, per selected GPU and setting in the script's order.
+      type: list
+      elements: dict
+      contains:
+        argv:
+          description: The C(nvidia-smi) arguments (no C(-i) when the entry names every GPU); absent for a comment.
+          type: list
+          elements: str
+        comment:
+          description: A line the script carries as a comment instead of a command (ECC mode, kept by the board).
+          type: str
+"""
+
+import json
+import re
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
+    Gpu,
+    SmiBackend,
+    normalize_pci_bus_id,
+)
+
+# In the order the boot script sets them (ECC mode last: it is a comment there, set by the role only).
+SETTING_NAMES = ("accounting_mode", "compute_mode", "application_clocks", "power_limit_w", "ecc_mode")
+COMPUTE_MODES = ("default", "exclusive_process", "prohibited")
+_UUID_RE = re.compile(r"^GPU-[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}$", re.I)
+_INDEX_RE = re.compile(r"^[0-9]+$")
+# The nvidia-smi backend's setter for each setting that the boot script runs.
+_SETTERS = {
+    "accounting_mode": "set_accounting_mode",
+    "compute_mode": "set_compute_mode",
+    "application_clocks": "set_application_clocks",
+    "power_limit_w": "set_power_limit",
+}
+
+
+class _Recorder(SmiBackend):
+    """The nvidia-smi backend with its one command runner replaced: its setters record their argv, run nothing."""
+
+    def __init__(self):  # pylint: disable=super-init-not-called
+        # No module and no nvidia-smi here (this runs on the controller): only the setters' arguments are wanted.
+        self.argv = None
+
+    def run(self, args, gpu=None, what=None, allow_rc=()):
+        self.argv = list(args)
+        return 0, "", ""
+
+
+def selector_id(selector):
+    """One GPU selector -> its normalised id ('all', 'index:0', 'uuid:gpu-...', 'pci:0000003b:00.0'), or None."""
+    text = str(selector).strip()
+    if text.lower() == "all":
+        return "all"
+    if _INDEX_RE.match(text):
+        return "index:%d" % int(text)
+    if _UUID_RE.match(text):
+        return "uuid:" + text.lower()
+    bus_id = normalize_pci_bus_id(text)
+    return "pci:" + bus_id.lower() if bus_id else None
+
+
+def boot_argv(selector, name, value):
+    """The nvidia-smi arguments that set one setting of the GPU(s) a selector names; no -i for all GPUs."""
+    recorder = _Recorder()
+    setter = getattr(recorder, _SETTERS[name])
+    if name == "application_clocks":
+        setter(Gpu(selector), value["mem_mhz"], value["graphics_mhz"])
+    else:
+        setter(Gpu(selector), value)
+    return recorder.argv[2:] if selector == "all" else recorder.argv
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+
+
+def _positive(value, convert):
+    try:
+        return _is_number(value) and convert(value) > 0
+    except (TypeError, ValueError):
+        return False
+
+
+def _selectors(entry):
+    raw = entry.get("gpus")
+    if raw is None:
+        raw = "all"
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    elif not isinstance(raw, (list, tuple)):
+        raw = [raw]
+    return [str(item).strip() for item in raw]
+
+
+def _problems(number, gpus, settings):
+    at = "gpu_state_settings entry %d: " % number
+    out = []
+    if not gpus:
+        out.append(at + "gpus is empty; use all or list the GPUs")
+    elif "all" in [g.lower() for g in gpus] and len(gpus) > 1:
+        out.append(at + "gpus mixes all with single GPUs (%s); use all alone or list the GPUs" % ", ".join(gpus))
+    for sel in gpus:
+        if selector_id(sel) is None:
+            out.append(at + "GPU selector %s is not valid; use all, an index (0), a UUID (GPU-...) or a PCI bus id "
+                       "(0000:3b:00.0)" % _json(sel))
+    if not settings:
+        out.append(at + "sets nothing; give at least one of " + ", ".join(SETTING_NAMES))
+    if "compute_mode" in settings and settings["compute_mode"] not in COMPUTE_MODES:
+        out.append(at + "compute_mode %s is not one of %s" % (_json(settings["compute_mode"]), ", ".join(COMPUTE_MODES)))
+    if "power_limit_w" in settings and not _positive(settings["power_limit_w"], float):
+        out.append(at + "power_limit_w must be a positive number of watts, got " + _json(settings["power_limit_w"]))
+    if "application_clocks" in settings:
+        clocks = settings["application_clocks"]
+        if (not isinstance(clocks, dict) or clocks.get("mem_mhz") is None or clocks.get("graphics_mhz") is None):
+            out.append(at + "application_clocks needs both mem_mhz and graphics_mhz, a pair from nvidia-smi -q -d "
+                       "SUPPORTED_CLOCKS; got " + _json(clocks))
+        elif not (_positive(clocks["mem_mhz"], int) and _positive(clocks["graphics_mhz"], int)):
+            out.append(at + "application_clocks mem_mhz and graphics_mhz must be positive MHz, got " + _json(clocks))
+    return out
+
+
+def _json(value):
+    """JSON text of a value for messages."""
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return json.dumps(str(value))
+
+
+def _bool(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on", "y", "t")
+    return bool(value)
+
+
+def _typed(settings):
+    typed = {}
+    if "accounting_mode" in settings:
+        typed["accounting_mode"] = _bool(settings["accounting_mode"])
+    if "compute_mode" in settings:
+        typed["compute_mode"] = str(settings["compute_mode"])
+    if "application_clocks" in settings:
+        clocks = settings["application_clocks"]
+        typed["application_clocks"] = {"mem_mhz": int(clocks["mem_mhz"]), "graphics_mhz": int(clocks["graphics_mhz"])}
+    if "power_limit_w" in settings:
+        typed["power_limit_w"] = round(float(settings["power_limit_w"]), 2)
+    if "ecc_mode" in settings:
+        typed["ecc_mode"] = _bool(settings["ecc_mode"])
+    return typed
+
+
+def _conflict(plan):
+    for a in plan:
+        for b in plan:
+            if b["number"] <= a["number"]:
+                continue
+            if not ("all" in a["ids"] or "all" in b["ids"] or set(a["ids"]) & set(b["ids"])):
+                continue
+            for name in SETTING_NAMES:
+                if name in a["settings"] and name in b["settings"] and a["settings"][name] != b["settings"][name]:
+                    return ("gpu_state_settings entries %d (gpus: %s) and %d (gpus: %s) both set %s of the same GPU, "
+                            "to %s and to %s; give each GPU one value (list the GPUs of each entry instead of all)"
+                            % (a["number"], ",".join(a["gpus"]), b["number"], ",".join(b["gpus"]), name,
+                               _json(a["settings"][name]), _json(b["settings"][name])))
+    return None
+
+
+def _boot(gpus, settings):
+    steps = []
+    for sel in gpus:
+        for name in SETTING_NAMES:
+            if name not in settings:
+                continue
+            if name == "ecc_mode":
+                steps.append({"comment": "ECC mode %s: set when the role ran, kept by the board"
+                                         % ("on" if settings[name] else "off")})
+            else:
+                steps.append({"argv": boot_argv(sel, name, settings[name])})
+    return steps
+
+
+def gpu_state_plan(entries):
+    """gpu_state_settings -> [{number, gpus, ids, settings, boot}]; raises AnsibleFilterError on a bad input."""
+    if entries is None or isinstance(entries, (str, dict)) or not isinstance(entries, (list, tuple)) \
+            or not all(isinstance(entry, dict) for entry in entries):
+        raise AnsibleFilterError("gpu_state_plan: gpu_state_settings must be a list of entries such as "
+                                 "{gpus: [0], compute_mode: exclusive_process}, got %s" % _json(entries)[:120])
+    problems = []
+    plan = []
+    for number, entry in enumerate(entries, start=1):
+        gpus = _selectors(entry)
+        settings = dict((name, entry[name]) for name in SETTING_NAMES if entry.get(name) is not None)
+        found = _problems(number, gpus, settings)
+        problems.extend(found)
+        if found:
+            continue
+        ids = []
+        for sel in gpus:
+            ident = selector_id(sel)
+            if ident not in ids:
+                ids.append(ident)
+        typed = _typed(settings)
+        gpus = ["all"] if "all" in ids else gpus
+        plan.append({"number": number, "gpus": gpus, "ids": ids, "settings": typed, "boot": _boot(gpus, typed)})
+    if problems:
+        more = " (and %d more problem(s))" % (len(problems) - 1) if len(problems) > 1 else ""
+        raise AnsibleFilterError("gpu_state_plan: " + problems[0] + more)
+    conflict = _conflict(plan)
+    if conflict:
+        raise AnsibleFilterError("gpu_state_plan: " + conflict)
+    return plan
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"gpu_state_plan": gpu_state_plan}
