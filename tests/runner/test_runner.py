@@ -128,7 +128,7 @@ def test_site_then_validate_through_runner(node, tmp_path):
 
 
 def test_validate_names_a_unit_masked_afterwards(node, tmp_path):
-    # Seed 002's host: the unit file in /etc/systemd/system had become a link to /dev/null. (`systemctl mask`
+    # The host an operator found: the unit file in /etc/systemd/system had become a link to /dev/null. (`systemctl mask`
     # refuses while the real unit is in /etc, and a mask in /run does not hide a unit in /etc.)
     unit = "/etc/systemd/system/nvidia-persistenced.service"
     masked = _podman("exec", node, "sh", "-c",

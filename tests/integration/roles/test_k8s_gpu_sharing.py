@@ -1,7 +1,7 @@
 # Copyright (c) 2026, gpuhost.provision developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Role k8s_gpu_sharing run for real by ansible-playbook on localhost: the ConfigMap it writes equals seed 003's
+"""Role k8s_gpu_sharing run for real by ansible-playbook on localhost: the ConfigMap it writes equals the reference
 (compared with yaml.safe_load, data values parsed too); check mode writes nothing; a second run changes nothing;
 bad input and a cluster change without kubernetes.core fail in the pre-flight with one line and write nothing.
 
@@ -33,7 +33,7 @@ def _fixture(name):
         return yaml.safe_load(handle)
 
 
-SEED_VARS = _fixture("seed003_sharing_vars.yml")
+REFERENCE_VARS = _fixture("reference_sharing_vars.yml")
 
 
 @pytest.fixture(scope="module")
@@ -81,16 +81,16 @@ def _run(tree, hostvars, *extra):
 
 
 def _variables(tree, name, **extra):
-    variables = dict(SEED_VARS)
+    variables = dict(REFERENCE_VARS)
     variables["k8s_gpu_sharing_manifest_path"] = str(tree / name / "device-plugin-config.yaml")
     variables.update(extra)
     return variables
 
 
 def _expected_configmap():
-    """Seed 003's ConfigMap after both of its steps: time-slicing configs, then the mps config added."""
-    configmap = _fixture("seed003_time_slicing_configmap.yaml")
-    configmap["data"].update(_fixture("seed003_mps_configmap.yaml")["data"])
+    """The reference ConfigMap after both steps of the manual procedure: time-slicing configs, then the mps config added."""
+    configmap = _fixture("reference_time_slicing_configmap.yaml")
+    configmap["data"].update(_fixture("reference_mps_configmap.yaml")["data"])
     return configmap
 
 
@@ -105,10 +105,10 @@ def _read(path):
         return handle.read()
 
 
-def test_renders_the_seed_configmap_and_is_idempotent(tree):
-    # Two hosts in each run: the seed's three configs, and one config with another name and namespace.
+def test_renders_the_reference_configmap_and_is_idempotent(tree):
+    # Two hosts in each run: the reference's three configs, and one config with another name and namespace.
     hosts = {
-        "seed": _variables(tree, "seed"),
+        "reference": _variables(tree, "reference"),
         "named": _variables(tree, "named", k8s_gpu_sharing_configmap_name="time-slicing-config",
                             k8s_gpu_sharing_namespace="kube-system",
                             k8s_gpu_sharing_configs=[{"name": "any", "strategy": "time-slicing",
@@ -127,7 +127,7 @@ def test_renders_the_seed_configmap_and_is_idempotent(tree):
         assert result["changed"] == 2  # the directory and the manifest
         assert oct(os.stat(paths[alias]).st_mode & 0o777) == "0o644"
 
-    text = _read(paths["seed"])
+    text = _read(paths["reference"])
     assert text.startswith("#\n# Ansible managed\n#\n")
     written = yaml.safe_load(text)
     assert all(isinstance(value, str) for value in written["data"].values())  # ConfigMap data are strings

@@ -2,7 +2,7 @@
 # Copyright (c) 2026, gpuhost.provision developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""device_plugin_config: seed 003's ConfigMaps are the requirement (fixtures copied from the seed); every bad
+"""device_plugin_config: the reference ConfigMaps in fixtures/ are the requirement (what operators write by hand); every bad
 input has a row that asserts the one-line message."""
 from __future__ import annotations
 
@@ -27,15 +27,15 @@ def _load(name):
         return yaml.safe_load(handle)
 
 
-SEED_TS = _load("seed003_time_slicing_configmap.yaml")
-SEED_MPS = _load("seed003_mps_configmap.yaml")
-SEED_VARS = _load("seed003_sharing_vars.yml")["k8s_gpu_sharing_configs"]
+REFERENCE_TS = _load("reference_time_slicing_configmap.yaml")
+REFERENCE_MPS = _load("reference_mps_configmap.yaml")
+REFERENCE_VARS = _load("reference_sharing_vars.yml")["k8s_gpu_sharing_configs"]
 
 
-def _seed_configs():
-    """Each data value of the seed's ConfigMaps, parsed: {config name: plugin config}."""
-    data = dict(SEED_TS["data"])
-    data.update(SEED_MPS["data"])
+def _reference_configs():
+    """Each data value of the reference ConfigMaps, parsed: {config name: plugin config}."""
+    data = dict(REFERENCE_TS["data"])
+    data.update(REFERENCE_MPS["data"])
     return {name: yaml.safe_load(text) for name, text in data.items()}
 
 
@@ -53,22 +53,22 @@ def test_filter_is_registered():
     assert FilterModule().filters()["device_plugin_config"] is device_plugin_config
 
 
-def test_seed_examples_are_reproduced():
-    assert device_plugin_config(copy.deepcopy(SEED_VARS)) == _seed_configs()
+def test_reference_examples_are_reproduced():
+    assert device_plugin_config(copy.deepcopy(REFERENCE_VARS)) == _reference_configs()
 
 
 @pytest.mark.parametrize("name", ["common", "a100-40gb", "mps"])
-def test_each_seed_config(name):
-    spec = [c for c in SEED_VARS if c["name"] == name]
-    assert device_plugin_config(copy.deepcopy(spec)) == {name: _seed_configs()[name]}
+def test_each_reference_config(name):
+    spec = [c for c in REFERENCE_VARS if c["name"] == name]
+    assert device_plugin_config(copy.deepcopy(spec)) == {name: _reference_configs()[name]}
 
 
-def test_seed_values_keep_the_plugin_key_order():
-    # version first, then sharing, as in the seed and in NVIDIA's examples (the role writes them unsorted).
-    config = device_plugin_config(copy.deepcopy(SEED_VARS))["a100-40gb"]
+def test_reference_values_keep_the_plugin_key_order():
+    # version first, then sharing, as in the reference and in NVIDIA's examples (the role writes them unsorted).
+    config = device_plugin_config(copy.deepcopy(REFERENCE_VARS))["a100-40gb"]
     assert list(config) == ["version", "sharing"]
     assert list(config["sharing"]["timeSlicing"]) == ["renameByDefault", "resources"]
-    assert list(device_plugin_config(copy.deepcopy(SEED_VARS))) == ["common", "a100-40gb", "mps"]
+    assert list(device_plugin_config(copy.deepcopy(REFERENCE_VARS))) == ["common", "a100-40gb", "mps"]
 
 
 def test_optional_fields_are_written_only_when_given():
@@ -106,9 +106,9 @@ def test_strategy_none_shares_nothing():
 
 
 def test_input_is_not_modified():
-    spec = copy.deepcopy(SEED_VARS)
+    spec = copy.deepcopy(REFERENCE_VARS)
     device_plugin_config(spec)
-    assert spec == SEED_VARS
+    assert spec == REFERENCE_VARS
 
 
 BAD = [

@@ -68,7 +68,7 @@ def test_healthy_host(run_module, nvml, host, commands):
 
 
 def test_mismatch_after_upgrade(run_module, nvml, host):
-    """Seed 004: kernel module from the old driver, libraries from the new one."""
+    """After an upgrade without a reboot: kernel module from the old driver, libraries from the new one."""
     host.kernel("570.133.20")
     host.library("580.95.05")
     host.packages("nvidia-driver-580\t580.95.05-0ubuntu1\tii \n")

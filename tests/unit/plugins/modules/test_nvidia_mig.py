@@ -12,7 +12,7 @@ from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fa
 
 SMI = "/usr/bin/nvidia-smi"
 
-# Seed 003's default-mig-parted-config, with H100 80GB profile names.
+# A default-mig-parted-config in mig-parted's format, with H100 80GB profile names.
 CONFIG = {
     "version": "v1",
     "mig-configs": {
