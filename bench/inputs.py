@@ -4,7 +4,7 @@
 """P7: controller cost of site.yml's input play at many hosts, without any host.
 
 The hosts are TEST-NET-1 addresses (RFC 5737) that nothing answers. One host has a bad input, so the input play
-holds every host back and site.yml never connects (tests/unit/playbooks relies on the same). What is measured is
+holds every host back and site.yml never connects (tests/integration/playbooks relies on the same). What is measured is
 the controller CPU (getrusage of the children) of the whole run, for N hosts, next to a baseline play in the same
 round: one set_fact per host on the same inventory (what any play costs per host on this controller).
 Optionally the same for another revision of site.yml (BENCH_INPUTS_BEFORE=<git rev>), run from a copy in playbooks/.
