@@ -24,6 +24,7 @@ import os
 import platform
 import re
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._common import C_LOCALE as ENV
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
     CudaCompatError,
     normalize_driver_version,
@@ -53,7 +54,6 @@ IMAGE_DIRS = ("/usr/local/nvidia",)
 DPKG_PATTERNS = ("nvidia-driver", "nvidia-driver-[0-9]*", "libnvidia-ml1", "libnvidia-compute-[0-9]*",
                  "nvidia-kernel-common", "nvidia-kernel-common-[0-9]*")
 RPM_PATTERNS = ("nvidia-driver", "nvidia-driver-[0-9]*", "kmod-nvidia*", "nvidia-kmod*", "xorg-x11-drv-nvidia")
-ENV = {"LANG": "C", "LC_ALL": "C"}
 
 _LIB_RE = re.compile(r"^libnvidia-ml\.so\.(\d+\.\d+(?:\.\d+)?)$")
 _PROC_RE = re.compile(r"Kernel Module.*?\s(\d+\.\d+(?:\.\d+)?)\s")

@@ -15,9 +15,10 @@ from __future__ import annotations
 import errno
 import os
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._common import C_LOCALE as ENV
+
 XID_MARK = "NVRM: Xid"
 KMSG = "/dev/kmsg"   # overridable by tests
-ENV = {"LANG": "C", "LC_ALL": "C"}
 
 
 def _kmsg_lines(path):

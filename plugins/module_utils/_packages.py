@@ -19,7 +19,8 @@ import importlib.util
 import os
 import re
 
-ENV = {"LANG": "C", "LC_ALL": "C"}
+from ansible_collections.gpuhost.provision.plugins.module_utils._common import C_LOCALE as ENV
+
 APT_SOURCES_DIR = "/etc/apt/sources.list.d"
 MANAGERS = ("apt", "dnf")
 # Debian policy 5.6.1 (package names: lower case letters, digits, + - .; at least two characters, starting with an
