@@ -193,16 +193,9 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
-    CudaCompatError,
-    compare_driver_versions,
-    driver_at_least,
-    max_cuda_version,
-    normalize_driver_version,
-    resolve_min_driver,
-    table_from,
-)
+from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import CudaCompatError
 from ansible_collections.gpuhost.provision.plugins.module_utils import _host_driver
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_check import DriverCheck
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line
 
 # Overridable by tests (module-internal).
@@ -210,81 +203,6 @@ SYS_MODULE_VERSION = "/sys/module/nvidia/version"
 PROC_DRIVER_VERSION = "/proc/driver/nvidia/version"
 NVML_LIB_DIRS = _host_driver.NVML_LIB_DIRS
 DPKG_PATTERNS = _host_driver.DPKG_PATTERNS
-
-
-class DriverCheck(object):
-    def __init__(self, module, host=None):
-        self.module = module
-        self.host = host or _host_driver.HostDriver(module, sys_module_version=SYS_MODULE_VERSION,
-                                                    proc_driver_version=PROC_DRIVER_VERSION, lib_dirs=NVML_LIB_DIRS)
-
-    def validate(self):
-        """Check the inputs before reading the host; raises CudaCompatError."""
-        params = self.module.params
-        candidate = None
-        if params["driver_version"] is not None:
-            candidate = normalize_driver_version(params["driver_version"])
-        self.table = table_from(params["cuda_table"])
-        resolution = None
-        if params["cuda_version"] is not None:
-            resolution = resolve_min_driver(params["cuda_version"], params["compatibility"], self.table)
-        return candidate, resolution
-
-    def run(self):
-        candidate, resolution = self.validate()
-        host = self.host
-        result = {
-            "kernel_module_version": host.kernel_module_version(),
-            "kernel_module_flavor": host.kernel_module_flavor(),
-            "userspace_version": host.userspace_version(),
-            "installed_version": host.installed_version(),
-            "compatibility": self.module.params["compatibility"],
-        }
-        kernel, user, installed = result["kernel_module_version"], result["userspace_version"], result["installed_version"]
-        mismatch = host.nvml_mismatch or bool(kernel and user and compare_driver_versions(kernel, user) != 0)
-        reasons = []
-        if mismatch:
-            reasons.append("loaded kernel module %s differs from userspace driver %s (Driver/library version mismatch)"
-                           % (kernel or "unknown", user or "unknown"))
-        if installed and kernel and compare_driver_versions(installed, kernel) != 0:
-            reasons.append("installed driver %s differs from loaded kernel module %s" % (installed, kernel))
-        if installed and not kernel:
-            reasons.append("driver %s is installed but no nvidia kernel module is loaded" % installed)
-        result.update(mismatch=mismatch, reboot_required=bool(reasons), reboot_reasons=reasons)
-        result.update(host.kernel_modules())
-        if not (kernel or user or installed):
-            result["kernels_without_module"] = []
-
-        for source, version in (("candidate", candidate), ("kernel_module", kernel), ("userspace", user),
-                                ("installed", installed)):
-            if version:
-                break
-        else:
-            source, version = None, None
-        result.update(driver_version=version, driver_source=source)
-        result["max_cuda_version"] = max_cuda_version(version, result["compatibility"], self.table) if version else None
-        result["cuda_version"] = resolution.cuda_version if resolution else None
-        result["required_min_driver"] = resolution.min_driver if resolution else None
-        result["compatible"] = driver_at_least(version, resolution.min_driver) if resolution and version else None
-        result["msg"] = self.summary(result)
-        return result, (resolution.warnings if resolution else [])
-
-    @staticmethod
-    def summary(result):
-        if result["driver_version"]:
-            text = "driver %s (%s) runs CUDA up to %s" % (
-                result["driver_version"], result["driver_source"], result["max_cuda_version"] or "none in the table")
-        else:
-            text = "no NVIDIA driver found (no package, kernel module or libnvidia-ml)"
-        if result["cuda_version"]:
-            verdict = {True: "compatible", False: "NOT compatible", None: "unknown"}[result["compatible"]]
-            text += "; CUDA %s needs >= %s (%s): %s" % (
-                result["cuda_version"], result["required_min_driver"], result["compatibility"], verdict)
-        if result["reboot_required"]:
-            text += "; reboot required: " + "; ".join(result["reboot_reasons"])
-        if result.get("kernels_without_module"):
-            text += "; no nvidia kernel module for kernel(s) %s" % ", ".join(result["kernels_without_module"])
-        return one_line(text)
 
 
 def main():
@@ -298,8 +216,12 @@ def main():
         ),
         supports_check_mode=True,
     )
+    host = _host_driver.HostDriver(module, sys_module_version=SYS_MODULE_VERSION,
+                                   proc_driver_version=PROC_DRIVER_VERSION, lib_dirs=NVML_LIB_DIRS)
+    params = module.params
     try:
-        result, warnings = DriverCheck(module).run()
+        result, warnings = DriverCheck(host, cuda_version=params["cuda_version"], driver_version=params["driver_version"],
+                                       compatibility=params["compatibility"], cuda_table=params["cuda_table"]).run()
     except CudaCompatError as exc:
         module.fail_json(msg=one_line(exc))
     for warning in warnings:

@@ -150,6 +150,13 @@ options:
         than C(source)). The role C(gpuhost.provision.nvidia_driver) passes V(nvidia_driver_).
     type: str
     default: ""
+  driver_check:
+    description:
+      - Also return RV(driver_check), the answer M(gpuhost.provision.driver_version_check) would give now for the
+        resolved CUDA version, O(compatibility) and O(cuda_table). A caller that then installs nothing needs no
+        second module call to know the loaded, userspace and installed driver and whether a reboot is required.
+    type: bool
+    default: false
 attributes:
   idempotent:
     support: full
@@ -182,6 +189,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+driver_check:
+  description:
+    - With O(driver_check=true), what M(gpuhost.provision.driver_version_check) returns for the same CUDA version
+      (C(driver_version), C(kernel_module_version), C(userspace_version), C(installed_version), C(mismatch),
+      C(reboot_required), C(reboot_reasons), C(kernels_without_module), C(max_cuda_version), C(compatible),
+      C(msg) and the rest), read before anything is installed.
+  returned: when O(driver_check=true)
+  type: dict
+  sample: {"driver_version": "535.247.01", "reboot_required": false, "mismatch": false, "compatible": true}
 satisfied:
   description: Whether a candidate, or the driver already there (RV(adopted)), satisfies the request.
   returned: always
@@ -408,6 +424,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages
     pick_version,
     refusal_message,
 )
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_check import DriverCheck
 from ansible_collections.gpuhost.provision.plugins.module_utils._host_driver import HostDriver
 from ansible_collections.gpuhost.provision.plugins.module_utils._kernels import installed_kernels
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line, pci_gpus, pci_nvswitches
@@ -836,6 +853,7 @@ def main():
             files=dict(type="list", elements="path", default=[]),
             cuda_table=dict(type="dict"),
             option_prefix=dict(type="str", default=""),
+            driver_check=dict(type="bool", default=False),
         ),
         required_one_of=[["cuda_version", "branch"]],
         supports_check_mode=True,
@@ -847,8 +865,13 @@ def main():
         if module.params[key] is None:
             module.params[key] = value
     prefix = module.params["option_prefix"]
+    planner = Planner(module)
     try:
-        result = Planner(module).plan()
+        result = planner.plan()
+        if module.params["driver_check"]:
+            result["driver_check"] = DriverCheck(planner.host_driver, cuda_version=result["cuda_version"],
+                                                 compatibility=module.params["compatibility"],
+                                                 cuda_table=module.params["cuda_table"]).run()[0]
     except (DriverPlanError, CudaCompatError, PackageQueryError) as exc:
         module.fail_json(msg=one_line(name_options(exc, prefix)))
     result["msg"] = name_options(result["msg"], prefix)

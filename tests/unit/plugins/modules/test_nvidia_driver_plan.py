@@ -10,6 +10,7 @@ import pytest
 
 from ansible.module_utils import basic
 
+from ansible_collections.gpuhost.provision.plugins.modules import driver_version_check as dvc
 from ansible_collections.gpuhost.provision.plugins.modules import nvidia_driver_plan as plan
 
 DEBIAN12 = dict(distribution="Debian", distribution_major_version="12", distribution_release="bookworm",
@@ -665,3 +666,43 @@ def test_el_fabric_manager_pinned_with_the_dnf_separator(host, run_module):
     assert not failed, result
     assert result["install"][-1] == "nvidia-fabric-manager-570.172.08"
     assert result["fabric_manager"]["package"] == "nvidia-fabric-manager"
+
+
+# driver_check: the post-check answer read in the pre-flight ---------------------------------------------
+def _driver_version_check(host, run_module, monkeypatch, **args):
+    """driver_version_check itself, on the same driver files as the plan's HostDriver."""
+    paths = plan.HOST_DRIVER_PATHS
+    monkeypatch.setattr(dvc, "SYS_MODULE_VERSION", paths["sys_module_version"])
+    monkeypatch.setattr(dvc, "PROC_DRIVER_VERSION", paths["proc_driver_version"])
+    monkeypatch.setattr(dvc, "NVML_LIB_DIRS", paths["lib_dirs"])
+    failed, result = run_module(dvc, args)
+    assert not failed, result
+    return dict((k, v) for k, v in result.items() if k not in ("changed", "warnings", "invocation"))
+
+
+def test_driver_check_is_not_returned_unless_asked(host, run_module):
+    _lay_driver(host, "580.159.04", runfile=True, kernel="580.159.04")
+    failed, result = run_module(plan, dict(cuda_version="12.4", **DEBIAN12))
+    assert not failed and "driver_check" not in result
+
+
+def test_driver_check_equals_driver_version_check_for_a_kept_driver(host, run_module, monkeypatch):
+    _lay_driver(host, "580.159.04", runfile=True, kernel="580.159.04")
+    failed, result = run_module(plan, dict(cuda_version="12.4", driver_check=True, **DEBIAN12))
+    assert not failed, result
+    check = result["driver_check"]
+    assert (check["driver_version"], check["kernel_module_version"], check["reboot_required"]) == (
+        "580.159.04", "580.159.04", False)
+    assert check["compatible"] is True and check["cuda_version"] == "12.4"
+    assert check == _driver_version_check(host, run_module, monkeypatch, cuda_version="12.4")
+
+
+def test_driver_check_sees_an_installed_driver_newer_than_the_loaded_module(host, run_module, monkeypatch):
+    _lay_driver(host, "535.183.01", kernel="535.183.01")
+    host["fake"] = FakeHost(D12, installed={"nvidia-driver": ("535.247.01-1~deb12u1", False)})
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, driver_check=True, **DEBIAN12))
+    assert not failed, result
+    check = result["driver_check"]
+    assert check["reboot_required"] is True
+    assert "installed driver 535.247.01 differs from loaded kernel module 535.183.01" in check["reboot_reasons"]
+    assert check == _driver_version_check(host, run_module, monkeypatch, cuda_version="12.2")
