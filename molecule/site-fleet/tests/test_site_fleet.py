@@ -81,4 +81,5 @@ def test_bad_inputs_were_refused_for_their_reasons_before_any_change(host):
         "node3": "not changed: bad input on gpuhost-site-fleet-node1, gpuhost-site-fleet-node2",
     }[node(host)]
     assert expected in row, row
-    assert "PLAY [Provision NVIDIA GPU hosts]" in out and "Gather facts" not in out  # no host was even contacted
+    # no host was even contacted: the driver's pre-flight is the first task that connects
+    assert "PLAY [Provision NVIDIA GPU hosts]" in out and "Resolve the driver" not in out

@@ -88,7 +88,7 @@ def test_inputs_are_refused_before_any_host_is_contacted(tmp_path, case):
     hosts, extra, reasons, in_row = CASES[case]
     run, results = run_site(tmp_path, hosts, extra)
     assert run.returncode == 2, run.stdout[-3000:]
-    assert "UNREACHABLE" not in run.stdout and "Gather facts" not in run.stdout, run.stdout[-3000:]
+    assert "UNREACHABLE" not in run.stdout and "Resolve the driver" not in run.stdout, run.stdout[-3000:]
     for host, reason in reasons.items():
         assert results[host]["msg"].startswith(reason), results[host]
         assert "\n" not in results[host]["msg"]

@@ -283,6 +283,23 @@ def test_missing_components_become_a_stanza_and_the_lookup_sees_them(host, run_m
     assert result["package_manager_ready"] is False
 
 
+def test_gather_facts_returns_setups_minimal_and_virtual_subsets(host, run_module):
+    # Ansible's own collectors run for real on this machine (they read /etc/os-release, /proc, ...); the plan's
+    # package reads stay faked.
+    host["fake"] = FakeHost(D12, host_repo=D12)
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, gather_facts=True, **DEBIAN12),
+                                check=True)
+    assert not failed, result
+    facts = result["ansible_facts"]
+    for key in ("ansible_distribution", "ansible_os_family", "ansible_distribution_major_version", "ansible_pkg_mgr",
+                "ansible_machine_id", "ansible_virtualization_type", "ansible_virtualization_role", "ansible_architecture"):
+        assert key in facts, sorted(facts)
+    # the minimal subset and virtual only: no hardware (memory, devices) or network (interfaces) facts
+    assert "ansible_memtotal_mb" not in facts and "ansible_interfaces" not in facts
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12), check=True)
+    assert not failed and "ansible_facts" not in result
+
+
 def test_host_index_ready_for_check_mode(host, run_module):
     host["fake"] = FakeHost(D12, host_repo=D12)
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12), check=True)
