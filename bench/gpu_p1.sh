@@ -26,7 +26,8 @@ run() {  # name playbook args...
   times[$name]+="$s "
   echo "$name rc=$rc $s s $(grep -E '^localhost +:' "/tmp/gpu_p1-$name.log" | tr -s ' ')"
 }
-for i in $(seq 1 "$rounds"); do
+for round in $(seq 1 "$rounds"); do
+  echo "round $round"
   run floor "$root/bench/floor.yml"
   run site "$root/playbooks/site.yml" --check -e "nvidia_driver_cuda_version=$cuda"
   run validate "$root/playbooks/validate.yml" -e "validate_cuda_version=$cuda"
