@@ -22,6 +22,12 @@ def node(host) -> str:
     return host.backend.name.rsplit("-", 1)[-1]
 
 
+@pytest.fixture(scope="module")
+def tags_output():
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "site-fleet-tags.out"), encoding="utf-8") as f:
+        return f.read()
+
+
 def test_provisioned_or_untouched(host):
     driver = host.run("dpkg-query -W -f='${db:Status-Abbrev}' nvidia-driver")
     unit = host.file("/etc/systemd/system/nvidia-persistenced.service")
@@ -83,3 +89,31 @@ def test_bad_inputs_were_refused_for_their_reasons_before_any_change(host):
     assert expected in row, row
     # no host was even contacted: the driver's pre-flight is the first task that connects
     assert "PLAY [Provision NVIDIA GPU hosts]" in out and "Resolve the driver" not in out
+
+
+def test_tags_run_the_sections_with_their_preflight_and_keep_the_fleet_output(host, output, tags_output):
+    # the second run: site.yml --tags nvidia_driver_hold,persistenced_verify on the converged fleet
+    rows = {m.group(1): m.group(0) for m in re.finditer(r'"(gpuhost-site-fleet-node\d) \| [^"]*"', tags_output)}
+    row = rows[host.backend.name]
+    summaries = re.findall(r'ok: \[%s\] => \{\n    "msg": "(only --tags [^"\n]*)"' % re.escape(host.backend.name),
+                           tags_output)
+    if node(host) == "node3":
+        # refused again by its pre-flight (which the tags selected), and recorded although no rescue tag was named
+        assert " | FAILED | " in row and "CUDA 12.8 (toolkit compatibility) needs driver >= 570.26" in row, row
+        assert not summaries
+    else:
+        # nothing changed; the reboot column is "not decided" where the reboot section (not named) would decide
+        assert re.search(r" \| ok \| 535\.[0-9.]+ \| 0/0 \| (no|not decided) \| nothing(;|\"$)", row), row
+        assert len(summaries) == 1, summaries
+        assert re.match(r"only --tags (nvidia_driver_hold,persistenced_verify|persistenced_verify,nvidia_driver_hold)"
+                        r" \| driver 535\.", summaries[0]), summaries
+        # the persistenced part comes from its verify section, which the tags named
+        assert " | persistenced /etc/systemd/system/nvidia-persistenced.service" in summaries[0], summaries
+    assert '"3 host(s): 2 done, 1 failed or not run"' in tags_output
+    # the pre-flights ran, sections that were not named did not
+    assert "TASK [gpuhost.provision.nvidia_driver : Resolve the driver" in tags_output
+    assert "TASK [gpuhost.provision.persistenced : Read the program, unit, user" in tags_output
+    # sections the tags did not name: their task banners are in the full run's output, not in this one
+    for task in ("gpuhost.provision.nvidia_driver : Blacklist nouveau", "gpuhost.provision.persistenced : Daemon unit",
+                 "gpuhost.provision.persistenced : Daemon user", "gpuhost.provision.nvidia_driver : Decide about the reboot"):
+        assert f"TASK [{task}]" in output and f"TASK [{task}]" not in tags_output, task
