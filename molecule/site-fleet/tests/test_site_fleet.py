@@ -73,6 +73,21 @@ def test_one_summary_line_per_provisioned_host_and_the_failure_once_as_one_line(
         assert not failures
 
 
+def test_node2_was_provisioned_over_ssh_as_an_operator_with_sudo(host, output):
+    # converge reached node2 at 127.0.0.1:22022 (inventory/ssh.yml); its own logs say who came and what ran as root
+    if node(host) != "node2":
+        pytest.skip("only node2 is reached over SSH")
+    sshd = host.run("journalctl --no-pager -o cat -u ssh.service")
+    assert re.search(r"Accepted publickey for fleetops from \S+ port \d+ ssh", sshd.stdout), sshd.stdout[-2000:]
+    sudo = host.run("journalctl --no-pager -o cat _COMM=sudo")
+    # ansible's become: every privileged task went through sudo from the operator account
+    become = re.findall(r"fleetops : .*USER=root ; COMMAND=/bin/sh -c '?echo BECOME-SUCCESS-", sudo.stdout)
+    assert len(become) >= 5, sudo.stdout[-2000:]
+    # the address is the controller's, the machine is not: never refused as "the controller" for a reboot
+    row = re.search(r'"gpuhost-site-fleet-node2 \| [^"]*"', output).group(0)
+    assert "controller" not in row, row
+
+
 def test_bad_inputs_were_refused_for_their_reasons_before_any_change(host):
     # side_effect ran bad_input.yml for real; check_zero_change.yml proved with podman diff that no host changed
     # and kept the output: every host failed in the input play, for these reasons, and none was provisioned.
