@@ -66,7 +66,7 @@ def read_state(run, mokutil, efivars=EFIVARS):
         except OSError as exc:
             return {"enabled": None, "source": "%s: %s" % (path, exc.strerror)}
     if not os.path.isdir(os.path.dirname(efivars)):
-        return {"enabled": False, "source": "no EFI firmware interface (BIOS boot)"}
+        return {"enabled": False, "source": "no EFI firmware interface (BIOS boot, or hidden in a container)"}
     return {"enabled": None, "source": "no SecureBoot EFI variable readable"}
 
 

@@ -80,7 +80,7 @@ def test_state_from_the_efi_variable_when_mokutil_cannot_tell(tmp_path):
 
 def test_bios_boot_and_unreadable(tmp_path):
     assert read_state(no_mokutil, None, str(tmp_path / "firmware" / "efi" / "efivars")) == {
-        "enabled": False, "source": "no EFI firmware interface (BIOS boot)"}
+        "enabled": False, "source": "no EFI firmware interface (BIOS boot, or hidden in a container)"}
     assert read_state(no_mokutil, None, efi(tmp_path))["enabled"] is None
 
 
