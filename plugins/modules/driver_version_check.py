@@ -174,8 +174,8 @@ boot_kernel:
 secure_boot:
   description:
     - Whether UEFI Secure Boot is on (C(enabled), null when it cannot be read) and where that was read
-      (C(source)): C(mokutil --sb-state) where mokutil is installed, else the C(SecureBoot) EFI variable; a host
-      without EFI variables booted without Secure Boot. With Secure Boot on, the kernel loads only modules signed
+      (C(source)), from C(mokutil --sb-state) where mokutil is installed, else the C(SecureBoot) EFI variable; a
+      host without EFI variables booted without Secure Boot. With Secure Boot on, the kernel loads only modules signed
       by a key it trusts.
   returned: always
   type: dict

@@ -16,8 +16,8 @@ description:
     Secure Boot.
   - With O(mok_cert), also asks C(mokutil --test-key) whether that certificate is enrolled.
   - Decides, for the nvidia_driver role's pre-flight, whether installing O(packages) would leave a module the
-    kernel refuses: Secure Boot on, a package that builds the module with DKMS, and no Machine Owner Key to sign it
-    or one that is not enrolled. RV(refusal) is then the one line to fail with. A precompiled module package
+    kernel refuses, that is Secure Boot on, a package that builds the module with DKMS, and no Machine Owner Key to
+    sign it or one that is not enrolled. RV(refusal) is then the one line to fail with. A precompiled module package
     (Ubuntu's signed C(linux-modules-nvidia-*)) builds nothing and is never refused.
 extends_documentation_fragment:
   - gpuhost.provision.read_only
