@@ -118,8 +118,8 @@ def report(health, diag, gpu_ids):
                                                  "diag": None})
             gpu.update(health=entity["health"], incidents=entity["incidents"])
         for incident in entity["incidents"]:
-            line = "DCGM health %s %s %s: %s (%s)" % (entity["group"], entity["id"], incident["system"],
-                                                     incident["health"], incident["message"])
+            line = "DCGM health %s %s %s: %s (%s)" % (
+                entity["group"], entity["id"], incident["system"], incident["health"], incident["message"])
             (problems if incident["health"] == "Failure" else notes).append(line)
     if diag is not None:
         if diag["error"]:

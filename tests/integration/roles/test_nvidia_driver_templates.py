@@ -35,7 +35,7 @@ def test_dkms_reads_the_key_paths_even_with_blanks(tmp_path):
 
 
 def test_modprobe_line():
-    text = render("nvidia-params.conf.j2", nvidia_driver_module_params={"NVreg_PreserveVideoMemoryAllocations": 1,
-                                                                       "NVreg_RegistryDwords": "RMUseSwI2c=0x01;x=1"})
+    params = {"NVreg_PreserveVideoMemoryAllocations": 1, "NVreg_RegistryDwords": "RMUseSwI2c=0x01;x=1"}
+    text = render("nvidia-params.conf.j2", nvidia_driver_module_params=params)
     assert [line for line in text.splitlines() if not line.startswith("#")] == [
         'options nvidia NVreg_PreserveVideoMemoryAllocations=1 NVreg_RegistryDwords="RMUseSwI2c=0x01;x=1"']

@@ -18,8 +18,8 @@ from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files im
 def test_health_entities_and_incidents():
     health = parse_health(fixture_text("dcgmi_health_check_warn_fail.json"))
     assert health["overall"] == "Failure"
-    assert [(e["group"], e["id"], e["health"]) for e in health["entities"]] == [("GPU", 1, "Warning"),
-                                                                              ("GPU", 3, "Failure")]
+    assert [(e["group"], e["id"], e["health"]) for e in health["entities"]] == [
+        ("GPU", 1, "Warning"), ("GPU", 3, "Failure")]
     assert health["entities"][1]["incidents"][0] == {
         "system": "Memory system", "health": "Failure",
         "message": "Detected 1 volatile double-bit ECC error(s) in GPU 3."}
