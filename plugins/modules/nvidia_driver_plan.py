@@ -290,7 +290,11 @@ kernel_module_reason:
   type: str
   sample: "no GPU on the PCI bus: the default of R535"
 packages:
-  description: Package names to install.
+  description:
+    - Package names to install. On APT hosts they include every package that the driver's packages pull in at the
+      driver's own version (the binaries of the driver's source package, e.g. C(nvidia-driver-libs) and
+      C(nvidia-alternative) on Debian), read from the package index or, on a host that has them installed already,
+      from dpkg's database; all of them are pinned in RV(install) and held.
   returned: always
   type: list
   elements: str
@@ -343,6 +347,36 @@ to_install:
   type: list
   elements: str
   sample: []
+release:
+  description:
+    - The held packages of the driver's set that the install moves to another version (an upgrade or a downgrade).
+      The role releases these holds, and only these, for the install and sets them again after it.
+  returned: always
+  type: list
+  elements: str
+  sample: [nvidia-driver, nvidia-driver-libs]
+to_hold:
+  description: The items of RV(hold) that are not held yet, or that RV(release) releases for the install.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+driver_change:
+  description:
+    - When the driver is installed at another version than the planned one, C(from) and C(to) (driver versions) and
+      C(from_package) and C(to_package) (package versions); null otherwise.
+  returned: always
+  type: dict
+  sample: {from: 535.261.03, to: 535.309.01, from_package: 535.261.03-1, to_package: 535.309.01-0+deb12u1}
+simulation:
+  description:
+    - When there is something to install, what the package manager itself resolved for RV(install), read-only
+      (C(apt-get -s install), C(dnf install --assumeno)) against the package index the plan read; C(changes) (name,
+      from, to) and C(removals) (name, version). A transaction the package manager would refuse makes the plan
+      unsatisfied, with its reason in RV(msg). Null when there is nothing to install.
+  returned: always
+  type: dict
+  sample: {changes: [{name: nvidia-driver, from: null, to: 535.261.03-1}], removals: []}
 files:
   description: The state of each path in O(files), as M(gpuhost.provision.host_snapshot) returns it.
   returned: always
@@ -440,6 +474,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages
     package_set,
     pick_version,
     refusal_message,
+    version_closure,
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_check import DriverCheck
 from ansible_collections.gpuhost.provision.plugins.module_utils._host_driver import HostDriver
@@ -449,6 +484,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._packages import
     AptPackages,
     DnfPackages,
     PackageQueryError,
+    deb822_paragraphs,
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state
 
@@ -494,19 +530,7 @@ def parse_one_line_sources(text):
 
 def parse_deb822_sources(text):
     entries = []
-    for block in re.split(r"\n\s*\n", text):
-        fields = {}
-        key = None
-        for raw in block.splitlines():
-            if raw.startswith("#"):
-                continue
-            if raw[:1] in (" ", "\t") and key:
-                fields[key] += "\n" + raw.strip()
-                continue
-            if ":" in raw:
-                key, value = raw.split(":", 1)
-                key = key.strip().lower()
-                fields[key] = value.strip()
+    for fields in deb822_paragraphs(text):
         if not fields.get("uris") or fields.get("enabled", "yes").lower() == "no":
             continue
         signed = fields.get("signed-by", "")
@@ -565,6 +589,14 @@ def read_host_release():
 
 class Unsatisfied(Exception):
     """A refusal that the plan returns as data (RV(satisfied) false, RV(msg)), not as a module failure."""
+
+
+def normalize_or(version):
+    """'535.261.03-1' -> '535.261.03'; a version that is not a driver version stays as it is."""
+    try:
+        return normalize_driver_version(version)
+    except CudaCompatError:
+        return version
 
 
 def initramfs_command(module):
@@ -644,6 +676,8 @@ class Planner(object):
             flavor, why = choose_kernel_module(self.params["kernel_module"], branch, pci)
             pkgs = self.packages(result, backend, family, source, flavor, branch, package_version, kernels, label)
             pins = dict((n, package_version) for n in pkgs.versioned)
+            if family != "el":
+                self.pin_closure(pkgs, pins, backend, package_version)
             if fm_required:
                 self.add_fabric_manager(result, pkgs, pins, backend, family, source, branch, driver_version, label,
                                         pci)
@@ -660,7 +694,42 @@ class Planner(object):
         need = "CUDA %s needs >= %s" % (result["cuda_version"], min_driver) if min_driver else "branch R%s" % branch
         result["msg"] = "%s: %s %s (R%s, %s) from %s satisfies it" % (
             need, pkgs.version_package, package_version, branch, flavor, label)
+        before = result["installed"].get(pkgs.version_package)
+        if before and before != package_version:
+            result["driver_change"] = {"from": normalize_or(before), "to": driver_version,
+                                       "from_package": before, "to_package": package_version}
+        if result["to_install"]:
+            refusal = self.simulate(result, backend, install, pkgs, label)
+            if refusal:
+                result.update(satisfied=False, msg=one_line(refusal))
         return result
+
+    @staticmethod
+    def pin_closure(pkgs, pins, backend, package_version):
+        """Pin and hold every package that the driver's packages pull in at the same version (version_closure), so
+        that apt never mixes versions; the roots are the pinned packages, or the one whose version decides."""
+        roots = pkgs.versioned or [pkgs.version_package]
+        show, providers = backend.closure_readers(dict((name, package_version) for name in roots))
+        closure = version_closure(roots, package_version, show, providers)
+        pins.update(closure)
+        pkgs.packages = pkgs.packages + [name for name in closure if name not in pkgs.packages]
+        pkgs.hold = pkgs.hold + [name for name in closure if name not in pkgs.hold]
+
+    @staticmethod
+    def simulate(result, backend, install, pkgs, label):
+        """Ask the package manager itself to resolve the planned install, read-only, against the index the plan read
+        (apt-get -s, dnf --assumeno); returns apt's or dnf's refusal, or None. A held package that is not the
+        driver's must not change: the role releases only the driver's own holds."""
+        answer = backend.simulate(install)
+        result["simulation"] = {"changes": answer["changes"], "removals": answer["removals"]}
+        if not answer["ok"]:
+            return "%s cannot install the planned driver packages (%s simulated the install: nothing was changed): " \
+                "%s" % (label, backend.manager, answer["reason"])
+        foreign = [name for name in answer["held"] if name not in pkgs.hold]
+        if foreign:
+            return "the planned install would change held package(s) that are not the driver's: %s; release them " \
+                "(apt-mark unhold) or pin O(version) to what they allow" % ", ".join(foreign)
+        return None
 
     def request(self):
         """(family, source, CUDA resolution or None, minimum driver or None); raises for a contradictory request."""
@@ -704,7 +773,8 @@ class Planner(object):
                   "branch": None, "candidate_version": None, "driver_version": None, "best_candidate": None,
                   "kernel_module": None, "kernel_module_reason": None, "packages": [], "install": [], "hold": [],
                   "stream": None, "notes": [], "package_manager_ready": False, "satisfied": False,
-                  "installed": {}, "held": [], "to_install": [], "nvswitch_devices": switches,
+                  "installed": {}, "held": [], "to_install": [], "release": [], "to_hold": [],
+                  "driver_change": None, "simulation": None, "nvswitch_devices": switches,
                   "fabric_manager": {"required": fm_required, "reason": fm_reason, "package": None, "version": None,
                                      "nvlsm": None, "service": FABRIC_MANAGER_SERVICE if fm_required else None},
                   "apt_sources_file_exists": os.path.exists(p["apt_sources_file"]),
@@ -816,6 +886,11 @@ class Planner(object):
                                 if name not in wanted or result["installed"].get(name) is None
                                 or (family == "el" and name in pins)
                                 or (wanted[name] is not None and result["installed"][name] != wanted[name])]
+        # holds are released only for the driver's own packages that the install moves, and set again after it
+        moving = set(name for name, _v in pinned if wanted.get(name) is not None
+                     and result["installed"].get(name) not in (None, wanted[name]))
+        result["release"] = [name for name in result["held"] if name in moving]
+        result["to_hold"] = [name for name in pkgs.hold if name not in result["held"] or name in moving]
 
     def keep_existing(self, result, existing, min_driver):
         """A driver that is not from the planned packages: keep it when it satisfies the request, else refuse."""
