@@ -12,6 +12,8 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.gpuhost.provision.plugins.modules import driver_version_check as dvc
+from ansible_collections.gpuhost.provision.plugins.module_utils import _apt_sources
+from ansible_collections.gpuhost.provision.plugins.module_utils import _driver_plan
 from ansible_collections.gpuhost.provision.plugins.module_utils import _packages as plan_packages
 from ansible_collections.gpuhost.provision.plugins.modules import nvidia_driver_plan as plan
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import FIXTURES
@@ -174,12 +176,12 @@ def host(monkeypatch, tmp_path, sysfs, commands, kernels):
                        "deb http://deb.debian.org/debian bookworm-updates main contrib non-free non-free-firmware\n")
     parts = tmp_path / "sources.list.d"
     parts.mkdir()
-    monkeypatch.setattr(plan, "APT_SOURCES_LIST", str(sources))
-    monkeypatch.setattr(plan, "APT_SOURCES_DIR", str(parts))
+    monkeypatch.setattr(_apt_sources, "APT_SOURCES_LIST", str(sources))
+    monkeypatch.setattr(_apt_sources, "APT_SOURCES_DIR", str(parts))
     drv = tmp_path / "driver"
     for sub in ("sys", "lib", "usr_local_nvidia/lib64", "bin", "log"):
         (drv / sub).mkdir(parents=True)
-    monkeypatch.setattr(plan, "HOST_DRIVER_PATHS", {
+    monkeypatch.setattr(_driver_plan, "HOST_DRIVER_PATHS", {
         "sys_module_version": str(drv / "sys" / "version"), "proc_driver_version": str(drv / "proc_version"),
         "lib_dirs": (str(drv / "lib"), str(drv / "usr_local_nvidia" / "lib64")),
         "runfile_markers": (str(drv / "bin" / "nvidia-uninstall"), str(drv / "log" / "nvidia-installer.log")),
@@ -213,11 +215,11 @@ def test_debian12_cuda_12_2_resolves_535(host, run_module):
 
 
 def fake_release(monkeypatch, ident, like, major, codename, kernel):
-    monkeypatch.setattr(plan.distro, "id", lambda: ident)
-    monkeypatch.setattr(plan.distro, "like", lambda: like)
-    monkeypatch.setattr(plan.distro, "major_version", lambda best=False: major)
-    monkeypatch.setattr(plan.distro, "codename", lambda: codename)
-    monkeypatch.setattr(plan.platform, "release", lambda: kernel)
+    monkeypatch.setattr(_driver_plan.distro, "id", lambda: ident)
+    monkeypatch.setattr(_driver_plan.distro, "like", lambda: like)
+    monkeypatch.setattr(_driver_plan.distro, "major_version", lambda best=False: major)
+    monkeypatch.setattr(_driver_plan.distro, "codename", lambda: codename)
+    monkeypatch.setattr(_driver_plan.platform, "release", lambda: kernel)
 
 
 def test_the_distribution_and_kernel_are_read_from_the_host(host, run_module, monkeypatch):
@@ -231,7 +233,7 @@ def test_the_distribution_and_kernel_are_read_from_the_host(host, run_module, mo
 
 def test_given_facts_override_what_the_host_says(host, run_module, monkeypatch):
     fake_release(monkeypatch, "rocky", "rhel centos fedora", "9", "Blue Onyx", "5.14.0-427.el9.x86_64")
-    assert plan.read_host_release() == dict(ROCKY9, distribution="Rocky", os_family="RedHat")
+    assert _driver_plan.read_host_release() == dict(ROCKY9, distribution="Rocky", os_family="RedHat")
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
     assert not failed and result["family"] == "debian", result
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, distribution="Ubuntu",
@@ -757,7 +759,7 @@ def test_el_fabric_manager_pinned_with_the_dnf_separator(host, run_module):
 # driver_check: the post-check answer read in the pre-flight ---------------------------------------------
 def _driver_version_check(host, run_module, monkeypatch, **args):
     """driver_version_check itself, on the same driver files as the plan's HostDriver."""
-    paths = plan.HOST_DRIVER_PATHS
+    paths = _driver_plan.HOST_DRIVER_PATHS
     monkeypatch.setattr(dvc, "SYS_MODULE_VERSION", paths["sys_module_version"])
     monkeypatch.setattr(dvc, "PROC_DRIVER_VERSION", paths["proc_driver_version"])
     monkeypatch.setattr(dvc, "NVML_LIB_DIRS", paths["lib_dirs"])
