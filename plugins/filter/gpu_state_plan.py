@@ -57,7 +57,7 @@ _value:
       type: list
       elements: str
     settings:
-      description: The settings the entry gives, typed (bool, str, float rounded to 2 places, dict of two ints).
+      description: The settings the entry gives, typed (bool, str, float rounded to 2 places, dicts of two ints).
       type: dict
     boot:
       description: What the boot script does for the entry, per selected GPU and setting in the script's order.
@@ -85,7 +85,10 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
 )
 
 # In the order the boot script sets them (ECC mode last: it is a comment there, set by the role only).
-SETTING_NAMES = ("accounting_mode", "compute_mode", "application_clocks", "power_limit_w", "ecc_mode")
+SETTING_NAMES = ("accounting_mode", "compute_mode", "application_clocks", "locked_graphics_clocks",
+                 "locked_memory_clocks", "power_limit_w", "ecc_mode")
+# Locked clock ranges: setting -> the backend's clock domain.
+LOCKED = {"locked_graphics_clocks": "graphics", "locked_memory_clocks": "memory"}
 COMPUTE_MODES = ("default", "exclusive_process", "prohibited")
 _UUID_RE = re.compile(r"^GPU-[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}$", re.I)
 _INDEX_RE = re.compile(r"^[0-9]+$")
@@ -93,7 +96,6 @@ _INDEX_RE = re.compile(r"^[0-9]+$")
 _SETTERS = {
     "accounting_mode": "set_accounting_mode",
     "compute_mode": "set_compute_mode",
-    "application_clocks": "set_application_clocks",
     "power_limit_w": "set_power_limit",
 }
 
@@ -126,11 +128,12 @@ def selector_id(selector):
 def boot_argv(selector, name, value):
     """The nvidia-smi arguments that set one setting of the GPU(s) a selector names; no -i for all GPUs."""
     recorder = _Recorder()
-    setter = getattr(recorder, _SETTERS[name])
     if name == "application_clocks":
-        setter(Gpu(selector), value["mem_mhz"], value["graphics_mhz"])
+        recorder.set_application_clocks(Gpu(selector), value["mem_mhz"], value["graphics_mhz"])
+    elif name in LOCKED:
+        recorder.set_locked_clocks(Gpu(selector), LOCKED[name], value["min_mhz"], value["max_mhz"])
     else:
-        setter(Gpu(selector), value)
+        getattr(recorder, _SETTERS[name])(Gpu(selector), value)
     return recorder.argv[2:] if selector == "all" else recorder.argv
 
 
@@ -180,7 +183,22 @@ def _problems(number, gpus, settings):
                        "SUPPORTED_CLOCKS; got " + _json(clocks))
         elif not (_positive(clocks["mem_mhz"], int) and _positive(clocks["graphics_mhz"], int)):
             out.append(at + "application_clocks mem_mhz and graphics_mhz must be positive MHz, got " + _json(clocks))
+    for name in LOCKED:
+        if name in settings:
+            out.extend(at + problem for problem in _range_problems(name, settings[name]))
     return out
+
+
+def _range_problems(name, value):
+    if not isinstance(value, dict) or value.get("min_mhz") is None or value.get("max_mhz") is None:
+        return ["%s needs min_mhz and max_mhz, a range inside the clocks of nvidia-smi -q -d SUPPORTED_CLOCKS; got %s"
+                % (name, _json(value))]
+    if not (_positive(value["min_mhz"], int) and _positive(value["max_mhz"], int)):
+        return ["%s min_mhz and max_mhz must be positive MHz, got %s" % (name, _json(value))]
+    if int(value["min_mhz"]) > int(value["max_mhz"]):
+        return ["%s min_mhz %s is above max_mhz %s; give the lower clock as min_mhz"
+                % (name, value["min_mhz"], value["max_mhz"])]
+    return []
 
 
 def _json(value):
@@ -206,6 +224,9 @@ def _typed(settings):
     if "application_clocks" in settings:
         clocks = settings["application_clocks"]
         typed["application_clocks"] = {"mem_mhz": int(clocks["mem_mhz"]), "graphics_mhz": int(clocks["graphics_mhz"])}
+    for name in LOCKED:
+        if name in settings:
+            typed[name] = {"min_mhz": int(settings[name]["min_mhz"]), "max_mhz": int(settings[name]["max_mhz"])}
     if "power_limit_w" in settings:
         typed["power_limit_w"] = round(float(settings["power_limit_w"]), 2)
     if "ecc_mode" in settings:

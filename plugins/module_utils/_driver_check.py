@@ -75,6 +75,7 @@ class DriverCheck(object):
         result["cuda_version"] = resolution.cuda_version if resolution else None
         result["required_min_driver"] = resolution.min_driver if resolution else None
         result["compatible"] = driver_at_least(version, resolution.min_driver) if resolution and version else None
+        result["secure_boot"] = host.secure_boot()
         result["msg"] = self.summary(result)
         return result, (resolution.warnings if resolution else [])
 
@@ -93,4 +94,6 @@ class DriverCheck(object):
             text += "; reboot required: " + "; ".join(result["reboot_reasons"])
         if result.get("kernels_without_module"):
             text += "; no nvidia kernel module for kernel(s) %s" % ", ".join(result["kernels_without_module"])
+        if result.get("secure_boot", {}).get("enabled"):
+            text += "; Secure Boot on: modules must be signed by an enrolled key"
         return one_line(text)

@@ -26,6 +26,8 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._nvml_errors imp
 COMPUTE_MODES = {0: "default", 1: "exclusive_thread", 2: "prohibited", 3: "exclusive_process"}
 COMPUTE_MODE_CODES = dict((name, code) for code, name in COMPUTE_MODES.items())
 SETTABLE_COMPUTE_MODES = ("default", "exclusive_process", "prohibited")
+# Clock domains whose range can be locked (nvidia-smi -lgc / -lmc; NVML nvmlDeviceSet{Gpu,Memory}LockedClocks).
+LOCKED_CLOCK_DOMAINS = ("graphics", "memory")
 
 
 def compute_mode_name(value):
@@ -154,6 +156,14 @@ class GpuBackend(abc.ABC):
     @abc.abstractmethod
     def set_ecc_mode(self, gpu, enabled: bool) -> None:
         """Set the pending ECC mode (takes effect at the next reboot)."""
+
+    @abc.abstractmethod
+    def set_locked_clocks(self, gpu, domain: str, min_mhz: int, max_mhz: int) -> None:
+        """Lock the clocks of a domain of LOCKED_CLOCK_DOMAINS to a range in MHz (lost at driver unload)."""
+
+    @abc.abstractmethod
+    def reset_locked_clocks(self, gpu, domain: str) -> None:
+        """Unlock the clocks of a domain of LOCKED_CLOCK_DOMAINS."""
 
     # --- MIG (optional) --------------------------------------------------------------------------------
     def _no_mig(self):

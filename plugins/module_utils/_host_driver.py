@@ -24,7 +24,8 @@ import os
 import platform
 import re
 
-from ansible_collections.gpuhost.provision.plugins.module_utils._common import C_LOCALE as ENV
+from ansible_collections.gpuhost.provision.plugins.module_utils import _secure_boot
+from ansible_collections.gpuhost.provision.plugins.module_utils._common import C_LOCALE as ENV, run_c_locale
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
     CudaCompatError,
     normalize_driver_version,
@@ -77,8 +78,10 @@ class HostDriver(object):
     """Read the driver state of the host: package, kernel module, userspace library, origin."""
 
     def __init__(self, module, sys_module_version=SYS_MODULE_VERSION, proc_driver_version=PROC_DRIVER_VERSION,
-                 lib_dirs=NVML_LIB_DIRS, runfile_markers=RUNFILE_MARKERS, image_dirs=IMAGE_DIRS):
+                 lib_dirs=NVML_LIB_DIRS, runfile_markers=RUNFILE_MARKERS, image_dirs=IMAGE_DIRS,
+                 efivars=None):
         self.module = module
+        self.efivars = efivars or _secure_boot.EFIVARS
         self.sys_module_version = sys_module_version
         self.proc_driver_version = proc_driver_version
         self.lib_dirs = tuple(lib_dirs)
@@ -86,6 +89,11 @@ class HostDriver(object):
         self.image_dirs = tuple(image_dirs)
         self.nvml_mismatch = False
         self._installed = None
+
+    def secure_boot(self):
+        """{'enabled': bool or None, 'source': ...}: mokutil --sb-state, else the SecureBoot EFI variable."""
+        return _secure_boot.read_state(lambda argv: run_c_locale(self.module, argv),
+                                       self.module.get_bin_path("mokutil"), self.efivars)
 
     def kernel_module_version(self):
         version = read_text(self.sys_module_version)

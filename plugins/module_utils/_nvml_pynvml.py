@@ -50,6 +50,11 @@ MIG_PROFILE_CONSTANTS = {0: "", 1: "", 2: "", 3: "", 4: "", 5: "", 6: "", 7: "+m
 # Compute-instance profile constant for a GI of this many slices (NVML_COMPUTE_INSTANCE_PROFILE_*).
 MIG_CI_PROFILE_FOR_SLICES = {1: 0, 2: 1, 3: 2, 4: 3, 7: 4, 8: 5, 6: 6}
 NVML_COMPUTE_INSTANCE_ENGINE_PROFILE_SHARED = 0
+# (set, reset) per locked clock domain (nvml.h; graphics from Volta, memory from Ampere).
+_LOCKED_CLOCK_CALLS = {
+    "graphics": ("nvmlDeviceSetGpuLockedClocks", "nvmlDeviceResetGpuLockedClocks"),
+    "memory": ("nvmlDeviceSetMemoryLockedClocks", "nvmlDeviceResetMemoryLockedClocks"),
+}
 
 
 def text(value):
@@ -249,6 +254,13 @@ class NvmlBackend(GpuBackend):
 
     def set_ecc_mode(self, gpu, enabled: bool) -> None:
         self._set("nvmlDeviceSetEccMode", gpu, "setting ECC mode", 1 if enabled else 0)
+
+    def set_locked_clocks(self, gpu, domain: str, min_mhz: int, max_mhz: int) -> None:
+        fname = _LOCKED_CLOCK_CALLS[domain][0]
+        self._set(fname, gpu, "locking %s clocks" % domain, int(min_mhz), int(max_mhz))
+
+    def reset_locked_clocks(self, gpu, domain: str) -> None:
+        self._set(_LOCKED_CLOCK_CALLS[domain][1], gpu, "unlocking %s clocks" % domain)
 
     # --- MIG -------------------------------------------------------------------------------------------
     def mig_mode(self, gpu):

@@ -74,6 +74,8 @@ SMI_SETTINGS_FIELDS = (("index", "index", int), _COMPUTE_MODE_FIELD) + _POWER_FI
 SMI_SETTINGS_QUERY = ",".join(field for field, _key, _conv in SMI_SETTINGS_FIELDS)
 # nvidia-smi -c takes the mode names in upper case (nvidia-smi(1)).
 SMI_COMPUTE_MODES = {"default": "DEFAULT", "exclusive_process": "EXCLUSIVE_PROCESS", "prohibited": "PROHIBITED"}
+# (lock, reset) flags per locked clock domain (nvidia-smi(1): -lgc/-rgc, -lmc/-rmc).
+SMI_LOCKED_CLOCK_FLAGS = {"graphics": ("-lgc", "-rgc"), "memory": ("-lmc", "-rmc")}
 SMI_NONE = ("[N/A]", "N/A", "[Not Supported]", "Not Supported", "[Unknown Error]", "")
 _SMI_LOST_RE = re.compile(r"(?:GPU is lost|fallen off the bus|Unable to determine the device handle)", re.I)
 _SMI_BUS_RE = re.compile(r"([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])")
@@ -316,3 +318,9 @@ class SmiBackend(GpuBackend):
 
     def set_ecc_mode(self, gpu, enabled: bool) -> None:
         self._on_gpu(gpu, "-e", _flag(enabled), "setting ECC mode")
+
+    def set_locked_clocks(self, gpu, domain: str, min_mhz: int, max_mhz: int) -> None:
+        self._on_gpu(gpu, SMI_LOCKED_CLOCK_FLAGS[domain][0], "%d,%d" % (min_mhz, max_mhz), "locking %s clocks" % domain)
+
+    def reset_locked_clocks(self, gpu, domain: str) -> None:
+        self.run(["-i", str(gpu.index), SMI_LOCKED_CLOCK_FLAGS[domain][1]], gpu=gpu, what="unlocking %s clocks" % domain)

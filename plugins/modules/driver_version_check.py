@@ -171,6 +171,15 @@ boot_kernel:
   returned: always
   type: str
   sample: 6.1.0-57-amd64
+secure_boot:
+  description:
+    - Whether UEFI Secure Boot is on (C(enabled), null when it cannot be read) and where that was read
+      (C(source)), from C(mokutil --sb-state) where mokutil is installed, else the C(SecureBoot) EFI variable; a
+      host without EFI variables booted without Secure Boot. With Secure Boot on, the kernel loads only modules signed
+      by a key it trusts.
+  returned: always
+  type: dict
+  sample: {enabled: false, source: "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"}
 kernels_without_module:
   description: Installed kernels with no nvidia kernel module, while an NVIDIA driver is installed (empty
     without one). Booting such a kernel leaves the host without GPUs; install its headers so that DKMS builds
@@ -194,7 +203,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import CudaCompatError
-from ansible_collections.gpuhost.provision.plugins.module_utils import _host_driver
+from ansible_collections.gpuhost.provision.plugins.module_utils import _host_driver, _secure_boot
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_check import DriverCheck
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line
 
@@ -203,6 +212,7 @@ SYS_MODULE_VERSION = "/sys/module/nvidia/version"
 PROC_DRIVER_VERSION = "/proc/driver/nvidia/version"
 NVML_LIB_DIRS = _host_driver.NVML_LIB_DIRS
 DPKG_PATTERNS = _host_driver.DPKG_PATTERNS
+EFIVARS = _secure_boot.EFIVARS
 
 
 def main():
@@ -217,7 +227,7 @@ def main():
         supports_check_mode=True,
     )
     host = _host_driver.HostDriver(module, sys_module_version=SYS_MODULE_VERSION,
-                                   proc_driver_version=PROC_DRIVER_VERSION, lib_dirs=NVML_LIB_DIRS)
+                                   proc_driver_version=PROC_DRIVER_VERSION, lib_dirs=NVML_LIB_DIRS, efivars=EFIVARS)
     params = module.params
     try:
         result, warnings = DriverCheck(host, cuda_version=params["cuda_version"], driver_version=params["driver_version"],

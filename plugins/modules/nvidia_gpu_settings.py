@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: nvidia_gpu_settings
-short_description: Set NVIDIA GPU compute mode, power limit, application clocks, accounting and ECC mode per GPU
+short_description: Set NVIDIA GPU compute mode, power limit, application and locked clocks, accounting and ECC mode
 version_added: 0.1.0
 description:
   - Reads the current settings of the selected GPUs, works out what differs from the requested values and
@@ -22,8 +22,12 @@ description:
     initialised with C(nvidia-persistenced) and apply the settings again at boot.
   - An ECC mode change stays pending until the next reboot; the module reports C(ecc_pending_reboot) and
     C(reboot_required) and never reboots.
+  - Locked clocks (O(locked_graphics_clocks), O(locked_memory_clocks)) are lost the same way. Neither NVML nor
+    C(nvidia-smi) can read a locked range back, so the module keeps what it locked in O(locked_clocks_record), a
+    record valid for the current boot and loaded driver; a range it has no record of is reported as V(unknown) and
+    set again.
   - Uses NVML through the Python module C(pynvml) (nvidia-ml-py) when available, else C(nvidia-smi -i <index>)
-    with C(-c), C(-pl), C(-ac), C(-am) and C(-e).
+    with C(-c), C(-pl), C(-ac), C(-am), C(-e), C(-lgc)/C(-rgc) and C(-lmc)/C(-rmc).
 author:
   - gpuhost.provision developers (@gpuhost)
 options:
@@ -54,6 +58,46 @@ options:
         description: Graphics clock in MHz.
         type: int
         required: true
+  locked_graphics_clocks:
+    description:
+      - Lock the graphics clock to a range, as C(nvidia-smi -lgc <min>,<max>) does (NVML
+        C(nvmlDeviceSetGpuLockedClocks); Volta or newer), or unlock it with O(locked_graphics_clocks.reset).
+      - The range must lie inside the graphics clocks the GPU supports (C(nvidia-smi -q -d SUPPORTED_CLOCKS)).
+    type: dict
+    suboptions:
+      min_mhz:
+        description: Lowest graphics clock in MHz.
+        type: int
+      max_mhz:
+        description: Highest graphics clock in MHz; equal to O(locked_graphics_clocks.min_mhz) for a fixed clock.
+        type: int
+      reset:
+        description: Unlock the graphics clock (C(nvidia-smi -rgc)) instead of locking a range.
+        type: bool
+        default: false
+  locked_memory_clocks:
+    description:
+      - Lock the memory clock to a range, as C(nvidia-smi -lmc <min>,<max>) does (NVML
+        C(nvmlDeviceSetMemoryLockedClocks); Ampere or newer), or unlock it with O(locked_memory_clocks.reset).
+      - The range must lie inside the memory clocks the GPU supports.
+    type: dict
+    suboptions:
+      min_mhz:
+        description: Lowest memory clock in MHz.
+        type: int
+      max_mhz:
+        description: Highest memory clock in MHz.
+        type: int
+      reset:
+        description: Unlock the memory clock (C(nvidia-smi -rmc)) instead of locking a range.
+        type: bool
+        default: false
+  locked_clocks_record:
+    description:
+      - Where the module keeps the locked ranges it set (JSON, written only when a locked range changes). Under
+        C(/run), it is emptied at boot, as the driver forgets locked clocks.
+    type: path
+    default: /run/gpuhost-provision/locked-clocks.json
   accounting_mode:
     description:
       - Per-process accounting.
@@ -99,6 +143,18 @@ EXAMPLES = r"""
       graphics_mhz: 1755
   become: true
 
+- name: Lock the graphics clock of every GPU to 1410-1980 MHz and the memory clock to 2619 MHz
+  gpuhost.provision.nvidia_gpu_settings:
+    locked_graphics_clocks: {min_mhz: 1410, max_mhz: 1980}
+    locked_memory_clocks: {min_mhz: 2619, max_mhz: 2619}
+  become: true
+
+- name: Unlock the graphics clock of GPU 0
+  gpuhost.provision.nvidia_gpu_settings:
+    gpus: [0]
+    locked_graphics_clocks: {reset: true}
+  become: true
+
 - name: Turn ECC on (takes effect at the next reboot)
   gpuhost.provision.nvidia_gpu_settings:
     ecc_mode: true
@@ -122,8 +178,9 @@ gpus:
     - index: 0
       uuid: GPU-2b3e6f4a-51c2-8e0f-3f5e-1d2c3b4a5f6e
       pci_bus_id: "00000000:3B:00.0"
-      before: {compute_mode: default, power_limit_w: 700.0}
-      after: {compute_mode: exclusive_process, power_limit_w: 500.0}
+      before: {compute_mode: default, power_limit_w: 700.0, locked_graphics_clocks: unknown}
+      after: {compute_mode: exclusive_process, power_limit_w: 500.0,
+              locked_graphics_clocks: {min_mhz: 1410, max_mhz: 1980}}
       changed: true
       ecc_pending_reboot: false
 ecc_pending_reboot:
@@ -160,6 +217,13 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._common import (
     per_gpu_diff,
     root_message,
 )
+from ansible_collections.gpuhost.provision.plugins.module_utils._locked_clocks import (
+    DEFAULT_RECORD,
+    LockedClockRecord,
+    clock_range,
+    range_problem,
+    read_boot_id,
+)
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
     SETTABLE_COMPUTE_MODES,
     GpuBackend,
@@ -171,11 +235,19 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
     select_gpus,
 )
 
-SETTINGS = ("compute_mode", "power_limit_w", "application_clocks", "accounting_mode", "ecc_mode")
+SETTINGS = ("compute_mode", "power_limit_w", "application_clocks", "locked_graphics_clocks", "locked_memory_clocks",
+            "accounting_mode", "ecc_mode")
+# Locked clocks: option -> clock domain, and the first architecture that supports locking it (NVML docs).
+LOCKED = {"locked_graphics_clocks": "graphics", "locked_memory_clocks": "memory"}
+LOCKED_SINCE = {"locked_graphics_clocks": "Volta", "locked_memory_clocks": "Ampere"}
+ARCH_ORDER = ("Kepler", "Maxwell", "Pascal", "Volta", "Turing", "Ampere", "Ada", "Hopper", "Blackwell", "Rubin")
+UNKNOWN = "unknown"
 LABELS = {
     "compute_mode": "compute mode",
     "power_limit_w": "the power limit",
     "application_clocks": "application clocks",
+    "locked_graphics_clocks": "locked graphics clocks",
+    "locked_memory_clocks": "locked memory clocks",
     "accounting_mode": "accounting mode",
     "ecc_mode": "ECC mode",
 }
@@ -207,16 +279,32 @@ def desired_settings(params: dict) -> dict:
     if "application_clocks" in wanted:
         clocks = wanted["application_clocks"]
         wanted["application_clocks"] = {"mem_mhz": clocks["mem_mhz"], "graphics_mhz": clocks["graphics_mhz"]}
+    for key in LOCKED:
+        if key in wanted:
+            if not wanted[key]["reset"] and wanted[key]["min_mhz"] is None:
+                raise NvidiaError("%s needs min_mhz and max_mhz (a range in MHz), or reset: true" % key)
+            wanted[key] = clock_range(wanted[key])
+            problem = range_problem(key, wanted[key], None)
+            if problem:
+                raise NvidiaError(problem)
     return wanted
+
+
+def _too_old(key, architecture):
+    """True when the GPU's architecture is known and older than the one that can lock this domain."""
+    if architecture not in ARCH_ORDER:
+        return False
+    return ARCH_ORDER.index(architecture) < ARCH_ORDER.index(LOCKED_SINCE[key])
 
 
 class SettingsManager:
     """Work out current vs desired for every selected GPU first, then change only what differs."""
 
-    def __init__(self, module: AnsibleModule, backend: GpuBackend, wanted: dict) -> None:
+    def __init__(self, module: AnsibleModule, backend: GpuBackend, wanted: dict, record=None) -> None:
         self.module = module
         self.backend = backend
         self.wanted = wanted
+        self.record = record   # LockedClockRecord when a locked clock range is wanted
         self.selected = []     # [(Gpu, result entry, [setting keys to change])]
 
     def _unsupported(self, gpu, key):
@@ -228,6 +316,9 @@ class SettingsManager:
         now = self.backend.settings(gpu)
         before = {}
         for key, value in self.wanted.items():
+            if key in LOCKED:
+                before[key] = self.locked(gpu, key, value)
+                continue
             current = now.get("ecc_mode_pending" if key == "ecc_mode" else key)
             if current is None:
                 raise self._unsupported(gpu, key)
@@ -248,6 +339,16 @@ class SettingsManager:
                                                         _clocks_text(table)))
             before[key] = current
         return before, now.get("ecc_mode_current")
+
+    def locked(self, gpu, key, value):
+        """The recorded locked range (or 'unknown'); validates the wanted range against this GPU's clocks."""
+        if _too_old(key, self.backend.details(gpu).get("architecture")):
+            raise self._unsupported(gpu, key)
+        problem = range_problem(key, value, self.backend.supported_clocks(gpu))
+        if problem:
+            raise NvidiaError("%s on GPU %s" % (problem, gpu.label()))
+        recorded = self.record.get(gpu.uuid, LOCKED[key])
+        return UNKNOWN if recorded is None else recorded
 
     def plan(self) -> None:
         for gpu in select_gpus(self.backend.gpus(), self.module.params["gpus"]):
@@ -273,6 +374,14 @@ class SettingsManager:
         for gpu, _entry, todo in self.selected:
             for key in todo:
                 self.set(gpu, key, self.wanted[key])
+                if key in LOCKED:
+                    self.record.put(gpu.uuid, LOCKED[key], self.wanted[key])
+        if self.record is not None:
+            try:
+                self.record.save()
+            except OSError as exc:
+                self.module.warn("Could not write %s (%s): the next run sets the locked clocks again"
+                                 % (self.record.path, exc))
 
     def set(self, gpu, key: str, value) -> None:
         if key == "compute_mode":
@@ -281,6 +390,10 @@ class SettingsManager:
             self.backend.set_power_limit(gpu, value)
         elif key == "application_clocks":
             self.backend.set_application_clocks(gpu, value["mem_mhz"], value["graphics_mhz"])
+        elif key in LOCKED and isinstance(value, dict):
+            self.backend.set_locked_clocks(gpu, LOCKED[key], value["min_mhz"], value["max_mhz"])
+        elif key in LOCKED:
+            self.backend.reset_locked_clocks(gpu, LOCKED[key])
         elif key == "accounting_mode":
             self.backend.set_accounting_mode(gpu, value)
         elif key == "ecc_mode":
@@ -301,13 +414,25 @@ def run_module() -> None:
         )),
         accounting_mode=dict(type="bool"),
         ecc_mode=dict(type="bool"),
+        locked_clocks_record=dict(type="path", default=DEFAULT_RECORD),
     )
+    for key in LOCKED:
+        argument_spec[key] = dict(
+            type="dict",
+            options=dict(min_mhz=dict(type="int"), max_mhz=dict(type="int"), reset=dict(type="bool", default=False)),
+            required_together=[("min_mhz", "max_mhz")],
+            mutually_exclusive=[("min_mhz", "reset"), ("max_mhz", "reset")],
+        )
     argument_spec.update(gpu_selection_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         wanted = desired_settings(module.params)
         with open_backend(module, module.params["backend"]) as backend:
-            manager = SettingsManager(module, backend, wanted)
+            record = None
+            if any(key in wanted for key in LOCKED):
+                record = LockedClockRecord(module.params["locked_clocks_record"], read_boot_id(),
+                                           backend.driver_version()).load()
+            manager = SettingsManager(module, backend, wanted, record)
             manager.plan()
             manager.check()
             manager.apply()

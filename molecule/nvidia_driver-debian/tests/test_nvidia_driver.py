@@ -48,6 +48,20 @@ def test_nouveau_is_blacklisted(host):
     assert "Ansible managed" in conf.content_string or "ansible" in conf.content_string.lower()
 
 
+def test_module_parameters_are_written_on_debian12_only(host):
+    conf = host.file("/etc/modprobe.d/gpuhost-nvidia-params.conf")
+    if _release(host) != "12":
+        assert not conf.exists        # no nvidia_driver_module_params: no file
+        return
+    assert conf.is_file and conf.mode == 0o644 and conf.user == "root"
+    lines = [line for line in conf.content_string.splitlines() if not line.startswith("#")]
+    assert lines == ['options nvidia NVreg_PreserveVideoMemoryAllocations=1 '
+                     'NVreg_RegistryDwords="RMUseSwI2c=0x01;RMI2cSpeed=100"']
+    # modprobe itself reads it so (the nvidia module is installed though not loadable in a container)
+    options = [line for line in host.check_output("modprobe -c").splitlines() if line.startswith("options nvidia ")]
+    assert any("NVreg_PreserveVideoMemoryAllocations=1" in line and "RMI2cSpeed=100" in line for line in options), options
+
+
 def test_non_free_components_are_available_without_a_role_file(host):
     # The images already have contrib/non-free in /etc/apt/sources.list: the role adds no file then.
     assert not host.file("/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources").exists

@@ -38,6 +38,8 @@ def test_validate_runs_every_check_and_exits_0_on_a_host_that_needs_no_gpu(host)
     if "| n/a | OK" in row:    # an unprivileged container cannot read the kernel log: the table says so
         assert re.search(r"gpuhost-site-nosystemd-debian12: kernel log not readable \(/dev/kmsg: [^;]+; dmesg: [^)]+\): "
                          r"Xid errors not checked", run.stdout), run.stdout[-3000:]
+    assert '"gpuhost-site-nosystemd-debian12: DCGM: n/a (no DCGM)"' in run.stdout, run.stdout[-3000:]
+    assert re.search(r'"gpuhost-site-nosystemd-debian12: Secure Boot: (on|off|unknown) \(', run.stdout), run.stdout[-3000:]
     assert changed == []
 
 

@@ -72,6 +72,13 @@ CASES = {
     "a bad entry of the CUDA table extension": (
         {"n1": {"nvidia_driver_cuda_version": "13.6", "nvidia_driver_cuda_table": {"13.6": "63x"}}}, None,
         {"n1": "input: cuda_table entry '13.6': '63x' is not a driver version or branch"}, {}),
+    "a kernel module parameter that cannot be written into modprobe.d": (
+        {"n1": {**GOOD, "nvidia_driver_module_params": {"NVreg_RegistryDwords": 'a"b'}}}, None,
+        {"n1": "input: nvidia_driver_module_params: NVreg_RegistryDwords must be a number, a boolean or a non-empty "
+               "string without double quotes or newlines"}, {}),
+    "half a Machine Owner Key": (
+        {"n1": {**GOOD, "nvidia_driver_mok_key": "/root/mok.key"}}, None,
+        {"n1": "input: Set both nvidia_driver_mok_key (the private key) and nvidia_driver_mok_cert"}, {}),
     "a bad value of gpuhost_unknown_variables": (
         {"n1": GOOD}, {"gpuhost_unknown_variables": "loud"},
         {"n1": 'input: gpuhost_unknown_variables "loud" is not one of warn, fail, ignore'}, {}),

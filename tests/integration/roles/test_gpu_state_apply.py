@@ -102,6 +102,7 @@ def state(tmp_path):
 def play(tmp_path, cases, *extra):
     """One ansible-playbook run applying the role once per settings list in cases; the reports, in order."""
     variables = {"cases": cases, "gpu_state_nvidia_smi": "/bin/true", "gpu_state_backend": "nvml",
+                 "__gpu_state_locked_clocks_record": str(tmp_path / "run" / "locked-clocks.json"),
                  "report_path": str(tmp_path / "report.json"), "ansible_python_interpreter": sys.executable}
     (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables), encoding="utf-8")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, PYTHONPATH=str(tmp_path / "shim"),
@@ -120,7 +121,7 @@ def play(tmp_path, cases, *extra):
 SETTINGS = [
     {"gpus": "all", "compute_mode": "exclusive_process", "accounting_mode": True},
     {"gpus": [0], "power_limit_w": 500, "application_clocks": {"mem_mhz": 2619, "graphics_mhz": 1755}},
-    {"gpus": [UUID1], "ecc_mode": False},
+    {"gpus": [UUID1], "ecc_mode": False, "locked_graphics_clocks": {"min_mhz": 1410, "max_mhz": 1980}},
 ]
 # NVML setter calls for SETTINGS on two fresh H100s, in order (handles are indexes; compute mode 3 = exclusive
 # process, power in mW, ECC 0): entry by entry, GPU by GPU, in the module's setting order.
@@ -128,7 +129,7 @@ SETTERS = [
     ("nvmlDeviceSetComputeMode", 0, 3), ("nvmlDeviceSetAccountingMode", 0, 1),
     ("nvmlDeviceSetComputeMode", 1, 3), ("nvmlDeviceSetAccountingMode", 1, 1),
     ("nvmlDeviceSetPowerManagementLimit", 0, 500000), ("nvmlDeviceSetApplicationsClocks", 0, 2619, 1755),
-    ("nvmlDeviceSetEccMode", 1, 0),
+    ("nvmlDeviceSetGpuLockedClocks", 1, 1410, 1980), ("nvmlDeviceSetEccMode", 1, 0),
 ]
 
 
@@ -143,6 +144,10 @@ REFUSALS = [
     ([{"gpus": [0], "compute_mode": "prohibited"},
       {"gpus": [1], "application_clocks": {"mem_mhz": 2619, "graphics_mhz": 1000}}],
      "gpu_state_settings entry 2: application_clocks mem_mhz=2619 graphics_mhz=1000 is not a supported pair on GPU"),
+    ([{"gpus": [0], "compute_mode": "prohibited"},
+      {"gpus": [1], "locked_memory_clocks": {"min_mhz": 2619, "max_mhz": 3000}}],
+     "gpu_state_settings entry 2: locked_memory_clocks 2619-3000 MHz is outside the GPU's supported memory clocks "
+     "1593-2619 MHz"),
     ([{"gpus": [0, 5], "accounting_mode": True}],
      "gpu_state_settings entry 1: GPU index 5 does not exist: this host has 2 GPU(s), indexes 0-1"),
 ]
@@ -181,3 +186,4 @@ def test_refusals_set_nothing_then_apply_sets_each_setting_once_then_nothing(gpu
     assert (gpu0["compute_mode"], gpu1["compute_mode"], gpu0["accounting"], gpu1["accounting"]) == (3, 3, 1, 1)
     assert gpu0["power_limit"] == 500000 and gpu0["app_clocks"] == (2619, 1755)
     assert gpu1["power_limit"] == 700000 and gpu1["ecc"] == (1, 0)   # ECC off pending until reboot
+    assert gpu1["locked"]["graphics"] == (1410, 1980) and gpu0["locked"]["graphics"] is None

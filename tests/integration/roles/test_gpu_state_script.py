@@ -27,6 +27,8 @@ SETTINGS = [
      "application_clocks": {"mem_mhz": 1215, "graphics_mhz": 1410}},
     {"gpus": [UUID], "power_limit_w": 262.5, "ecc_mode": True},
     {"gpus": ["1"], "ecc_mode": False, "application_clocks": {"mem_mhz": 877, "graphics_mhz": 1380}},
+    {"gpus": "all", "locked_graphics_clocks": {"min_mhz": 1410, "max_mhz": 1980}},
+    {"gpus": [2], "locked_memory_clocks": {"min_mhz": 2619, "max_mhz": 2619}},
 ]
 PLAN = gpu_state_plan(SETTINGS)
 CALLS = [
@@ -38,6 +40,8 @@ CALLS = [
     "-i 0000:3b:00.0 -pl 250",
     f"-i {UUID} -pl 262.50",
     "-i 1 -ac 877,1380",
+    "-lgc 1410,1980",
+    "-i 2 -lmc 2619,2619",
 ]
 
 
@@ -88,7 +92,7 @@ def test_ecc_mode_is_never_set_at_boot(tmp_path):
     assert all(" -e " not in line for line in text.splitlines() if not line.startswith("#"))
 
 
-@pytest.mark.parametrize("fail_on", ["-pl", "-c"])
+@pytest.mark.parametrize("fail_on", ["-pl", "-c", "-lgc"])
 def test_a_failing_call_does_not_stop_the_others_and_fails_the_script(tmp_path, fail_on):
     fake, log = fake_nvidia_smi(tmp_path, fail_on=fail_on)
     result = run(render(PLAN, tmp_path, str(fake)))

@@ -80,7 +80,8 @@ def test_empty_list_plans_nothing():
 @pytest.mark.parametrize("name,value", [
     ("compute_mode", "prohibited"), ("power_limit_w", 300.0), ("power_limit_w", 262.5),
     ("application_clocks", {"mem_mhz": 2619, "graphics_mhz": 1980}), ("accounting_mode", True),
-    ("accounting_mode", False),
+    ("accounting_mode", False), ("locked_graphics_clocks", {"min_mhz": 1005, "max_mhz": 1410}),
+    ("locked_memory_clocks", {"min_mhz": 2619, "max_mhz": 2619}),
 ])
 def test_boot_calls_are_what_the_nvidia_smi_backend_runs(name, value):
     """The script's flags come from SmiBackend's setters: run one against a recorder and compare."""
@@ -95,8 +96,11 @@ def test_boot_calls_are_what_the_nvidia_smi_backend_runs(name, value):
             return 0, "", ""
 
     setter = {"compute_mode": "set_compute_mode", "power_limit_w": "set_power_limit",
-              "application_clocks": "set_application_clocks", "accounting_mode": "set_accounting_mode"}[name]
-    args = (value["mem_mhz"], value["graphics_mhz"]) if name == "application_clocks" else (value,)
+              "application_clocks": "set_application_clocks", "accounting_mode": "set_accounting_mode",
+              "locked_graphics_clocks": "set_locked_clocks", "locked_memory_clocks": "set_locked_clocks"}[name]
+    args = {"application_clocks": lambda: (value["mem_mhz"], value["graphics_mhz"]),
+            "locked_graphics_clocks": lambda: ("graphics", value["min_mhz"], value["max_mhz"]),
+            "locked_memory_clocks": lambda: ("memory", value["min_mhz"], value["max_mhz"])}.get(name, lambda: (value,))()
     getattr(Backend(), setter)(_nvml.Gpu(2), *args)
     assert boot_argv("2", name, value) == calls[0]
     assert boot_argv("all", name, value) == calls[0][2:]
@@ -116,7 +120,7 @@ def test_boot_calls_are_what_the_nvidia_smi_backend_runs(name, value):
      "or a PCI bus id (0000:3b:00.0)"),
     ([{"gpus": "all"}],
      "gpu_state_settings entry 1: sets nothing; give at least one of accounting_mode, compute_mode, "
-     "application_clocks, power_limit_w, ecc_mode"),
+     "application_clocks, locked_graphics_clocks, locked_memory_clocks, power_limit_w, ecc_mode"),
     ([{"compute_mode": "exclusive_thread"}],
      "gpu_state_settings entry 1: compute_mode \"exclusive_thread\" is not one of default, exclusive_process, "
      "prohibited"),

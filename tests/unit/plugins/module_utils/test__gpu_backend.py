@@ -19,7 +19,7 @@ def test_interface_lists_every_query_and_setter():
     assert ABSTRACT == sorted([
         "cuda_driver_version", "details", "driver_version", "gpus", "nvml_version", "persistence", "set_accounting_mode",
         "set_application_clocks", "set_compute_mode", "set_ecc_mode", "set_persistence", "set_power_limit", "settings",
-        "supported_clocks",
+        "supported_clocks", "set_locked_clocks", "reset_locked_clocks",
     ])
 
 

@@ -226,3 +226,26 @@ def test_bad_input(run_module, nvml, host, commands, args, needle):
     assert failed and needle in r["msg"], r["msg"]
     assert "\n" not in r["msg"]
     assert f.calls == [] and commands.calls == []     # inputs are refused before the host is read
+
+
+def test_secure_boot_state_from_the_efi_variable(run_module, nvml, host, tmp_path, monkeypatch):
+    efivars = tmp_path / "firmware" / "efi" / "efivars"
+    efivars.mkdir(parents=True)
+    (efivars / "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c").write_bytes(b"\x06\x00\x00\x00\x01")
+    monkeypatch.setattr(mod, "EFIVARS", str(efivars))
+    host.kernel("535.216.01", PROPRIETARY)
+    nvml(None)
+    failed, r = run(run_module, {})
+    assert not failed
+    assert r["secure_boot"] == {"enabled": True,
+                                "source": str(efivars / "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c")}
+    assert r["msg"].endswith("; Secure Boot on: modules must be signed by an enrolled key")
+
+
+def test_secure_boot_off_on_a_bios_boot(run_module, nvml, host, tmp_path, monkeypatch):
+    monkeypatch.setattr(mod, "EFIVARS", str(tmp_path / "no-firmware" / "efi" / "efivars"))
+    nvml(None)
+    failed, r = run(run_module, {})
+    assert not failed and r["secure_boot"] == {
+        "enabled": False, "source": "no EFI firmware interface (BIOS boot, or hidden in a container)"}
+    assert "Secure Boot" not in r["msg"]

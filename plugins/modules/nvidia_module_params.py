@@ -1,0 +1,93 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: nvidia_module_params
+short_description: Compare the loaded nvidia module's parameters with the wanted ones
+version_added: 0.1.0
+description:
+  - Reads the parameters the loaded C(nvidia) kernel module reports under C(/sys/module/nvidia/parameters) and
+    compares them with O(wanted), as the nvidia_driver role writes them into C(/etc/modprobe.d)
+    (C(nvidia_driver_module_params)). Integers compare by value (C(0x01) equals C(1)).
+  - A parameter that differs takes effect only when the module is loaded again (a reboot, or unloading and loading
+    the nvidia modules). Without a loaded module there is nothing to compare.
+extends_documentation_fragment:
+  - gpuhost.provision.read_only
+author:
+  - gpuhost.provision developers (@gpuhost)
+options:
+  wanted:
+    description: Parameter name -> value (number, boolean or string).
+    type: dict
+    default: {}
+attributes:
+  platform:
+    support: full
+    platforms: posix
+    description: Linux hosts.
+seealso:
+  - module: gpuhost.provision.driver_version_check
+"""
+
+EXAMPLES = r"""
+- name: Do the loaded module's parameters match the inventory?
+  gpuhost.provision.nvidia_module_params:
+    wanted: "{{ nvidia_driver_module_params }}"
+  register: params
+"""
+
+RETURN = r"""
+loaded:
+  description: Whether the nvidia module is loaded (its parameters directory exists).
+  returned: always
+  type: bool
+live:
+  description: The loaded module's value of each wanted parameter (null when it has no such parameter).
+  returned: always
+  type: dict
+  sample: {NVreg_PreserveVideoMemoryAllocations: "1"}
+differ:
+  description: The wanted parameters the loaded module does not have at that value.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: NVreg_EnableGpuFirmware, wanted: "0", live: "18"}]
+problems:
+  description: One line per parameter in RV(differ), for validate.yml.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._module_params import (
+    SYS_PARAMETERS,
+    ModuleParamsError,
+    compare,
+    normalise,
+    read_live,
+)
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=dict(wanted=dict(type="dict", default={})), supports_check_mode=True)
+    try:
+        wanted = normalise(module.params["wanted"], "wanted")
+    except ModuleParamsError as exc:
+        module.fail_json(msg=str(exc))
+    live = read_live(SYS_PARAMETERS)
+    differ = compare(wanted, live)
+    problems = ["nvidia module parameter %s is %s, wanted %s (/etc/modprobe.d): reboot, or reload the nvidia modules"
+                % (d["name"], "absent" if d["live"] is None else d["live"], d["wanted"]) for d in differ]
+    module.exit_json(changed=False, loaded=live is not None,
+                     live=dict((name, (live or {}).get(name)) for name in wanted), differ=differ, problems=problems)
+
+
+if __name__ == "__main__":
+    main()
