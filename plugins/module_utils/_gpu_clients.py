@@ -32,7 +32,7 @@ def parse_systemctl_show(text: str, units: list) -> dict:
         if unit not in state:
             continue
         state[unit] = {"present": props.get("LoadState") not in (None, "", "not-found"),
-                       "active": props.get("ActiveState") in ("active", "activating", "reloading"),
+                       "active": props.get("ActiveState") in ("active", "reloading"),   # not a unit in a restart loop
                        "enabled": props.get("UnitFileState") in ("enabled", "static", "enabled-runtime")}
     return state
 

@@ -63,9 +63,9 @@ def describe_jobs(jobs: list, limit=10) -> str:
 
 
 def drain_timeout_message(node: str, jobs: list, waited: int, reason: str, option: str) -> str:
-    return ("Slurm node %s still runs %d job(s) after %d s: %s; it stays drained (reason: %s) and the driver was not "
-            "changed: wait for the jobs, cancel them, or raise %s" % (node, len(jobs), waited, describe_jobs(jobs),
-                                                                        reason, option))
+    text = ("Slurm node %s still runs %d job(s) after %d s: %s; it stays drained (reason: %s) and the driver was not "
+            "changed: wait for the jobs, cancel them, or raise %s")
+    return text % (node, len(jobs), waited, describe_jobs(jobs), reason, option)
 
 
 def resume_plan(node: dict, reason: str) -> tuple:

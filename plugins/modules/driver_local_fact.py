@@ -12,8 +12,8 @@ short_description: Record the installed NVIDIA driver, and the one before it, in
 version_added: 0.2.0
 description:
   - Keeps the C(driver) section of the local fact file C(/etc/ansible/facts.d/gpuhost.fact) (JSON), which fact
-    gathering returns as C(ansible_local.gpuhost): C(version), C(previous_version), C(packages) (name to installed
-    package version, read from dpkg or rpm) and C(changed_at) (UTC, ISO 8601).
+    gathering returns as C(ansible_local.gpuhost). The section holds C(version), C(previous_version), C(packages)
+    (name to installed package version, read from dpkg or rpm) and C(changed_at) (UTC, ISO 8601).
   - The file changes only when the driver version differs from the recorded one (then the recorded version becomes
     C(previous_version)), or when the same version's package set differs. A run that changes nothing writes nothing.
   - C(previous_version) is what C(playbooks/driver_rollback.yml) puts back.
@@ -49,6 +49,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Linux hosts with dpkg or rpm.
 requirements:
   - dpkg-query (APT hosts) or rpm (DNF hosts) to read the package versions.
 """

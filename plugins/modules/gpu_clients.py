@@ -60,12 +60,14 @@ attributes:
       as a real run would).
   diff_mode:
     support: none
+    description: Returns the services' states instead.
   idempotent:
     support: full
     description: Stopping stopped or starting started services changes nothing.
   platform:
     support: full
     platforms: posix
+    description: Linux hosts with NVIDIA GPUs; systemd for the services.
 requirements:
   - systemd (systemctl) for the services; NVML (nvidia-ml-py) or nvidia-smi for the processes.
 """

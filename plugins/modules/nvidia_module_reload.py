@@ -19,7 +19,7 @@ description:
     its host's) means no reload; RV(decision) says why in one line.
   - O(state=reloaded) unloads them with C(modprobe -r) and loads the installed ones with C(modprobe) when the
     decision allows it, and returns the version now loaded. When it does not, nothing changes and RV(reloaded) is
-    false: the caller falls back to its reboot policy.
+    V(false), so the caller falls back to its reboot policy.
   - O(state=query) only reads; this is what to run on a shared GPU machine.
 author:
   - gpuhost.provision developers (@gpuhost)
@@ -39,6 +39,7 @@ attributes:
     description: Decides; unloads and loads nothing.
   diff_mode:
     support: none
+    description: Returns the decision instead.
   idempotent:
     support: partial
     description: Reloading twice reloads twice; the role calls it only when the loaded module differs from the
@@ -46,6 +47,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Linux hosts with the NVIDIA kernel modules; never carried out in a container.
 requirements:
   - modprobe (kmod) and root for O(state=reloaded).
 """

@@ -55,9 +55,11 @@ attributes:
     description: The node's state and reason before and after.
   idempotent:
     support: full
+    description: A drained node is not drained again; a node in service is not resumed.
   platform:
     support: full
     platforms: posix
+    description: Any host with the Slurm client commands and the cluster's munge key.
 requirements:
   - The Slurm client commands C(sinfo), C(squeue) and C(scontrol) with an operator's rights (C(scontrol update)).
 """
