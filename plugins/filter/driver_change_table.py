@@ -42,7 +42,24 @@ _value:
   elements: str
 """
 
+import re
+
 NOT_RUN = "not run: unreachable, or stopped by the rollout guard (gpuhost_max_fail_percentage)"
+DRIVER_PACKAGES = ("nvidia-driver", "cuda-drivers", "nvidia-driver-cuda")
+DNF_PIN = re.compile(r"^(?:nvidia-driver|cuda-drivers)-(?:[0-9]+:)?([0-9]+\.[0-9]+(?:\.[0-9]+)?)(?:-|$)")
+
+
+def planned_version(would_install):
+    """The driver version a check-mode run would install, from the role's pinned items ('nvidia-driver=535.309.01-0+deb12u1',
+    'nvidia-driver-535-server=...', 'cuda-drivers-580.95.05-1'), or None."""
+    for item in would_install or []:
+        name, sep, version = item.partition("=")
+        if sep and (name in DRIVER_PACKAGES or name.startswith("nvidia-driver-")) and version:
+            return version.split(":")[-1].split("-")[0]
+        match = DNF_PIN.match(item)          # dnf: name-version
+        if match:
+            return match.group(1)
+    return None
 
 
 def driver_change_table(hosts, hostvars):
@@ -58,7 +75,8 @@ def driver_change_table(hosts, hostvars):
             failed += 1
         else:
             done += 1
-        before, after = record.get("from") or "none", record.get("to") or "none"
+        before = record.get("from") or "none"
+        after = record.get("to") or planned_version(record.get("would_install")) or "none"
         driver = before if before == after else "%s -> %s" % (before, after)
         rows.append(" | ".join([host, str(record.get("result", "?")).upper() if record.get("result") == "failed"
                                 else str(record.get("result")), driver, record.get("workload") or "-",

@@ -10,7 +10,7 @@ import re
 import molecule_hosts
 import playbook_run
 
-testinfra_hosts = molecule_hosts.testinfra_hosts
+testinfra_hosts = [h for h in molecule_hosts.testinfra_hosts if h.endswith("-day2-slurm")]
 NODE = "gpuhost-day2-slurm"
 REASON = "gpuhost.provision driver change"
 
@@ -70,7 +70,7 @@ def test_a_job_outlasting_the_timeout_leaves_the_node_drained_and_the_driver_unt
             if host.run("squeue -h -j %s -t RUNNING -o %%i" % job.stdout.strip()).stdout.strip():
                 break
         run, changed = playbook_run.run_and_diff("playbooks/driver_change.yml", {
-            "nvidia_driver_version": other, "gpuhost_workload_drain_timeout": 12})
+            "nvidia_driver_version": other, "gpuhost_workload_drain_timeout": 12, "gpuhost_targets": NODE})
         assert run.rc != 0
         row = [line for line in run.stdout.splitlines() if NODE + " | FAILED |" in line]
         assert row and "slurm: left drained" in row[0] and "still runs 1 job(s) after" in row[0], run.stdout[-3000:]

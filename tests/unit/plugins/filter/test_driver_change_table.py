@@ -31,3 +31,17 @@ def test_table_rows():
 def test_no_driver_before():
     record = {"result": "changed", "from": None, "to": "535.261.03"}
     assert driver_change_table(["h"], {"h": {"__change_record": record}})[1] == "h | changed | none -> 535.261.03 | - | -"
+
+
+def test_check_mode_names_the_planned_version():
+    record = {"result": "would change", "from": "535.261.03", "to": None,
+              "would_install": ["nvidia-smi=535.309.01-0+deb12u1", "nvidia-driver=535.309.01-0+deb12u1", "python3-pynvml"]}
+    assert driver_change_table(["h"], {"h": {"__change_record": record}})[1] == "h | would change | 535.261.03 -> 535.309.01 | - | -"
+
+
+def test_planned_version_of_other_families():
+    from ansible_collections.gpuhost.provision.plugins.filter.driver_change_table import planned_version
+    assert planned_version(["nvidia-driver-570-server=570.195.03-0ubuntu0.24.04.1"]) == "570.195.03"
+    assert planned_version(["cuda-drivers=1:580.95.05-1"]) == "580.95.05"
+    assert planned_version(["nvidia-driver-3:580.95.05-1.el9"]) == "580.95.05"
+    assert planned_version(["python3-pynvml", "nvidia-driver"]) is None
