@@ -32,8 +32,8 @@ def _assert_at(host, version, previous):
     assert {"nvidia-driver", "nvidia-driver-libs", "nvidia-driver-bin", "nvidia-alternative"} <= held, held
     assert fact["version"] == version and fact["previous_version"] == previous, fact
     assert fact["packages"]["nvidia-driver"] == versions["nvidia-driver"]
-    print("dpkg-query nvidia-driver %s | held %d: %s | fact %s" % (versions["nvidia-driver"], len(held),
-                                                                  " ".join(sorted(held)), json.dumps(fact)))
+    line = "dpkg-query nvidia-driver %s | held %d: %s | fact %s"
+    print(line % (versions["nvidia-driver"], len(held), " ".join(sorted(held)), json.dumps(fact)))
 
 
 def _run(playbook, extra=None, check=False):
