@@ -121,3 +121,17 @@ def test_a_host_that_is_not_a_node_is_skipped(run):
         c["params"]["name"] != "plain" for c in calls if c["call"] == "k8s_drain")
     assert len([c for c in calls if c["call"] == "k8s_drain"]) == 2
     assert {"call": "change", "host": "plain"} in calls
+
+
+def test_a_bad_manager_is_refused_naming_the_variable(tmp_path):
+    play = [{"hosts": "all", "gather_facts": False, "tasks": [
+        {"name": "drain", "ansible.builtin.include_role": {"name": "gpuhost.provision.gpuhost_workload",
+                                                           "tasks_from": "drain"}}]}]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"), "ANSIBLE_NOCOLOR": "1"}
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "node1,", "-c", "local",
+                           "-e", "ansible_python_interpreter=%s" % sys.executable, "-e", "gpuhost_workload_manager=lsf",
+                           str(tmp_path / "play.yml")], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 2
+    assert "gpuhost_workload_manager" in proc.stdout and "lsf" in proc.stdout and "slurm" in proc.stdout
+    assert "slurm_node" not in proc.stdout and "k8s_drain" not in proc.stdout
