@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import time
 
 import molecule_hosts
 import playbook_run
@@ -66,9 +67,10 @@ def test_a_job_outlasting_the_timeout_leaves_the_node_drained_and_the_driver_unt
     job = host.run("sbatch --parsable --job-name=day2-long --wrap 'sleep 600'")
     assert job.rc == 0, job.stderr
     try:
-        for _ in range(20):
-            if host.run("squeue -h -j %s -t RUNNING -o %%i" % job.stdout.strip()).stdout.strip():
-                break
+        deadline = time.monotonic() + 30
+        while not host.run("squeue -h -j %s -t RUNNING -o %%i" % job.stdout.strip()).stdout.strip():
+            assert time.monotonic() < deadline, "the job did not start"
+            time.sleep(1)
         run, changed = playbook_run.run_and_diff("playbooks/driver_change.yml", {
             "nvidia_driver_version": other, "gpuhost_workload_drain_timeout": 12, "gpuhost_targets": NODE})
         assert run.rc != 0
