@@ -6,7 +6,6 @@ Converge pins 535.261.03 on the fresh host (its host_vars); the steps below run 
 from __future__ import annotations
 
 import json
-import re
 
 import molecule_hosts
 import playbook_run
@@ -17,21 +16,25 @@ LIMIT = {"gpuhost_targets": "gpuhost-day2-debian12"}
 
 
 def _state(host):
-    listed = host.run("dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' 'nvidia-*' 'libnvidia-*' "
-                      "'xserver-xorg-video-nvidia' 'libegl-nvidia*' 'libgl*-nvidia*' 'libglx-nvidia*' 'firmware-nvidia*'")
-    versions = dict((f[0], f[1]) for f in (line.split("\t") for line in listed.stdout.splitlines())
-                    if len(f) == 3 and f[2][1:2] == "i" and re.match(r"5\d\d\.", f[1]))
-    held = set(host.run("apt-mark showhold").stdout.split())
+    held = sorted(set(host.run("apt-mark showhold").stdout.split()))
     fact = json.loads(host.file("/etc/ansible/facts.d/gpuhost.fact").content_string)["driver"]
-    return versions, held, fact
+    names = sorted(set(held) | set(fact["packages"]))
+    listed = host.run("dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\t${source:Package}\\n' "
+                      + " ".join(names))
+    rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    # the packages built from the driver's source package (nvidia-graphics-drivers); others such as
+    # nvidia-persistenced or nvidia-modprobe have versions of their own
+    versions = dict((f[0], f[1]) for f in rows if len(f) == 4 and f[2][1:2] == "i" and f[3] == "nvidia-graphics-drivers")
+    return versions, set(held), fact
 
 
 def _assert_at(host, version, previous):
     versions, held, fact = _state(host)
-    assert versions and {v.split("-")[0] for v in versions.values()} == {version}, versions   # no mixed versions
+    # the driver's whole set at one version (apt never mixed them), all held, as the fact records
+    assert versions and {v.split("-")[0] for v in versions.values()} == {version}, versions
     assert {"nvidia-driver", "nvidia-driver-libs", "nvidia-driver-bin", "nvidia-alternative"} <= held, held
     assert fact["version"] == version and fact["previous_version"] == previous, fact
-    assert fact["packages"]["nvidia-driver"] == versions["nvidia-driver"]
+    assert fact["packages"]["nvidia-driver"] == versions["nvidia-driver"], (fact, versions)
     line = "dpkg-query nvidia-driver %s | held %d: %s | fact %s"
     print(line % (versions["nvidia-driver"], len(held), " ".join(sorted(held)), json.dumps(fact)))
 
