@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Collections the test harness needs, without Galaxy, unpacked from the community `ansible` package on
 # PyPI, which bundles them: containers.podman (molecule's podman driver and the podman connection) and
-# awx.awx (awx/configure.yml, so that ansible-lint can resolve its modules).
+# awx.awx (awx/configure.yml, so that ansible-lint can resolve its modules) and kubernetes.core (k8s_drain in the
+# gpuhost_workload role).
 # The repository itself is linked in as ansible_collections/gpuhost/provision.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +15,7 @@ cache="${GPUHOST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gpuhost-provision}"
 mkdir -p "$tree/gpuhost" "$cache/wheels"
 [ -L "$tree/gpuhost/provision" ] || ln -sfn "$root" "$tree/gpuhost/provision"
 
-wanted="containers/podman awx/awx"
+wanted="containers/podman awx/awx kubernetes/core"
 missing=""
 for c in $wanted; do [ -f "$tree/$c/MANIFEST.json" ] || missing="$missing $c"; done
 if [ -n "$missing" ]; then
