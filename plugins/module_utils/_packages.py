@@ -473,8 +473,12 @@ class AptPackages(_Packages):
     def simulate(self, items):
         """What ``apt-get install`` of ``items`` (name=version) would do, as apt itself resolves it against the same
         index, read-only (``-s``): parse_apt_simulation()'s answer. The host's holds count as they are."""
+        # apt writes its solver's log (Dir::Log::Planner, eipp.log.xz) even when it only simulates: into the module's
+        # temporary directory, so that the host's /var/log/apt stays as it is (check mode changes nothing)
+        log = os.path.join(self.module.tmpdir, "gpuhost-apt-log")
+        os.makedirs(log, exist_ok=True)
         argv = [need_bin(self.module, "apt-get", "APT"), "-s", "-q", "install", "--no-install-recommends"] \
-            + self.index_options() + list(items)
+            + self.index_options() + ["-o", "Dir::Log=%s" % log] + list(items)
         rc, out, err = self.module.run_command(argv, environ_update=ENV)
         return parse_apt_simulation(rc, out, err)
 

@@ -840,6 +840,8 @@ def test_an_exact_version_pins_and_holds_the_drivers_whole_set(host, run_module)
     # apt itself was asked, read-only, with exactly the planned items
     simulation = [c for c in host["fake"].calls if c[0].endswith("apt-get")][0]
     assert simulation[:5] == ["/usr/bin/apt-get", "-s", "-q", "install", "--no-install-recommends"]
+    # apt's solver log goes to the module's temporary directory, not /var/log/apt (seen in a check-mode run)
+    assert "Dir::Log=%s" % (host["tmp"] / "gpuhost-apt-log") in simulation
     assert simulation[-len(result["install"]):] == result["install"]
     assert {"name": "nvidia-driver-libs", "from": None, "to": OLD} in result["simulation"]["changes"]
 
