@@ -49,7 +49,7 @@ def host_ports(platform: dict) -> set[str]:
     random host port, which cannot collide."""
     ports = set()
     for spec in platform.get("published_ports") or []:
-        parts = str(spec).split("/")[0].rsplit(":", 2)
+        parts = str(spec).split("/", maxsplit=1)[0].rsplit(":", 2)
         if len(parts) >= 2 and parts[-2]:
             ports.add(parts[-2])
     return ports
