@@ -82,6 +82,21 @@ def plan(names: list[str]) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["seconds"], r["name"]))
 
 
+def startable(pending: list[dict], running: list[set[str]], jobs: int) -> list[dict]:
+    """The rows of `pending` (in their order) to start now beside the scenarios holding `running`: up to
+    `jobs` in all, none sharing a container name or host port with a running one or with another of these."""
+    held = set().union(*running) if running else set()
+    chosen = []
+    for row in pending:
+        if len(running) + len(chosen) >= jobs:
+            break
+        if row["resources"] & held:
+            continue  # it would collide with a running scenario: later
+        chosen.append(row)
+        held |= row["resources"]
+    return chosen
+
+
 def cmd_plan(_args) -> int:
     for row in plan(scenarios()):
         print(f"{row['name']}\t{row['seconds']}\t{' '.join(sorted(row['resources']))}")
@@ -141,17 +156,11 @@ def cmd_run(args) -> int:
     base = ["molecule", "--base-config", str(MOLECULE / "base.yml"), "test", "-s"]
     with open(args.results, "a", encoding="utf-8") as results:
         while pending or running:
-            held = set().union(*(r[2] for r in running.values())) if running else set()
-            for row in list(pending):
-                if len(running) >= args.jobs:
-                    break
-                if row["resources"] & held:
-                    continue  # it would collide with a running scenario: later
+            for row in startable(pending, [r[2] for r in running.values()], args.jobs):
                 log = open(logs / f"molecule-{row['name']}.log", "w", encoding="utf-8")  # pylint: disable=consider-using-with
                 proc = subprocess.Popen(base + [row["name"]], stdout=log, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
                                         stdin=subprocess.DEVNULL, cwd=ROOT)
                 running[row["name"]] = (proc, time.monotonic(), row["resources"], log)
-                held |= row["resources"]
                 pending.remove(row)
                 print(f"== molecule-{row['name']} started ({len(running)} running, {len(pending)} waiting)", flush=True)
             time.sleep(1)
