@@ -11,7 +11,7 @@ DEMO_NODE := gpuhost-demo-$(CHECKOUT_ID)
 export GPUHOST_CHECKOUT_ID := $(CHECKOUT_ID)
 export MOLECULE_PODMAN_EXECUTABLE := $(ROOT)/scripts/podman-labelled
 
-.PHONY: demo test check lint sanity units integration packaging molecule runner images deps venv collections clean bench
+.PHONY: demo test check lint sanity units integration packaging molecule runner images deps venv collections clean bench lock lock-upgrade outdated
 
 ## demo: converge the disposable systemd container gpuhost-demo-<checkout id> with playbooks/site.yml
 demo: deps venv collections
@@ -46,7 +46,18 @@ deps:
 	@bash scripts/install-deps.sh
 
 venv:
-	@bash scripts/venv.sh .venv python3 -r requirements-dev.txt
+	@bash scripts/venv.sh .venv python3 requirements/dev.lock
+
+## lock: regenerate the Python locks (requirements/*.lock, awx/ee/requirements.txt) after editing an input;
+## lock-upgrade: the newest versions the inputs admit; outdated: list locked packages with newer releases
+lock:
+	@bash scripts/lock.sh lock
+
+lock-upgrade:
+	@bash scripts/lock.sh upgrade
+
+outdated:
+	@bash scripts/lock.sh outdated
 
 collections: venv
 	@bash scripts/collections.sh $(VENV) > /dev/null
@@ -56,4 +67,4 @@ collections: venv
 clean:
 	-@podman ps -a -q --filter label=gpuhost.checkout=$(CHECKOUT_ID) | xargs -r podman rm -f > /dev/null
 	-@podman images -q --filter label=gpuhost.checkout=$(CHECKOUT_ID) | xargs -r podman rmi -f > /dev/null
-	rm -rf .venv .venv-core-* .venv-*.log .venv.log .cache tests/output .pytest_cache
+	rm -rf .venv .venv-core-* .venv-lock .venv-*.log .venv.log .cache tests/output .pytest_cache
