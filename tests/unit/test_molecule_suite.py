@@ -66,4 +66,3 @@ def test_no_two_scenarios_share_a_container_name_or_a_host_port():
         for held in suite.resources(name):
             assert held not in owners, f"{held} is used by both {owners[held]} and {name}"
             owners[held] = name
-
