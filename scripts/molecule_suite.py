@@ -11,7 +11,8 @@ and nowhere else; one line is printed when a scenario starts and one when it end
 failing scenario's last lines are printed under its name. Two scenarios never run together when they would use
 the same container name or publish the same host port (read from the scenario's platforms merged over
 molecule/base.yml, as molecule merges them). The longest scenarios start first: the expected time of each is
-the last time recorded for it in bench/results/test-*.tsv (scripts/test.sh writes them), 120 s when none is.
+the last time recorded for a passing run of it in bench/results/test-*.tsv (scripts/test.sh writes them), 120 s
+when none is.
 FILE gets one line per scenario: `molecule-<name><TAB>rc<TAB>seconds`.
 """
 from __future__ import annotations
@@ -65,13 +66,14 @@ def resources(name: str) -> set[str]:
 
 
 def expected_seconds() -> dict[str, int]:
-    """The last recorded time of each scenario, from the oldest to the newest results file."""
+    """The last recorded time of each scenario that passed, from the oldest to the newest results file."""
     seen: dict[str, int] = {}
     for path in sorted(glob.glob(str(ROOT / "bench" / "results" / "test-*.tsv")), key=os.path.getmtime):
         with open(path, encoding="utf-8") as handle:
             for line in handle:
                 fields = line.rstrip("\n").split("\t")
-                if len(fields) >= 3 and fields[0].startswith("molecule-") and fields[2].isdigit():
+                # passed runs only: a scenario that failed early says nothing about its length
+                if len(fields) >= 3 and fields[0].startswith("molecule-") and fields[1] == "0" and fields[2].isdigit():
                     seen[fields[0][len("molecule-"):]] = int(fields[2])
     return seen
 
