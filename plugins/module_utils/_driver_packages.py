@@ -251,7 +251,10 @@ def ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precomp
         notes.append("no precompiled linux-modules-nvidia package for kernel %s: DKMS builds the module" % kernel_release)
         headers, optional = _headers("ubuntu", build_module, kernel_release, kernels)
     packages = [driver] + kmod + [utils, "python3-pynvml"] + headers
-    return PackageSet(driver, packages, hold=[driver] + kmod + [utils], versioned=[], headers=headers,
+    # the driver, its utilities and its DKMS package are built from one source package at one version; the
+    # precompiled module package follows the kernel's version, not the driver's
+    versioned = [driver, utils] + ([] if modules else kmod)
+    return PackageSet(driver, packages, hold=[driver] + kmod + [utils], versioned=versioned, headers=headers,
                       modules_package=modules, notes=notes, optional=optional)
 
 
@@ -260,7 +263,7 @@ def apt_cuda_repo_packages(flavor, branch, build_module, kernel_release, kernels
     meta = "nvidia-open-%d" % branch if flavor == "open" else "cuda-drivers-%d" % branch
     headers, optional = _headers("apt", build_module, kernel_release, kernels)
     packages = [CUDA_KEYRING_PACKAGE, meta, "python3-pynvml"] + headers
-    return PackageSet(meta, packages, hold=[meta], versioned=[], headers=headers, optional=optional)
+    return PackageSet(meta, packages, hold=[meta], versioned=[meta], headers=headers, optional=optional)
 
 
 def el_packages(flavor, branch, build_module, kernel_release, major_version, kernels=None):
@@ -335,6 +338,76 @@ def pick_version(available, wanted_version=None, min_driver=None, branch=None):
         if chosen is None or compare_driver_versions(norm, chosen[1]) > 0:
             chosen = (text, norm)
     return chosen, best
+
+
+def _stanza_at(stanzas, version, sources, relation=None):
+    """The stanza of a dependency that belongs with the driver at package ``version``, or None.
+
+    That exact version of one of the driver's own source packages (``sources``: {(source, source version)}), or of
+    any package the dependency itself asks for at exactly that version (``relation``: (operator, version)); or a
+    build of the driver's own source package at its source version (a binary-only rebuild such as ``V+b1``). A
+    package of another source that merely happens to offer the same version (Debian's ``nvidia-modprobe``) is left to
+    apt. Roots (``relation`` None, ``sources`` empty) are taken at ``version``."""
+    names = set(source for source, _v in sources)
+    for stanza in stanzas or []:
+        if stanza["version"] != version:
+            continue
+        if not sources or stanza["source"] in names or relation == ("=", version):
+            return stanza
+    for stanza in stanzas or []:
+        if (stanza["source"], stanza["source_version"]) in sources:
+            return stanza
+    return None
+
+
+def version_closure(roots, version, show, providers):
+    """Every package that installing ``roots`` at package ``version`` pulls in at that same version: {name: version}.
+
+    ``show(names)`` answers {name: [stanza, ...]} as ``_packages.parse_apt_show`` reads ``apt-cache show``;
+    ``providers(names)`` answers {virtual name: [(package, version), ...]} as ``_packages.parse_apt_showpkg`` reads
+    ``apt-cache showpkg`` (``nvidia-kernel-dkms`` depends on the virtual ``nvidia-kernel-support--v1``).
+    Starting from the roots, each package's Pre-Depends and Depends are followed; a dependency joins the set when
+    the sources offer it at ``version`` and it is built from one of the roots' source packages or asked for at
+    exactly that version (see _stanza_at), and its own dependencies are then followed in turn. An alternative already satisfied by the set (by name or by
+    what a member provides) is not followed; of the others, apt's order decides (the first one offered at the
+    version). Dependencies not offered at the version (``nvidia-support``, ``libc6``...) are left to apt. Pinning
+    the whole set keeps apt from mixing versions: ``nvidia-driver (= V)`` depends on ``nvidia-driver-libs (= V)``
+    and apt would otherwise choose the newest ``nvidia-driver-libs`` and refuse ("held broken packages")."""
+    pins = dict((name, version) for name in roots)
+    provided = set()
+    sources = set()
+    frontier = list(roots)
+    while frontier:
+        answers = show(frontier)
+        groups = []
+        for name in frontier:
+            stanza = _stanza_at(answers.get(name), pins[name], set() if name in roots else sources)
+            if stanza is None:
+                continue
+            pins[name] = stanza["version"]
+            sources.add((stanza["source"], stanza["source_version"]))
+            provided.update(stanza["provides"])
+            groups.extend(stanza["depends"])
+        groups = [g for g in groups if not any(alt[0] in pins or alt[0] in provided for alt in g)]
+        asked = sorted(set(alt[0] for g in groups for alt in g))
+        offered = show(asked) if asked else {}
+        virtual = [name for name in asked if not offered.get(name)]
+        provider_of = providers(virtual) if virtual else {}
+        frontier = []
+        for group in groups:
+            if any(alt[0] in pins or alt[0] in provided for alt in group):
+                continue
+            for name, operator, wanted in group:
+                stanza = _stanza_at(offered.get(name), version, sources, (operator, wanted))
+                if stanza is None:
+                    # a virtual package: its provider at the driver's version, when one is offered
+                    name = next((package for package, at in provider_of.get(name, []) if at == version), None)
+                    stanza = {"version": version} if name else None
+                if stanza is not None:
+                    pins[name] = stanza["version"]
+                    frontier.append(name)
+                    break
+    return pins
 
 
 def refusal_message(cuda_version, min_driver, best, family_label, source, compatibility, branch=None,

@@ -131,6 +131,166 @@ def parse_name_version_lines(out):
     return found
 
 
+# One line of apt's answer is enough to act on; a whole resolver dump is not (bounded like every refusal here).
+REASON_LIMIT = 400
+
+
+def bounded(text, limit=REASON_LIMIT):
+    """``text`` on one line, cut at ``limit`` characters (with an ellipsis)."""
+    text = one_line(text)
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+
+
+def parse_relations(text):
+    """A Depends field -> [[(name, operator or None, version or None), ...alternatives], ...].
+
+    Architecture qualifiers (``:any``), architecture lists (``[amd64]``) and build profiles (``<!nocheck>``) are
+    dropped: the plan asks which package, at which version."""
+    groups = []
+    for part in (text or "").split(","):
+        alternatives = []
+        for alt in part.split("|"):
+            alt = re.sub(r"\[[^\]]*\]|<[!a-z][^<>]*>", "", alt).strip()
+            match = re.match(r"^([A-Za-z0-9][A-Za-z0-9+._-]*)(?::\S+)?\s*(?:\(\s*([<>=]+)\s*([^)\s]+)\s*\))?$", alt)
+            if match:
+                alternatives.append((match.group(1), match.group(2), match.group(3)))
+        if alternatives:
+            groups.append(alternatives)
+    return groups
+
+
+def deb822_paragraphs(text, fold="\n"):
+    """Control-file paragraphs (apt-cache show, .sources files) -> [{lower-case field: value}]; continuation lines
+    are joined to their field with ``fold``; comment lines are skipped."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text or ""):
+        fields = {}
+        key = None
+        for raw in block.splitlines():
+            if raw.startswith("#"):
+                continue
+            if raw[:1] in (" ", "\t"):
+                if key:
+                    fields[key] += fold + raw.strip()
+                continue
+            if ":" in raw:
+                key, value = raw.split(":", 1)
+                key = key.strip().lower()
+                fields[key] = value.strip()
+        paragraphs.append(fields)
+    return paragraphs
+
+
+def parse_apt_show(text):
+    """``apt-cache show`` output (one deb822 stanza per package version) -> {name: [stanza, ...]} where a stanza is
+    {version, source, source_version, depends, provides}: ``source`` is the source package (the binary's own name
+    when the field is absent), ``depends`` Pre-Depends and Depends as parse_relations() groups, ``provides`` the
+    names it provides. Recommends are not read: the role installs without them."""
+    found = {}
+    for fields in deb822_paragraphs(text, " "):
+        if not fields.get("package") or not fields.get("version"):
+            continue
+        source = re.match(r"^(\S+)(?:\s*\(([^)]+)\))?", fields.get("source") or fields["package"])
+        stanza = {"version": fields["version"], "source": source.group(1),
+                  "source_version": source.group(2) or fields["version"],
+                  "depends": parse_relations(fields.get("pre-depends")) + parse_relations(fields.get("depends")),
+                  "provides": [alt[0] for group in parse_relations(fields.get("provides")) for alt in group]}
+        versions = found.setdefault(fields["package"], [])
+        if all(known["version"] != stanza["version"] for known in versions):
+            versions.append(stanza)
+    return found
+
+
+# dpkg-query's fields for what the dpkg database says of each installed package: the same questions as apt-cache
+# show and showpkg ask of the index, answered without reading the index.
+DPKG_CONTROL_FORMAT = ("-f=${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${source:Package}\\t${source:Version}"
+                       "\\t${Pre-Depends}\\t${Depends}\\t${Provides}\\n")
+
+
+def parse_dpkg_control(out):
+    """dpkg-query -W DPKG_CONTROL_FORMAT -> ({name: [stanza]}, {virtual: [(package, version)]}) of the installed
+    packages (status installed, held or not), in parse_apt_show's and parse_apt_showpkg's shapes."""
+    stanzas, providers = {}, {}
+    for line in out.splitlines():
+        fields = line.split("\t")
+        if len(fields) != 8 or fields[0][1:2] != "i":
+            continue
+        _abbrev, name, version, source, source_version, pre, depends, provides = fields
+        names = [alt[0] for group in parse_relations(provides) for alt in group]
+        stanzas[name] = [{"version": version, "source": source or name, "source_version": source_version or version,
+                          "depends": parse_relations(pre) + parse_relations(depends), "provides": names}]
+        for virtual in names:
+            providers.setdefault(virtual, []).append((name, version))
+    return stanzas, providers
+
+
+def parse_apt_showpkg(text):
+    """``apt-cache showpkg`` output -> {name: [(providing package, version), ...]} from each "Reverse Provides:"."""
+    found = {}
+    current = None
+    in_provides = False
+    for line in (text or "").splitlines():
+        if line.startswith("Package: "):
+            current = found.setdefault(line.split(":", 1)[1].strip(), [])
+            in_provides = False
+        elif line.startswith("Reverse Provides:"):
+            in_provides = current is not None
+        elif in_provides:
+            fields = line.split()
+            if len(fields) >= 2 and (fields[0], fields[1]) not in current:
+                current.append((fields[0], fields[1]))
+            elif not line.strip():
+                in_provides = False
+    return found
+
+
+def parse_apt_simulation(rc, out, err):
+    """``apt-get -s install ...`` -> {ok, changes: [{name, from, to}], removals: [{name, version}], held: [names],
+    reason}. ``reason`` is apt's own refusal on one line (the first unmet dependency, then its ``E:`` line), or
+    None when apt would go ahead."""
+    changes, removals, held = [], [], []
+    lines = (out or "").splitlines()
+    for index, line in enumerate(lines):
+        inst = re.match(r"^Inst (\S+) (?:\[(\S+)\] )?\((\S+)", line)
+        remv = re.match(r"^Remv (\S+)(?: \[(\S+)\])?", line)
+        if inst:
+            changes.append({"name": inst.group(1), "from": inst.group(2), "to": inst.group(3)})
+        elif remv:
+            removals.append({"name": remv.group(1), "version": remv.group(2)})
+        elif line.startswith("The following held packages will be changed:"):
+            for following in lines[index + 1:]:
+                if not following.startswith(" "):
+                    break
+                held.extend(following.split())
+    text = "\n".join([out or "", err or ""])
+    errors = [line for line in text.splitlines() if line.startswith("E:")]
+    unmet = [line.strip() for line in text.splitlines() if re.match(r"^ \S+ : (Pre-)?Depends: ", line)]
+    reason = None
+    if rc != 0 or errors:
+        reason = bounded("; ".join((unmet[:1] + errors[:1]) or [one_line(err or out) or "rc %s" % rc]))
+    return {"ok": reason is None, "changes": changes, "removals": removals, "held": held, "reason": reason}
+
+
+def parse_dnf_simulation(rc, out, err):
+    """``dnf install --assumeno ...`` -> the same shape as parse_apt_simulation (no removals or holds on dnf).
+
+    dnf answers "Operation aborted." (exit 1) when the transaction resolves and --assumeno declined it; a
+    transaction that cannot resolve prints "Error:" and "Problem:" lines instead."""
+    text = "\n".join([out or "", err or ""])
+    problems = [line.strip() for line in text.splitlines()
+                if re.match(r"^\s*(Error:|Problem( \d+)?:|- (nothing provides|package|conflicting|cannot install))",
+                            line)]
+    changes = []
+    for line in text.splitlines():
+        match = re.match(r"^ (\S+)\s+\S+\s+(?:\d+:)?(\S+-\S+)\s+\S+\s+\d", line)
+        if match:
+            changes.append({"name": match.group(1), "from": None, "to": match.group(2)})
+    reason = bounded("; ".join(problems[:3])) if problems else None
+    if reason is None and rc not in (0, 1):
+        reason = bounded(one_line(err or out) or "rc %s" % rc)
+    return {"ok": reason is None, "changes": changes, "removals": [], "held": [], "reason": reason}
+
+
 class _Packages(object):
     manager = None
     pin_separator = None
@@ -181,6 +341,8 @@ class AptPackages(_Packages):
         self.prepared = False
         self.host_policy = {}
         self.private_policy = {}
+        self.answers = {}       # (apt-cache verb, private index?) -> {name: answer}
+        self.dpkg_control = None
         self.cache_options = None
 
     @property
@@ -260,6 +422,61 @@ class AptPackages(_Packages):
                 shutil.copyfile(match.group(1), copy)
                 self.cache_options[-1] = "Dir::Cache::srcpkgcache=%s" % copy
         return self.cache_options
+
+    def index_options(self):
+        """The options that read the index that answered the last question: the private one once it was
+        downloaded, else the host's own (without writing its caches or taking its lock)."""
+        if self.prepared:
+            return self.options
+        return self.host_cache_options() + ["-o", "Debug::NoLocking=1"]
+
+    def _ask(self, verb, parse, packages):
+        """apt-cache ``verb`` about ``packages`` on the index that answered, parsed; answers are kept per index."""
+        cache = self.answers.setdefault((verb, self.prepared), {})
+        wanted = [name for name in packages if name not in cache]
+        if wanted:
+            check_names(wanted)
+            # apt-cache exits 100 when it knows none of the names ("No packages found"); what it found is still printed
+            _rc, out, _err = self.run([need_bin(self.module, "apt-cache", "APT")] + self.index_options() + [verb]
+                                      + wanted, ok=(0, 100))
+            answered = parse(out)
+            for name in wanted:
+                cache[name] = answered.get(name, [])
+        return dict((name, cache[name]) for name in packages)
+
+    def show(self, packages):
+        """{name: [stanza, ...]} (parse_apt_show) for every version of ``packages`` the answering index offers; names
+        it does not know are absent."""
+        return dict((name, stanzas) for name, stanzas in self._ask("show", parse_apt_show, packages).items() if stanzas)
+
+    def providers(self, packages):
+        """{virtual name: [(package, version), ...]} of the packages that provide each of ``packages``
+        (parse_apt_showpkg), from the same index as show()."""
+        return self._ask("showpkg", parse_apt_showpkg, packages)
+
+    def installed_control(self):
+        """parse_dpkg_control() of every installed package: one dpkg-query call, no index read (kept)."""
+        if self.dpkg_control is None:
+            _rc, out, _err = self.run([need_bin(self.module, "dpkg-query", "APT"), "-W", DPKG_CONTROL_FORMAT])
+            self.dpkg_control = parse_dpkg_control(out)
+        return self.dpkg_control
+
+    def closure_readers(self, pinned):
+        """(show, providers) for version_closure: dpkg's database where every one of ``pinned`` ({name: version}) is
+        installed at its version (a converged host: no index is read), else the index that answered."""
+        stanzas, providers = self.installed_control()
+        if all(any(s["version"] == version for s in stanzas.get(name, [])) for name, version in pinned.items()):
+            return (lambda names: dict((n, stanzas[n]) for n in names if n in stanzas),
+                    lambda names: dict((n, providers.get(n, [])) for n in names))
+        return self.show, self.providers
+
+    def simulate(self, items):
+        """What ``apt-get install`` of ``items`` (name=version) would do, as apt itself resolves it against the same
+        index, read-only (``-s``): parse_apt_simulation()'s answer. The host's holds count as they are."""
+        argv = [need_bin(self.module, "apt-get", "APT"), "-s", "-q", "install", "--no-install-recommends"] \
+            + self.index_options() + list(items)
+        rc, out, err = self.module.run_command(argv, environ_update=ENV)
+        return parse_apt_simulation(rc, out, err)
 
     def prefetch(self, packages):
         """Ask the host's own index about every package a caller may need in one apt-cache call (each call reads
@@ -350,6 +567,16 @@ class DnfPackages(_Packages):
                                                  + list(names), environ_update=ENV)
         found = parse_name_version_lines(out)
         return dict((name, (found[name][-1] if found.get(name) else None, False)) for name in names)
+
+    def simulate(self, items):
+        """What ``dnf install`` of ``items`` would do, resolved by dnf itself and declined (``--assumeno``): nothing is
+        installed; dnf may refresh its own metadata cache. parse_dnf_simulation()'s answer."""
+        dnf = need_bin(self.module, "dnf", "DNF")
+        extra = ["--repofrompath=gpuhost-cuda,%s" % self.repo_url, "--setopt=gpuhost-cuda.gpgcheck=0"] \
+            if self.repo_url else []
+        rc, out, err = self.module.run_command([dnf, "install", "--assumeno"] + extra + list(items),
+                                               environ_update=ENV)
+        return parse_dnf_simulation(rc, out, err)
 
     def prefetch(self, packages):
         """Nothing to gain: each repoquery names its own packages."""

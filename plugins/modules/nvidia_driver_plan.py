@@ -165,6 +165,24 @@ options:
         one module execution less per host on every run.
     type: bool
     default: false
+  hold:
+    description:
+      - Whether the caller holds the driver's packages; decides the C(hold) section of RV(todo) and RV(hold_now)
+        (V(false) holds again only what the install releases).
+    type: bool
+    default: true
+  nouveau_file:
+    description:
+      - The nouveau blacklist the caller writes from a template, or unset when it writes none; its SHA-1 is in
+        O(rendered).
+    type: path
+  rendered:
+    description:
+      - Files the caller writes from templates, as C({path - SHA-1 of the rendered content}). RV(todo) counts such a
+        file as current when it is a regular file with that SHA-1, mode C(0644), owner and group C(root); its state is
+        returned in RV(files) as for O(files).
+    type: dict
+    default: {}
 attributes:
   idempotent:
     support: full
@@ -290,7 +308,11 @@ kernel_module_reason:
   type: str
   sample: "no GPU on the PCI bus: the default of R535"
 packages:
-  description: Package names to install.
+  description:
+    - Package names to install. On APT hosts they include every package that the driver's packages pull in at the
+      driver's own version (the binaries of the driver's source package, e.g. C(nvidia-driver-libs) and
+      C(nvidia-alternative) on Debian), read from the package index or, on a host that has them installed already,
+      from dpkg's database; all of them are pinned in RV(install) and held.
   returned: always
   type: list
   elements: str
@@ -343,6 +365,68 @@ to_install:
   type: list
   elements: str
   sample: []
+todo:
+  description:
+    - What each section of the C(gpuhost.provision.nvidia_driver) role has to do, C(sources) (components file, CUDA
+      repository), C(install), C(nouveau), C(hold) and C(fabric_manager).
+  returned: always
+  type: dict
+  sample: {sources: false, install: true, nouveau: true, hold: true, fabric_manager: false}
+hold_now:
+  description: The packages to hold after the install; RV(to_hold), or RV(release) with O(hold=false).
+  returned: always
+  type: list
+  elements: str
+  sample: [nvidia-driver, nvidia-driver-libs]
+would_change:
+  description: What a run would change, one line each (a check-mode run reports these).
+  returned: always
+  type: list
+  elements: str
+  sample: ["install 23 package(s), driver 535.261.03 → 535.309.01; release the holds of 21 of them for it"]
+summary:
+  description: What the pre-flight chose on one line (the plan, the kernel module and why, Fabric Manager, components),
+    or the refusal.
+  returned: always
+  type: str
+  sample: "CUDA 12.2 needs >= 535.54.03: nvidia-driver 535.309.01-0+deb12u1 (R535, proprietary) from Debian 12
+    (distribution archive) satisfies it; kernel module proprietary (no GPU on the PCI bus: the default of R535)"
+report:
+  description: The plan's part of the caller's report (C(msg), C(adopted), C(existing_driver), C(installed),
+    C(driver_change), C(fabric_manager), C(to_install)).
+  returned: always
+  type: dict
+  sample: {msg: "...", adopted: false, driver_change: null, to_install: []}
+release:
+  description:
+    - The held packages of the driver's set that the install moves to another version (an upgrade or a downgrade).
+      The role releases these holds, and only these, for the install and sets them again after it.
+  returned: always
+  type: list
+  elements: str
+  sample: [nvidia-driver, nvidia-driver-libs]
+to_hold:
+  description: The items of RV(hold) that are not held yet, or that RV(release) releases for the install.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+driver_change:
+  description:
+    - When the driver is installed at another version than the planned one, C(from) and C(to) (driver versions) and
+      C(from_package) and C(to_package) (package versions); null otherwise.
+  returned: always
+  type: dict
+  sample: {from: 535.261.03, to: 535.309.01, from_package: 535.261.03-1, to_package: 535.309.01-0+deb12u1}
+simulation:
+  description:
+    - When there is something to install, what the package manager itself resolved for RV(install), read-only
+      (C(apt-get -s install), C(dnf install --assumeno)) against the package index the plan read; C(changes) (name,
+      from, to) and C(removals) (name, version). A transaction the package manager would refuse makes the plan
+      unsatisfied, with its reason in RV(msg). Null when there is nothing to install.
+  returned: always
+  type: dict
+  sample: {changes: [{name: nvidia-driver, from: null, to: 535.261.03-1}], removals: []}
 files:
   description: The state of each path in O(files), as M(gpuhost.provision.host_snapshot) returns it.
   returned: always
@@ -402,465 +486,24 @@ msg:
   sample: "CUDA 12.2 needs >= 535.54.03: nvidia-driver 535.309.01-0+deb12u1 (R535, proprietary) satisfies it"
 """
 
-import glob
-import os
-import platform
-import re
-
-from ansible.module_utils import distro
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.facts import ansible_collector, default_collectors
-from ansible.module_utils.facts.namespace import PrefixFactNamespace
 
-from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
-    normalize_driver_version,
-    CudaCompatError,
-    driver_at_least,
-    resolve_min_driver,
-    table_from,
-)
-from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages import (
-    CUDA_KEYRING_PACKAGE,
-    FABRIC_MANAGER_SERVICE,
-    NVLSM_PACKAGE,
-    DriverPlanError,
-    name_options,
-    branch_candidates,
-    branch_of,
-    choose_kernel_module,
-    cuda_keyring_url,
-    cuda_repo_id,
-    cuda_repo_url,
-    effective_source,
-    fabric_manager_candidates,
-    fabric_manager_choice,
-    family_of,
-    needs_nvlsm,
-    nvswitch_required,
-    package_set,
-    pick_version,
-    refusal_message,
-)
+from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import CudaCompatError
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_check import DriverCheck
-from ansible_collections.gpuhost.provision.plugins.module_utils._host_driver import HostDriver
-from ansible_collections.gpuhost.provision.plugins.module_utils._kernels import installed_kernels
-from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line, pci_gpus, pci_nvswitches
-from ansible_collections.gpuhost.provision.plugins.module_utils._packages import (
-    AptPackages,
-    DnfPackages,
-    PackageQueryError,
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages import DriverPlanError, name_options
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_plan import (
+    Planner,
+    PlanRequest,
+    host_facts,
+    preflight_line,
+    sections,
 )
+from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line
+from ansible_collections.gpuhost.provision.plugins.module_utils._packages import PackageQueryError
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state
 
-# Overridable by tests (module-internal).
-APT_SOURCES_LIST = "/etc/apt/sources.list"
-APT_SOURCES_DIR = "/etc/apt/sources.list.d"
-CUDA_KEYRING_FILE = "/usr/share/keyrings/cuda-archive-keyring.gpg"
-WANTED_COMPONENTS = {
-    "debian": ("contrib", "non-free", "non-free-firmware"),
-    "ubuntu": ("restricted", "universe"),
-}
-HOST_DRIVER_PATHS = {}   # overridable by tests (module-internal): HostDriver's paths
-# What to do about a driver that is not from packages, per origin (the module never removes one).
-EXISTING_FIX = {
-    "runfile": "install a newer driver with NVIDIA's .run installer, or remove this one with nvidia-uninstall "
-               "and run again to install packages",
-    "image": "use an image or driver mount with a newer driver (the driver belongs to the image or the host)",
-    "vendor_packages": "upgrade the vendor's driver packages, or remove them and run again to install packages",
-}
-EXISTING_REMOVE = {
-    "runfile": "remove it with nvidia-uninstall, then run again",
-    "image": "use an image without a driver, or set O(existing) to adopt",
-    "vendor_packages": "remove the vendor's driver packages, then run again",
-}
-
-
-def parse_one_line_sources(text):
-    """'deb [signed-by=/k] http://m/debian bookworm main contrib' -> entries."""
-    entries = []
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        match = re.match(r"^(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$", line)
-        if not match:
-            continue
-        kind, opts, uri, suite, comps = match.groups()
-        options = dict(o.split("=", 1) for o in (opts or "").split() if "=" in o)
-        entries.append({"types": [kind], "uris": [uri], "suites": [suite], "components": comps.split(),
-                        "signed_by": options.get("signed-by")})
-    return entries
-
-
-def parse_deb822_sources(text):
-    entries = []
-    for block in re.split(r"\n\s*\n", text):
-        fields = {}
-        key = None
-        for raw in block.splitlines():
-            if raw.startswith("#"):
-                continue
-            if raw[:1] in (" ", "\t") and key:
-                fields[key] += "\n" + raw.strip()
-                continue
-            if ":" in raw:
-                key, value = raw.split(":", 1)
-                key = key.strip().lower()
-                fields[key] = value.strip()
-        if not fields.get("uris") or fields.get("enabled", "yes").lower() == "no":
-            continue
-        signed = fields.get("signed-by", "")
-        entries.append({"types": fields.get("types", "deb").split(), "uris": fields["uris"].split(),
-                        "suites": fields.get("suites", "").split(), "components": fields.get("components", "").split(),
-                        "signed_by": signed if signed and "\n" not in signed else None})
-    return entries
-
-
-def missing_component_stanzas(entries, family, codename, extra=()):
-    """Stanzas adding the wanted components (and ``extra`` ones) to every archive suite of this release that lacks them."""
-    wanted = WANTED_COMPONENTS.get(family, ()) + tuple(extra)
-    suites_of_release = re.compile(r"^%s(-updates|-security|/updates)?$" % re.escape(codename or ""))
-    have = {}
-    for entry in entries:
-        if "deb" not in entry["types"]:
-            continue
-        for uri in entry["uris"]:
-            for suite in entry["suites"]:
-                if not suites_of_release.match(suite):
-                    continue
-                key = (uri, suite)
-                slot = have.setdefault(key, {"components": set(), "signed_by": entry["signed_by"]})
-                slot["components"].update(entry["components"])
-    groups = {}
-    for (uri, suite), slot in sorted(have.items()):
-        if "main" not in slot["components"]:
-            continue
-        missing = tuple(c for c in wanted if c not in slot["components"])
-        if not missing:
-            continue
-        groups.setdefault((uri, slot["signed_by"], missing), []).append(suite)
-    return [{"types": "deb", "uris": uri, "suites": suites, "components": list(missing), "signed_by": signed}
-            for (uri, signed, missing), suites in sorted(groups.items(), key=lambda kv: kv[0][0])]
-
-
-# distro ids (os-release ID) -> the names ansible_facts uses, where capitalising the id is not it.
-DISTRIBUTION_NAMES = {"rhel": "RedHat", "almalinux": "AlmaLinux", "centos": "CentOS", "ol": "OracleLinux"}
-EL_IDS = ("rhel", "rocky", "almalinux", "centos", "ol", "fedora")
-
-
-def read_host_release():
-    """The five facts the plan needs, read from the host: os-release (ansible's distro) and the running kernel."""
-    ident = distro.id()
-    like = distro.like().split()
-    if ident in ("debian", "ubuntu") or "debian" in like:
-        family = "Debian"
-    elif ident in EL_IDS or set(like) & set(EL_IDS):
-        family = "RedHat"
-    else:
-        family = ident.capitalize()
-    return {"distribution": DISTRIBUTION_NAMES.get(ident, ident.capitalize()),
-            "distribution_major_version": distro.major_version(),
-            "distribution_release": distro.codename() or "", "os_family": family, "kernel": platform.release()}
-
-
-class Unsatisfied(Exception):
-    """A refusal that the plan returns as data (RV(satisfied) false, RV(msg)), not as a module failure."""
-
-
-def initramfs_command(module):
-    tool = module.get_bin_path("update-initramfs")
-    if tool:
-        return [tool, "-u"]
-    tool = module.get_bin_path("dracut")
-    return [tool, "-f"] if tool else None
-
-
-# What ansible.builtin.setup collects for gather_subset '!all' (its minimal subset), plus the virtual subset.
-MINIMAL_FACT_SUBSET = frozenset(["apparmor", "caps", "cmdline", "date_time", "distribution", "dns", "env", "fips",
-                                 "local", "lsb", "pkg_mgr", "platform", "python", "selinux", "service_mgr",
-                                 "ssh_pub_keys", "user"])
-
-
-def host_facts(module):
-    """setup's facts for ['!all', 'min', 'virtual'], from Ansible's own fact collectors, prefixed as setup returns them.
-    The local facts are read from setup's default directory, as setup would (module.params has no fact_path)."""
-    module.params.setdefault("fact_path", "/etc/ansible/facts.d")
-    collector = ansible_collector.get_ansible_collector(
-        all_collector_classes=default_collectors.collectors,
-        namespace=PrefixFactNamespace(namespace_name="ansible", prefix="ansible_"), filter_spec=[],
-        gather_subset=["!all", "min", "virtual"], gather_timeout=10, minimal_gather_subset=MINIMAL_FACT_SUBSET)
-    return collector.collect(module=module)
-
-
-class Planner(object):
-    def __init__(self, module, backend_factory=None, pci_reader=None, host_driver=None):
-        self.module = module
-        self.params = module.params
-        self.backend_factory = backend_factory or self._backend
-        self.pci_reader = pci_reader or pci_gpus
-        self.host_driver = host_driver or HostDriver(module, **HOST_DRIVER_PATHS)
-        self.switch_reader = pci_nvswitches
-
-    def _backend(self, family, codename, stanzas, repo):
-        del codename
-        if family == "el":
-            return DnfPackages(self.module, repo_url=repo["url"] if repo else None)
-        return AptPackages(self.module, extra_stanzas=stanzas, trusted_repo_url=repo["url"] if repo else None,
-                           exclude_file=self.params["apt_sources_file"], private=self.params["refresh_cache"],
-                           sources_dir=APT_SOURCES_DIR)
-
-    def host_sources(self):
-        own = os.path.realpath(self.params["apt_sources_file"])
-        entries = []
-        paths = [APT_SOURCES_LIST] + sorted(glob.glob(os.path.join(APT_SOURCES_DIR, "*.list"))
-                                            + glob.glob(os.path.join(APT_SOURCES_DIR, "*.sources")))
-        for path in paths:
-            if os.path.realpath(path) == own or not os.path.isfile(path):
-                continue
-            with open(path) as handle:
-                text = handle.read()
-            entries.extend(parse_deb822_sources(text) if path.endswith(".sources") else parse_one_line_sources(text))
-        return entries
-
-    def plan(self):
-        """The plan, step by step: what is asked, where the packages come from, what the host has, a driver that is
-        already there, the candidate, its packages, Fabric Manager, and what is left to install."""
-        family, source, resolution, min_driver = self.request()
-        switches = self.switch_reader()
-        fm_required, fm_reason = nvswitch_required(self.params["nvswitch"], switches)
-        stanzas, repo = self.sources(family, source, fm_required)
-        backend = self.backend_factory(family, self.params["distribution_release"], stanzas, repo)
-        pci = self.pci_reader()
-        result = self.skeleton(family, source, resolution, min_driver, stanzas, repo, pci, switches, fm_required,
-                               fm_reason)
-        existing = result["existing_driver"]
-        if existing and existing["origin"] != "packages":
-            return self.keep_existing(result, existing, min_driver)
-        label = self.label(family, source)
-        kernels = installed_kernels()
-        try:
-            (package_version, driver_version), branch = self.candidate(result, backend, family, source, min_driver,
-                                                                       pci, kernels, label)
-            flavor, why = choose_kernel_module(self.params["kernel_module"], branch, pci)
-            pkgs = self.packages(result, backend, family, source, flavor, branch, package_version, kernels, label)
-            pins = dict((n, package_version) for n in pkgs.versioned)
-            if fm_required:
-                self.add_fabric_manager(result, pkgs, pins, backend, family, source, branch, driver_version, label,
-                                        pci)
-        except Unsatisfied as exc:
-            result["msg"] = one_line(exc)
-            return result
-        install, pinned = self.install_items(pkgs, pins, backend, family, driver_version)
-        result.update(branch=branch, candidate_version=package_version, driver_version=driver_version,
-                      kernel_module=flavor, kernel_module_reason=why, packages=pkgs.packages, install=install,
-                      hold=pkgs.hold, stream=pkgs.stream, satisfied=True)
-        result["notes"].extend(pkgs.notes)
-        self.host_state(result, backend, family, pkgs, install, pinned, pins)
-        result["package_manager_ready"] = bool(not stanzas and not repo and backend.host_ready(pinned))
-        need = "CUDA %s needs >= %s" % (result["cuda_version"], min_driver) if min_driver else "branch R%s" % branch
-        result["msg"] = "%s: %s %s (R%s, %s) from %s satisfies it" % (
-            need, pkgs.version_package, package_version, branch, flavor, label)
-        return result
-
-    def request(self):
-        """(family, source, CUDA resolution or None, minimum driver or None); raises for a contradictory request."""
-        p = self.params
-        if p["cuda_version"] is None and p["branch"] is None:
-            raise DriverPlanError("set O(cuda_version) (what the workloads need) or O(branch)")
-        family = family_of(p["distribution"], p["os_family"])
-        source = effective_source(family, p["source"])
-        table = table_from(p["cuda_table"])
-        resolution = resolve_min_driver(p["cuda_version"], p["compatibility"], table) if p["cuda_version"] else None
-        min_driver = resolution.min_driver if resolution else None
-        if min_driver and p["branch"] is not None and not driver_at_least("%d.999.99" % p["branch"], min_driver):
-            raise DriverPlanError("branch R%d is older than the minimum driver %s for CUDA %s: raise "
-                                  "O(branch) or lower O(cuda_version)"
-                                  % (p["branch"], min_driver, resolution.cuda_version))
-        return family, source, resolution, min_driver
-
-    def sources(self, family, source, fm_required):
-        """(APT stanzas that add missing components, NVIDIA's CUDA repository or None) for this family and source."""
-        p = self.params
-        stanzas = []
-        if family in WANTED_COMPONENTS and source == "distro":
-            # Ubuntu's Fabric Manager packages are in multiverse
-            extra = ("multiverse",) if fm_required and family == "ubuntu" else ()
-            stanzas = missing_component_stanzas(self.host_sources(), family, p["distribution_release"], extra)
-        repo = None
-        if source == "cuda_repo":
-            repo_id = cuda_repo_id(family, p["distribution"], p["distribution_major_version"])
-            repo = {"id": repo_id, "url": cuda_repo_url(repo_id, p["architecture"]),
-                    "keyring_url": cuda_keyring_url(repo_id, p["architecture"]) if family != "el" else None,
-                    "keyring_file": CUDA_KEYRING_FILE if family != "el" else None,
-                    "gpgkey_url": "%sD42D0685.pub" % cuda_repo_url(repo_id, p["architecture"]) if family == "el" else None}
-        return stanzas, repo
-
-    def skeleton(self, family, source, resolution, min_driver, stanzas, repo, pci, switches, fm_required, fm_reason):
-        """The result before a candidate is chosen: unsatisfied, with what was read from the host."""
-        p = self.params
-        result = {"family": family, "source": source, "cuda_version": resolution.cuda_version if resolution else None,
-                  "required_min_driver": min_driver, "compatibility": p["compatibility"], "apt_sources": stanzas,
-                  "cuda_repo": repo, "pci_devices": pci, "initramfs_command": initramfs_command(self.module),
-                  "branch": None, "candidate_version": None, "driver_version": None, "best_candidate": None,
-                  "kernel_module": None, "kernel_module_reason": None, "packages": [], "install": [], "hold": [],
-                  "stream": None, "notes": [], "package_manager_ready": False, "satisfied": False,
-                  "installed": {}, "held": [], "to_install": [], "nvswitch_devices": switches,
-                  "fabric_manager": {"required": fm_required, "reason": fm_reason, "package": None, "version": None,
-                                     "nvlsm": None, "service": FABRIC_MANAGER_SERVICE if fm_required else None},
-                  "apt_sources_file_exists": os.path.exists(p["apt_sources_file"]),
-                  "existing_driver": self.host_driver.existing_driver(), "adopted": False}
-        if resolution and resolution.warnings:
-            result["notes"].extend(resolution.warnings)
-        return result
-
-    def label(self, family, source):
-        """'Debian 12 (distribution archive)', 'EL 9 (CUDA repository)': how messages name the package sources."""
-        text = "%s %s" % ({"debian": "Debian", "ubuntu": "Ubuntu", "el": "EL"}[family],
-                          self.params["distribution_major_version"])
-        return text + " (%s)" % ("distribution archive" if source == "distro" else "CUDA repository")
-
-    def package_set(self, family, source, flavor, branch, kernels, precompiled_available=True):
-        p = self.params
-        return package_set(family, source, flavor, branch, p["build_module"], p["kernel"], p["distribution_major_version"],
-                           precompiled_available=precompiled_available, kernels=kernels)
-
-    def candidate(self, result, backend, family, source, min_driver, pci, kernels, label):
-        """((package version, driver version), branch) of the lowest branch that has a fitting version; sets
-        RV(best_candidate); raises Unsatisfied with the refusal when no branch has one."""
-        p = self.params
-        sets = []
-        for branch in branch_candidates(family, source, p["branch"], min_driver):
-            flavor, _why = choose_kernel_module(p["kernel_module"], branch, pci) if branch is not None else ("proprietary", "")
-            sets.append((branch, self.package_set(family, source, flavor, branch, kernels)))
-        backend.prefetch(sorted({name for _b, s in sets for name in [s.version_package] + list(s.packages)
-                                 if not name.startswith("@") and name != CUDA_KEYRING_PACKAGE}))
-        available = backend.available(sorted({s.version_package for _b, s in sets}))
-        best_overall = None
-        chosen = None
-        for branch, pkgs in sets:
-            pick, best = pick_version(available.get(pkgs.version_package, []), p["version"], min_driver, branch)
-            if best and (best_overall is None or driver_at_least(best[1], best_overall[1])):
-                best_overall = best
-            if pick and chosen is None:
-                chosen = (pick, branch)
-        result["best_candidate"] = best_overall[0] if best_overall else None
-        if chosen is None:
-            raise Unsatisfied(refusal_message(result["cuda_version"], min_driver, result["best_candidate"], label,
-                                              source, p["compatibility"], p["branch"], p["version"]))
-        pick, branch = chosen
-        return pick, (branch if branch is not None else branch_of(pick[1]))
-
-    def packages(self, result, backend, family, source, flavor, branch, package_version, kernels, label):
-        """The PackageSet for the chosen candidate, with what the sources do not offer dropped (optional headers)
-        or refused (Unsatisfied: a versioned package at another version, a package not offered at all)."""
-        pkgs = self.package_set(family, source, flavor, branch, kernels)
-        details = backend.available(pkgs.packages) if family != "el" else {}
-        if family == "ubuntu" and source == "distro" and pkgs.modules_package and not details.get(pkgs.modules_package):
-            pkgs = self.package_set(family, source, flavor, branch, kernels, precompiled_available=False)
-            details = backend.available(pkgs.packages)
-        if pkgs.optional:
-            offered = details if family != "el" else backend.available(pkgs.optional)
-            dropped = [name for name in pkgs.optional if not offered.get(name)]
-            if dropped:
-                pkgs.packages = [name for name in pkgs.packages if name not in dropped]
-                result["notes"].append("not offered by the package sources, left out: %s (DKMS cannot build the "
-                                       "module for those kernels without their headers)" % ", ".join(dropped))
-        if family == "el":
-            return pkgs
-        for name in pkgs.versioned:
-            if package_version not in details.get(name, []):
-                raise Unsatisfied(
-                    "%s does not offer %s %s to match %s %s (it offers %s): set O(kernel_module) to %s "
-                    "or use O(source): cuda_repo" % (
-                        label, name, package_version, pkgs.version_package, package_version,
-                        ", ".join(details.get(name) or []) or "none", "proprietary" if flavor == "open" else "open"))
-        missing = [name for name in pkgs.packages if not name.startswith("@")
-                   and name != CUDA_KEYRING_PACKAGE and not details.get(name)]
-        if missing:
-            raise Unsatisfied("%s offers no %s: install or enable the repository that has them (%s)" % (
-                label, ", ".join(missing), "headers for the running kernel" if any(
-                    m.startswith("linux-headers") for m in missing) else "check the components"))
-        return pkgs
-
-    def add_fabric_manager(self, result, pkgs, pins, backend, family, source, branch, driver_version, label, pci):
-        """Fabric Manager (and NVLSM) at the driver's version, added to the packages, pins and holds."""
-        try:
-            fm = self.fabric_manager(backend, family, source, branch, driver_version, label, pci)
-        except DriverPlanError as exc:
-            raise Unsatisfied(str(exc))
-        result["fabric_manager"].update(fm)
-        pins[fm["package"]] = fm["version"]
-        extra = [fm["package"]] + ([fm["nvlsm"]] if fm["nvlsm"] else [])
-        pkgs.packages = pkgs.packages + extra
-        pkgs.hold = pkgs.hold + extra
-
-    @staticmethod
-    def install_items(pkgs, pins, backend, family, driver_version):
-        """(install items with pins, [(name, pinned version or None)] of the real packages)."""
-        pin = backend.pin_separator
-        install = [("%s%s%s" % (n, pin, pins[n] if pin == "=" else driver_version)) if n in pins else n
-                   for n in pkgs.packages]
-        pinned = [(n, pins.get(n) if family != "el" else None) for n in pkgs.packages
-                  if not n.startswith("@") and n != CUDA_KEYRING_PACKAGE]
-        return install, pinned
-
-    @staticmethod
-    def host_state(result, backend, family, pkgs, install, pinned, pins):
-        """RV(installed), RV(held) and RV(to_install), as the package manager's database has them before any change."""
-        names = [n for n, _v in pinned]
-        state = backend.installed(names) if names else {}
-        result["installed"] = dict((n, state.get(n, (None, False))[0]) for n in names)
-        result["held"] = [n for n in pkgs.hold if state.get(n, (None, False))[1]]
-        wanted = dict(pinned)
-        result["to_install"] = [item for name, item in zip(pkgs.packages, install)
-                                if name not in wanted or result["installed"].get(name) is None
-                                or (family == "el" and name in pins)
-                                or (wanted[name] is not None and result["installed"][name] != wanted[name])]
-
-    def keep_existing(self, result, existing, min_driver):
-        """A driver that is not from the planned packages: keep it when it satisfies the request, else refuse."""
-        p = self.params
-        version = existing["version"]
-        found = "driver %s from %s (%s)" % (version, existing["origin_label"], ", ".join(existing["evidence"]))
-        if p["existing"] == "require_packages":
-            result["msg"] = one_line(
-                "%s is installed and O(existing) is require_packages: %s; the plan never removes a driver "
-                "it did not install" % (found, EXISTING_REMOVE[existing["origin"]]))
-            return result
-        unmet = []
-        if min_driver and not driver_at_least(version, min_driver):
-            unmet.append("CUDA %s needs >= %s" % (result["cuda_version"], min_driver))
-        if p["branch"] is not None and branch_of(version) != p["branch"]:
-            unmet.append("branch R%d was requested" % p["branch"])
-        if p["version"] and normalize_driver_version(p["version"]) != version:
-            unmet.append("version %s was requested" % p["version"])
-        if unmet:
-            result["msg"] = one_line("%s does not satisfy the request (%s): %s; the plan never removes a driver it "
-                                     "did not install" % (found, "; ".join(unmet), EXISTING_FIX[existing["origin"]]))
-            return result
-        flavor = self.host_driver.kernel_module_flavor()
-        what = "CUDA %s" % result["cuda_version"] if result["cuda_version"] else "branch R%s" % p["branch"]
-        result.update(adopted=True, satisfied=True, driver_version=version, branch=branch_of(version),
-                      kernel_module=flavor, kernel_module_reason="the loaded module of the driver kept"
-                      if flavor else "no module loaded", apt_sources=[])
-        result["msg"] = "kept driver %s (%s), satisfies %s" % (version, existing["origin_label"], what)
-        if result["fabric_manager"]["required"]:
-            # Fabric Manager must match the driver exactly; for a driver this module did not plan, it comes the same way
-            result["notes"].append("NVSwitch board with a driver kept as it is: install nvidia-fabricmanager %s the way "
-                                   "the driver was installed; the plan does not manage it" % version)
-        return result
-
-    @staticmethod
-    def fabric_manager(backend, family, source, branch, driver_version, label, pci):
-        """The Fabric Manager package at exactly the driver's version (+ NVLSM on NVLink 5 boards); raises."""
-        candidates = fabric_manager_candidates(family, source, branch)
-        available = backend.available(candidates) if candidates else {}
-        name, version = fabric_manager_choice(candidates, available, driver_version, label)
-        nvlsm = NVLSM_PACKAGE if needs_nvlsm(branch, pci) else None
-        if nvlsm and not backend.available([nvlsm]).get(nvlsm):
-            raise DriverPlanError("this NVLink 5 (Blackwell) board needs NVIDIA's NVLink Subnet Manager from R%d, but "
-                                  "%s offers no %s: use O(source): cuda_repo" % (branch, label, nvlsm))
-        return {"package": name, "version": version, "nvlsm": nvlsm}
+# What RV(report) carries for the caller's report: the plan's own part of it.
+REPORTED = ("msg", "adopted", "existing_driver", "installed", "driver_change", "fabric_manager", "to_install")
 
 
 def main():
@@ -889,33 +532,39 @@ def main():
             option_prefix=dict(type="str", default=""),
             driver_check=dict(type="bool", default=False),
             gather_facts=dict(type="bool", default=False),
+            hold=dict(type="bool", default=True),
+            nouveau_file=dict(type="path"),
+            rendered=dict(type="dict", default={}),
         ),
         required_one_of=[["cuda_version", "branch"]],
         supports_check_mode=True,
     )
-    relative = [path for path in module.params["files"] if not path.startswith("/")]
+    params = module.params
+    relative = [path for path in params["files"] + list(params["rendered"]) if not path.startswith("/")]
     if relative:
         module.fail_json(msg="files: %r is not an absolute path" % relative[0])
-    for key, value in read_host_release().items():
-        if module.params[key] is None:
-            module.params[key] = value
-    prefix = module.params["option_prefix"]
-    planner = Planner(module)
+    prefix = params["option_prefix"]
     try:
+        planner = Planner(module, PlanRequest.from_params(params))
         result = planner.plan()
-        if module.params["driver_check"]:
+        if params["driver_check"]:
             result["driver_check"] = DriverCheck(planner.host_driver, cuda_version=result["cuda_version"],
-                                                 compatibility=module.params["compatibility"],
-                                                 cuda_table=module.params["cuda_table"]).run()[0]
+                                                 compatibility=params["compatibility"],
+                                                 cuda_table=params["cuda_table"]).run()[0]
     except (DriverPlanError, CudaCompatError, PackageQueryError) as exc:
         module.fail_json(msg=one_line(name_options(exc, prefix)))
     result["msg"] = name_options(result["msg"], prefix)
     result["notes"] = [name_options(note, prefix) for note in result["notes"]]
     result["fabric_manager"]["reason"] = name_options(result["fabric_manager"]["reason"], prefix)
-    result["files"] = dict((path, file_state(path)) for path in module.params["files"])
-    if module.params["gather_facts"]:
+    rendered = params["rendered"]
+    result["files"] = dict((path, file_state(path)) for path in params["files"] + sorted(rendered))
+    result.update(sections(result, result["files"], rendered, params["apt_sources_file"], hold=params["hold"],
+                           nouveau_file=params["nouveau_file"]))
+    result["summary"] = preflight_line(result) if result["satisfied"] else result["msg"]
+    result["report"] = dict((key, result[key]) for key in REPORTED)
+    if params["gather_facts"]:
         result["ansible_facts"] = host_facts(module)
-    if not result["satisfied"] and module.params["fail_on_unsatisfied"]:
+    if not result["satisfied"] and params["fail_on_unsatisfied"]:
         module.fail_json(changed=False, **result)
     module.exit_json(changed=False, **result)
 

@@ -4,9 +4,12 @@
 """_driver_packages: package / stream / hold resolution per distribution, source and kernel-module flavour."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ansible_collections.gpuhost.provision.plugins.module_utils import _driver_packages as dp
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import FIXTURES
 
 H100 = {"pci_bus_id": "00000000:3B:00.0", "device_id": "0x2330"}
 V100 = {"pci_bus_id": "00000000:3C:00.0", "device_id": "0x1db1"}
@@ -305,3 +308,92 @@ def test_fabric_manager_refusals(candidates, available, driver, needles):
     assert "\n" not in message
     for needle in needles:
         assert needle in message
+
+
+# --- version_closure: on recorded apt-cache show/showpkg output of Debian 12 (fixtures/apt/README.md) ---
+
+def _recorded_index():
+    from ansible_collections.gpuhost.provision.plugins.module_utils import _packages as pk
+    folder = os.path.join(FIXTURES, "apt")
+    with open(os.path.join(folder, "debian12_show.txt")) as handle:
+        shown = pk.parse_apt_show(handle.read())
+    with open(os.path.join(folder, "debian12_showpkg.txt")) as handle:
+        provided = pk.parse_apt_showpkg(handle.read())
+    return (lambda names: dict((n, shown[n]) for n in names if n in shown),
+            lambda names: dict((n, provided.get(n, [])) for n in names))
+
+
+D12_ROOTS = ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp"]
+
+
+def test_closure_of_the_debian12_driver_at_the_main_archive_version():
+    pins = dp.version_closure(D12_ROOTS, "535.261.03-1", *_recorded_index())
+    # what nvidia-driver (= 535.261.03-1) depends on at the same version: apt mixed these before
+    for name in ("nvidia-driver-libs", "nvidia-driver-bin", "xserver-xorg-video-nvidia", "nvidia-vdpau-driver",
+                 "nvidia-alternative", "nvidia-kernel-support", "libgl1-nvidia-glvnd-glx", "libnvidia-eglcore"):
+        assert pins[name] == "535.261.03-1", name
+    assert set(pins.values()) == {"535.261.03-1"} and len(pins) == 21
+    assert list(pins)[:len(D12_ROOTS)] == D12_ROOTS
+    # other source packages are left to apt, even at a matching version (nvidia-modprobe 535.309.01 below)
+    for name in ("nvidia-support", "nvidia-modprobe", "nvidia-installer-cleanup", "libc6", "dkms"):
+        assert name not in pins
+
+
+def test_closure_at_the_security_version_has_the_same_names():
+    old = dp.version_closure(D12_ROOTS, "535.261.03-1", *_recorded_index())
+    new = dp.version_closure(D12_ROOTS, "535.309.01-0+deb12u1", *_recorded_index())
+    assert list(new) == list(old) and set(new.values()) == {"535.309.01-0+deb12u1"}
+
+
+def test_closure_of_the_open_module_follows_its_own_support_package():
+    roots = ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+             "firmware-nvidia-gsp"]
+    pins = dp.version_closure(roots, "535.261.03-1", *_recorded_index())
+    # nvidia-driver's kernel alternative is satisfied by what nvidia-open-kernel-dkms provides
+    assert "nvidia-open-kernel-support" in pins and "nvidia-kernel-dkms" not in pins
+    assert "nvidia-kernel-support" not in pins
+
+
+def _stanza(version, depends=(), source="src", provides=()):
+    return {"version": version, "source": source, "source_version": version, "depends": [list(g) for g in depends],
+            "provides": list(provides)}
+
+
+def test_closure_ubuntu_names_and_a_binary_rebuild():
+    # Ubuntu's -server packages (one source package per branch); the dependency shapes are written for the test
+    v = "535.230.02-0ubuntu0.22.04.3"
+    src = "nvidia-graphics-drivers-535-server"
+    index = {
+        "nvidia-driver-535-server": [_stanza(v, [[("libnvidia-gl-535-server", "=", v)],
+                                                 [("nvidia-kernel-common-535-server", "=", v)],
+                                                 [("libnvidia-compute-535-server", "=", v)],
+                                                 [("xserver-xorg-video-nvidia-535-server", "=", v)]], src)],
+        "libnvidia-gl-535-server": [_stanza("535.247.01-0ubuntu0.22.04.1", source=src), _stanza(v, source=src)],
+        "nvidia-kernel-common-535-server": [_stanza(v, [[("nvidia-modprobe", ">=", "535")]], src)],
+        "libnvidia-compute-535-server": [_stanza(v, [[("libc6", ">=", "2.34")]], src)],
+        # a binary-only rebuild of the same source version
+        "xserver-xorg-video-nvidia-535-server": [dict(_stanza(v + "+b1", source=src), source_version=v)],
+        "nvidia-utils-535-server": [_stanza(v, [[("libnvidia-compute-535-server", "=", v)]], src)],
+        "nvidia-modprobe": [_stanza(v, source="nvidia-modprobe")],
+        "libc6": [_stanza("2.35-0ubuntu3", source="glibc")],
+    }
+    pins = dp.version_closure(["nvidia-driver-535-server", "nvidia-utils-535-server"], v,
+                              lambda names: dict((n, index[n]) for n in names if n in index),
+                              lambda names: dict((n, []) for n in names))
+    assert pins == {"nvidia-driver-535-server": v, "nvidia-utils-535-server": v, "libnvidia-gl-535-server": v,
+                    "nvidia-kernel-common-535-server": v, "libnvidia-compute-535-server": v,
+                    "xserver-xorg-video-nvidia-535-server": v + "+b1"}
+
+
+def test_closure_takes_an_exact_requirement_of_another_source_and_a_virtual_provider():
+    depends = [[("nvidia-driver-570", "=", "570.172.08-1")], [("nvidia-kernel-570", None, None)]]
+    index = {"cuda-drivers-570": [_stanza("570.172.08-1", depends, "cuda-drivers-570")],
+             "nvidia-driver-570": [_stanza("570.172.08-1", source="nvidia-graphics-drivers-570")],
+             "nvidia-kmod-570": [_stanza("570.172.08-1", source="nvidia-graphics-drivers-570",
+                                         provides=["nvidia-kernel-570"])]}
+    pins = dp.version_closure(["cuda-drivers-570"], "570.172.08-1",
+                              lambda names: dict((n, index[n]) for n in names if n in index),
+                              lambda names: {"nvidia-kernel-570": [("nvidia-kmod-570", "570.180.01-1"),
+                                                                   ("nvidia-kmod-570", "570.172.08-1")]})
+    assert pins == {"cuda-drivers-570": "570.172.08-1", "nvidia-driver-570": "570.172.08-1",
+                    "nvidia-kmod-570": "570.172.08-1"}

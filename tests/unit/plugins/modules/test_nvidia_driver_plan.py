@@ -5,13 +5,18 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 
 from ansible.module_utils import basic
 
 from ansible_collections.gpuhost.provision.plugins.modules import driver_version_check as dvc
+from ansible_collections.gpuhost.provision.plugins.module_utils import _apt_sources
+from ansible_collections.gpuhost.provision.plugins.module_utils import _driver_plan
+from ansible_collections.gpuhost.provision.plugins.module_utils import _packages as plan_packages
 from ansible_collections.gpuhost.provision.plugins.modules import nvidia_driver_plan as plan
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import FIXTURES
 
 DEBIAN12 = dict(distribution="Debian", distribution_major_version="12", distribution_release="bookworm",
                 os_family="Debian", kernel="6.1.0-18-amd64")
@@ -54,12 +59,36 @@ def policy_text(repo, names, installed=None):
     return "\n".join(out) + "\n"
 
 
+def show_text(repo, names, control=None):
+    """apt-cache show: a stanza per offered version; ``control`` {(name, version): extra fields} adds dependencies."""
+    out = []
+    for name in names:
+        for version in repo.get(name, []):
+            fields = {"Package": name, "Version": version}
+            fields.update((control or {}).get((name, version), {}))
+            out.append("\n".join("%s: %s" % kv for kv in fields.items()))
+    return "\n\n".join(out) + "\n"
+
+
+def simulation_text(items, held=()):
+    """apt-get -s install that goes ahead: an Inst line per item (pinned or not)."""
+    lines = ["Reading package lists...", "Building dependency tree...", "Reading state information..."]
+    if held:
+        lines += ["The following held packages will be changed:", "  " + " ".join(held)]
+    lines += ["Inst %s (%s Debian:12/stable [amd64])" % (item.split("=")[0], item.split("=")[-1]) for item in items]
+    return "\n".join(lines) + "\n"
+
+
 class FakeHost(object):
     def __init__(self, repo, host_repo=None, python_apt=True, bins=("apt-get", "apt-cache", "python3", "dpkg-query", "rpm"),
-                 installed=None):
+                 installed=None, control=None, providers=None, simulation=None):
         self.repo = repo                     # what the private (fresh) index offers
         self.host_repo = host_repo if host_repo is not None else {}   # what the host's own index knows
         self.installed = installed or {}     # dpkg's database: {name: (version, held)}
+        self.control = control or {}         # apt-cache show: {(name, version): {field: value}}
+        self.providers = providers or {}     # apt-cache showpkg: {virtual: [(package, version)]}
+        self.simulation = simulation         # apt-get -s: (rc, stdout, stderr), or None: it goes ahead
+        self.recorded_show = None            # apt-cache show answered from recorded output instead of ``control``
         self.python_apt = python_apt
         self.owners = {}                     # dpkg -S: {path: package}
         self.bins = set(bins) | {"dpkg"}
@@ -69,18 +98,43 @@ class FakeHost(object):
         assert isinstance(args, list)
         self.calls.append(list(args))
         tool = args[0].rsplit("/", 1)[-1]
+        if tool == "apt-get" and "-s" in args:
+            items = [a for a in args[args.index("--no-install-recommends") + 1:] if a != "-o" and "::" not in a]
+            held = [i.split("=")[0] for i in items if self.installed.get(i.split("=")[0], (None, False))[1]]
+            return self.simulation or (0, simulation_text(items, held), "")
         if tool == "apt-get":
             return 0, "Reading package lists...\n", ""
         if tool == "apt-cache":
             private = any(a.startswith("Dir::State::Lists=") for a in args)
-            names = args[args.index("policy") + 1:]
-            return 0, policy_text(self.repo if private else self.host_repo, names), ""
+            repo = self.repo if private else self.host_repo
+            for verb in ("policy", "show", "showpkg"):
+                if verb in args:
+                    names = args[args.index(verb) + 1:]
+                    break
+            if verb == "show" and self.recorded_show:
+                stanzas = [b for b in self.recorded_show.split("\n\n") if b.split("\n")[0][len("Package: "):] in names]
+                return (0 if stanzas else 100), "\n\n".join(stanzas) + "\n", ""
+            if verb == "show":
+                return (0 if any(repo.get(n) for n in names) else 100), show_text(repo, names, self.control), ""
+            if verb == "showpkg":
+                return 0, "".join("Package: %s\nReverse Provides: \n%s\n" % (
+                    n, "".join("%s %s (= )\n" % p for p in self.providers.get(n, []))) for n in names), ""
+            return 0, policy_text(repo, names), ""
         if tool == "python3":
             return (0 if self.python_apt else 1), "", ""
         if tool == "dpkg":
             path = args[-1]
             return (0, "%s: %s\n" % (self.owners[path], path), "") if path in self.owners else \
                 (1, "", "dpkg-query: no path found matching pattern %s\n" % path)
+        if tool == "dpkg-query" and args[-1] == plan_packages.DPKG_CONTROL_FORMAT:
+            # every installed package with its dependencies, as dpkg's database has them (control: see show_text)
+            lines = []
+            for name, (version, held) in self.installed.items():
+                extra = self.control.get((name, version), {}) or self._recorded_fields(name, version)
+                lines.append("\t".join([("hi " if held else "ii "), name, version, extra.get("Source", ""), "",
+                                        extra.get("Pre-Depends", ""), extra.get("Depends", ""),
+                                        extra.get("Provides", "")]))
+            return 0, "\n".join(lines) + "\n", ""
         if tool == "dpkg-query":
             fmt = [a for a in args if a.startswith("-f=")][0]
             assert fmt == "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"
@@ -101,6 +155,15 @@ class FakeHost(object):
             return 0, out, ""
         return 127, "", "not faked"
 
+    def _recorded_fields(self, name, version):
+        """The control fields of ``name`` at ``version`` in the recorded apt-cache show output (dpkg keeps the same)."""
+        for block in (self.recorded_show or "").split("\n\n"):
+            fields = dict(line.split(": ", 1) for line in block.split("\n") if ": " in line and line[0] != " ")
+            if fields.get("Package") == name and fields.get("Version") == version:
+                fields["Source"] = fields.get("Source", "").split(" ")[0]
+                return fields
+        return {}
+
     def get_bin_path(self, name, required=False, opt_dirs=None):
         return "/usr/bin/" + name if name in self.bins else None
 
@@ -113,12 +176,12 @@ def host(monkeypatch, tmp_path, sysfs, commands, kernels):
                        "deb http://deb.debian.org/debian bookworm-updates main contrib non-free non-free-firmware\n")
     parts = tmp_path / "sources.list.d"
     parts.mkdir()
-    monkeypatch.setattr(plan, "APT_SOURCES_LIST", str(sources))
-    monkeypatch.setattr(plan, "APT_SOURCES_DIR", str(parts))
+    monkeypatch.setattr(_apt_sources, "APT_SOURCES_LIST", str(sources))
+    monkeypatch.setattr(_apt_sources, "APT_SOURCES_DIR", str(parts))
     drv = tmp_path / "driver"
     for sub in ("sys", "lib", "usr_local_nvidia/lib64", "bin", "log"):
         (drv / sub).mkdir(parents=True)
-    monkeypatch.setattr(plan, "HOST_DRIVER_PATHS", {
+    monkeypatch.setattr(_driver_plan, "HOST_DRIVER_PATHS", {
         "sys_module_version": str(drv / "sys" / "version"), "proc_driver_version": str(drv / "proc_version"),
         "lib_dirs": (str(drv / "lib"), str(drv / "usr_local_nvidia" / "lib64")),
         "runfile_markers": (str(drv / "bin" / "nvidia-uninstall"), str(drv / "log" / "nvidia-installer.log")),
@@ -152,11 +215,11 @@ def test_debian12_cuda_12_2_resolves_535(host, run_module):
 
 
 def fake_release(monkeypatch, ident, like, major, codename, kernel):
-    monkeypatch.setattr(plan.distro, "id", lambda: ident)
-    monkeypatch.setattr(plan.distro, "like", lambda: like)
-    monkeypatch.setattr(plan.distro, "major_version", lambda best=False: major)
-    monkeypatch.setattr(plan.distro, "codename", lambda: codename)
-    monkeypatch.setattr(plan.platform, "release", lambda: kernel)
+    monkeypatch.setattr(_driver_plan.distro, "id", lambda: ident)
+    monkeypatch.setattr(_driver_plan.distro, "like", lambda: like)
+    monkeypatch.setattr(_driver_plan.distro, "major_version", lambda best=False: major)
+    monkeypatch.setattr(_driver_plan.distro, "codename", lambda: codename)
+    monkeypatch.setattr(_driver_plan.platform, "release", lambda: kernel)
 
 
 def test_the_distribution_and_kernel_are_read_from_the_host(host, run_module, monkeypatch):
@@ -170,13 +233,13 @@ def test_the_distribution_and_kernel_are_read_from_the_host(host, run_module, mo
 
 def test_given_facts_override_what_the_host_says(host, run_module, monkeypatch):
     fake_release(monkeypatch, "rocky", "rhel centos fedora", "9", "Blue Onyx", "5.14.0-427.el9.x86_64")
-    assert plan.read_host_release() == dict(ROCKY9, distribution="Rocky", os_family="RedHat")
+    assert _driver_plan.read_host_release() == dict(ROCKY9, distribution="Rocky", os_family="RedHat")
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
     assert not failed and result["family"] == "debian", result
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, distribution="Ubuntu",
                                            distribution_major_version="22", distribution_release="jammy"))
     assert result["family"] == "ubuntu", result
-    assert not [c for c in host["fake"].calls if c[0].endswith(("apt-get", "dpkg")) and "install" in c]
+    assert not [c for c in host["fake"].calls if c[0].endswith(("apt-get", "dpkg")) and "install" in c and "-s" not in c]
 
 
 def test_debian12_cuda_12_8_refuses_with_one_line(host, run_module):
@@ -315,7 +378,7 @@ def test_host_cache_only(host, run_module):
     host["fake"] = FakeHost({}, host_repo=D12)
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, refresh_cache=False, **DEBIAN12))
     assert not failed and result["candidate_version"] == D12_VER
-    assert not [c for c in host["fake"].calls if c[0].endswith("apt-get")]
+    assert not [c for c in host["fake"].calls if c[0].endswith("apt-get") and "update" in c]
 
 
 def test_converged_host_answers_from_its_own_index_without_a_download(host, run_module):
@@ -323,9 +386,13 @@ def test_converged_host_answers_from_its_own_index_without_a_download(host, run_
     host["fake"] = FakeHost({}, host_repo=D12)
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
     assert not failed and result["candidate_version"] == D12_VER and result["satisfied"]
-    assert not [c for c in host["fake"].calls if c[0].endswith("apt-get")]
-    # every question (branch candidates, the chosen set, the readiness check) answered by one apt-cache call
-    queries = [c for c in host["fake"].calls if c[0].endswith("apt-cache")]
+    assert not [c for c in host["fake"].calls if c[0].endswith("apt-get") and "update" in c]
+    # the simulation reads the same (host's) index: no private index option
+    simulations = [c for c in host["fake"].calls if c[0].endswith("apt-get")]
+    assert len(simulations) == 1 and "-s" in simulations[0]
+    assert not [a for a in simulations[0] if a.startswith("Dir::State::Lists=")]
+    # every version question (branch candidates, the chosen set, the readiness check) answered by one apt-cache call
+    queries = [c for c in host["fake"].calls if c[0].endswith("apt-cache") and "policy" in c]
     assert len(queries) == 1, queries
     assert set(result["packages"]) <= set(queries[0][queries[0].index("policy") + 1:])
 
@@ -376,7 +443,7 @@ def test_cuda_repo_on_debian_uses_cuda_drivers_and_the_keyring(host, run_module)
     failed, result = run_module(plan, dict(cuda_version="12.8", source="cuda_repo", kernel_module="proprietary",
                                            build_module=False, **DEBIAN12))
     assert not failed, result
-    assert result["install"] == ["cuda-keyring", "cuda-drivers-570", "python3-pynvml"]
+    assert result["install"] == ["cuda-keyring", "cuda-drivers-570=570.172.08-1", "python3-pynvml"]
     assert result["hold"] == ["cuda-drivers-570"]
     assert result["cuda_repo"]["keyring_url"].endswith("/debian12/x86_64/cuda-keyring_1.1-1_all.deb")
     planned = (host["tmp"] / "gpuhost-apt" / "sources.list.d" / "gpuhost-cuda-planned.sources").read_text()
@@ -444,6 +511,10 @@ def test_converged_host_has_nothing_to_install_or_hold(host, run_module):
     assert not failed, result
     assert result["to_install"] == []
     assert sorted(result["held"]) == sorted(result["hold"])
+    assert result["to_hold"] == [] and result["release"] == [] and result["driver_change"] is None
+    # a converged host: the set comes from dpkg's database (no apt-cache show), nothing is simulated
+    assert not [c for c in host["fake"].calls if c[0].endswith("apt-get") and "-s" in c]
+    assert not [c for c in host["fake"].calls if c[0].endswith("apt-cache") and "policy" not in c]
     assert result["installed"]["nvidia-driver"] == D12_VER
     assert result["apt_sources_file_exists"] is False
 
@@ -626,7 +697,7 @@ def test_cuda_repo_pins_and_holds_fabric_manager_at_the_driver_version(host, run
     failed, result = run_module(plan, dict(cuda_version="12.8", source="cuda_repo", kernel_module="proprietary",
                                            build_module=False, **DEBIAN12))
     assert not failed, result
-    assert result["install"] == ["cuda-keyring", "cuda-drivers-570", "python3-pynvml",
+    assert result["install"] == ["cuda-keyring", "cuda-drivers-570=570.172.08-1", "python3-pynvml",
                                  "nvidia-fabricmanager-570=570.172.08-1"]
     assert result["hold"] == ["cuda-drivers-570", "nvidia-fabricmanager-570"]
     assert result["fabric_manager"] == {
@@ -688,7 +759,7 @@ def test_el_fabric_manager_pinned_with_the_dnf_separator(host, run_module):
 # driver_check: the post-check answer read in the pre-flight ---------------------------------------------
 def _driver_version_check(host, run_module, monkeypatch, **args):
     """driver_version_check itself, on the same driver files as the plan's HostDriver."""
-    paths = plan.HOST_DRIVER_PATHS
+    paths = _driver_plan.HOST_DRIVER_PATHS
     monkeypatch.setattr(dvc, "SYS_MODULE_VERSION", paths["sys_module_version"])
     monkeypatch.setattr(dvc, "PROC_DRIVER_VERSION", paths["proc_driver_version"])
     monkeypatch.setattr(dvc, "NVML_LIB_DIRS", paths["lib_dirs"])
@@ -723,3 +794,109 @@ def test_driver_check_sees_an_installed_driver_newer_than_the_loaded_module(host
     assert check["reboot_required"] is True
     assert "installed driver 535.247.01 differs from loaded kernel module 535.183.01" in check["reboot_reasons"]
     assert check == _driver_version_check(host, run_module, monkeypatch, cuda_version="12.2")
+
+
+# --- the driver's whole package set at one version, simulated by apt (recorded Debian 12 output, fixtures/apt) ---
+
+def _recorded(name):
+    with open(os.path.join(FIXTURES, "apt", name)) as handle:
+        return handle.read()
+
+
+OLD, NEW = "535.261.03-1", "535.309.01-0+deb12u1"
+D12_SET = ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
+           "nvidia-legacy-check", "nvidia-driver-libs", "nvidia-driver-bin", "xserver-xorg-video-nvidia",
+           "nvidia-vdpau-driver", "nvidia-alternative", "nvidia-kernel-support", "libgl1-nvidia-glvnd-glx",
+           "nvidia-egl-icd", "libnvidia-glcore", "libglx-nvidia0", "nvidia-egl-common", "libegl-nvidia0",
+           "libnvidia-glvkspirv", "libnvidia-eglcore"]
+
+
+def _bookworm(installed=None, simulation=None):
+    """A Debian 12 host whose index is the recorded one: both driver versions offered."""
+    shown = plan_packages.parse_apt_show(_recorded("debian12_show.txt"))
+    repo = dict((name, [s["version"] for s in stanzas]) for name, stanzas in shown.items())
+    repo.update({"nvidia-persistenced": ["535.171.04-1~deb12u1"], "python3-pynvml": ["11.525.112-1"]})
+    fake = FakeHost(repo, host_repo=repo, installed=installed, simulation=simulation,
+                    providers=plan_packages.parse_apt_showpkg(_recorded("debian12_showpkg.txt")))
+    fake.recorded_show = _recorded("debian12_show.txt")
+    return fake
+
+
+def _converged_at(version, held=True):
+    state = dict((name, (version, held)) for name in D12_SET)
+    state.update({"nvidia-persistenced": ("535.171.04-1~deb12u1", held), "python3-pynvml": ("11.525.112-1", False)})
+    return state
+
+
+def test_an_exact_version_pins_and_holds_the_drivers_whole_set(host, run_module):
+    host["fake"] = _bookworm()
+    failed, result = run_module(plan, dict(cuda_version="12.2", version="535.261.03", build_module=False, **DEBIAN12))
+    assert not failed, result["msg"]
+    assert result["install"] == ["%s=%s" % (name, OLD) for name in D12_SET[:6]] + [
+        "nvidia-persistenced", "python3-pynvml"] + ["%s=%s" % (name, OLD) for name in D12_SET[6:]]
+    assert set(D12_SET) | {"nvidia-persistenced"} == set(result["hold"])
+    assert result["to_install"] == result["install"] and result["to_hold"] == result["hold"]
+    assert result["release"] == [] and result["driver_change"] is None
+    # apt itself was asked, read-only, with exactly the planned items
+    simulation = [c for c in host["fake"].calls if c[0].endswith("apt-get")][0]
+    assert simulation[:5] == ["/usr/bin/apt-get", "-s", "-q", "install", "--no-install-recommends"]
+    assert simulation[-len(result["install"]):] == result["install"]
+    assert {"name": "nvidia-driver-libs", "from": None, "to": OLD} in result["simulation"]["changes"]
+
+
+def test_the_plain_default_takes_the_security_version_for_the_whole_set(host, run_module):
+    host["fake"] = _bookworm()
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert not failed and result["driver_version"] == "535.309.01"
+    assert ["%s=%s" % (name, NEW) for name in D12_SET[6:]] == result["install"][-15:]
+
+
+def test_apt_refusing_the_planned_set_refuses_in_one_line_before_any_change(host, run_module):
+    host["fake"] = _bookworm(simulation=(100, _recorded("debian12_simulate_mixed.out"),
+                                         _recorded("debian12_simulate_mixed.err")))
+    failed, result = run_module(plan, dict(cuda_version="12.2", version="535.261.03", build_module=False, **DEBIAN12))
+    assert failed and not result["satisfied"] and "\n" not in result["msg"]
+    assert result["msg"] == (
+        "Debian 12 (distribution archive) cannot install the planned driver packages (apt simulated the install: "
+        "nothing was changed): libnvidia-cfg1 : Depends: nvidia-alternative (= 535.261.03-1) but "
+        "535.309.01-0+deb12u1 is to be installed; E: Unable to correct problems, you have held broken packages.")
+    assert not [c for c in host["fake"].calls if "install" in c and "-s" not in c]
+    assert not [c for c in host["fake"].calls if c[0].endswith(("apt-mark", "dpkg"))]
+
+
+def test_a_held_package_that_is_not_the_drivers_is_refused(host, run_module):
+    host["fake"] = _bookworm(simulation=(0, _recorded("debian12_simulate_held.out"), ""))
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert failed and result["msg"].startswith("the planned install would change held package(s) that are not the "
+                                               "driver's: nvidia-modprobe; release them")
+
+
+@pytest.mark.parametrize("before, version, after, change", [
+    (OLD, None, NEW, {"from": "535.261.03", "to": "535.309.01", "from_package": OLD, "to_package": NEW}),
+    (NEW, "535.261.03", OLD, {"from": "535.309.01", "to": "535.261.03", "from_package": NEW, "to_package": OLD}),
+])
+def test_upgrade_and_downgrade_on_a_converged_host(host, run_module, before, version, after, change):
+    host["fake"] = _bookworm(installed=_converged_at(before))
+    args = dict(cuda_version="12.2", build_module=False, **DEBIAN12)
+    if version:
+        args["version"] = version
+    failed, result = run_module(plan, args)
+    assert not failed, result["msg"]
+    assert result["driver_change"] == change
+    assert result["to_install"] == ["%s=%s" % (name, after) for name in D12_SET[:6]] + [
+        "%s=%s" % (name, after) for name in D12_SET[6:]]
+    # holds released only for the driver's own packages that move, and set again on them after the install
+    assert result["release"] == result["to_hold"] == D12_SET[:6] + D12_SET[6:]
+    assert "nvidia-persistenced" in result["held"] and "nvidia-persistenced" not in result["release"]
+    # the held driver packages are named in the simulation and belong to the set: not refused
+    assert [c for c in host["fake"].calls if c[0].endswith("apt-get") and "-s" in c]
+
+
+def test_a_second_run_after_the_change_has_nothing_to_do(host, run_module):
+    host["fake"] = _bookworm(installed=_converged_at(OLD))
+    failed, result = run_module(plan, dict(cuda_version="12.2", version="535.261.03", build_module=False, **DEBIAN12))
+    assert not failed and result["to_install"] == [] and result["to_hold"] == [] and result["release"] == []
+    assert result["driver_change"] is None and set(result["hold"]) == set(D12_SET) | {"nvidia-persistenced"}
+    # the set came from dpkg's database; nothing was simulated
+    assert not [c for c in host["fake"].calls if c[0].endswith("apt-get")]
+    assert not [c for c in host["fake"].calls if c[0].endswith("apt-cache") and "show" in c]
