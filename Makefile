@@ -5,11 +5,15 @@ VENV := $(ROOT)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 export CONTAINERS_CONF ?= $(ROOT)/scripts/containers.conf
 export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.cache/collections
-DEMO_NODE := gpu-node-1
+# this checkout's id (scripts/checkout-id.sh): the label of what it starts, and the demo container's name
+CHECKOUT_ID := $(shell bash $(ROOT)/scripts/checkout-id.sh)
+DEMO_NODE := gpuhost-demo-$(CHECKOUT_ID)
+export GPUHOST_CHECKOUT_ID := $(CHECKOUT_ID)
+export MOLECULE_PODMAN_EXECUTABLE := $(ROOT)/scripts/podman-labelled
 
-.PHONY: demo test lint sanity units integration packaging molecule runner images deps venv collections clean bench lock lock-upgrade outdated
+.PHONY: demo test check lint sanity units integration packaging molecule runner images deps venv collections clean bench lock lock-upgrade outdated
 
-## demo: converge the disposable systemd container gpu-node-1 with playbooks/site.yml
+## demo: converge the disposable systemd container gpuhost-demo-<checkout id> with playbooks/site.yml
 demo: deps venv collections
 	@bash scripts/build-images.sh debian12
 	@bash scripts/demo.sh $(DEMO_NODE)
@@ -18,13 +22,18 @@ demo: deps venv collections
 test:
 	@bash scripts/test.sh
 
+## check: the edit loop (ansible-lint, unit and integration tests; no container, no sanity): a few minutes
+check:
+	@bash scripts/test.sh lint units integration
+
 lint sanity units integration packaging molecule runner:
 	@bash scripts/test.sh $@
 
 # one scenario: make molecule-one SCENARIO=smoke
 molecule-one: deps venv collections
 	@bash scripts/build-nvidia-image.sh > /dev/null
-	@PYTHONPATH=$(ROOT)/molecule/_shared molecule --base-config molecule/base.yml test -s $(SCENARIO)
+	@GPUHOST_APT_PROXY=$${GPUHOST_APT_PROXY-$$(bash scripts/apt-cache.sh || true)} PYTHONPATH=$(ROOT)/molecule/_shared \
+	  molecule --base-config molecule/base.yml test -s $(SCENARIO)
 
 bench:
 	@bash bench/run.sh
@@ -53,8 +62,9 @@ outdated:
 collections: venv
 	@bash scripts/collections.sh $(VENV) > /dev/null
 
-## clean: remove what demo and test made here (containers, venvs, caches); the image cache stays in ~/.cache
+## clean: remove what demo and test made here (this checkout's labelled containers and images, venvs, caches);
+## other checkouts' containers, the shared test images and the caches in ~/.cache stay
 clean:
-	-@podman rm -f $(DEMO_NODE) > /dev/null 2>&1
-	-@podman ps -a --format '{{.Names}}' | grep '^gpuhost-' | xargs -r podman rm -f > /dev/null
+	-@podman ps -a -q --filter label=gpuhost.checkout=$(CHECKOUT_ID) | xargs -r podman rm -f > /dev/null
+	-@podman images -q --filter label=gpuhost.checkout=$(CHECKOUT_ID) | xargs -r podman rmi -f > /dev/null
 	rm -rf .venv .venv-core-* .venv-lock .venv-*.log .venv.log .cache tests/output .pytest_cache

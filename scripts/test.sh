@@ -6,6 +6,9 @@
 # Every step runs even when an earlier one failed, so one run shows everything; the failing steps are named
 # at the end, followed by one line `N passed, N failed` (unit tests count one each, every other step one).
 #   test.sh [lint|sanity|units|integration|molecule|packaging|runner ...]   (default: all, in that order)
+# Each step's time goes to bench/results/test-<UTC time>-<commit>.tsv (`step<TAB>rc<TAB>seconds`, git-ignored);
+# the slowest five steps are printed at the end. Molecule scenarios run GPUHOST_TEST_JOBS at a time (default 2;
+# scripts/molecule_suite.py), each into its own log, never two that share a container name or a host port.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -17,8 +20,19 @@ export ANSIBLE_COLLECTIONS_PATH="$root/.cache/collections"
 export PYTHONPATH="$root/molecule/_shared${PYTHONPATH:+:$PYTHONPATH}"
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
 
+# what this checkout starts is labelled with it, so that `make clean` removes only that (scripts/checkout-id.sh)
+GPUHOST_CHECKOUT_ID=$(bash scripts/checkout-id.sh)
+export GPUHOST_CHECKOUT_ID
+export MOLECULE_PODMAN_EXECUTABLE="$root/scripts/podman-labelled"
+results_dir="$root/bench/results"
+mkdir -p "$results_dir"
+times="$results_dir/test-$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short HEAD 2>/dev/null || echo none).tsv"
+{ echo "# scripts/test.sh $*"; echo "# $(nproc) CPUs, load at start $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# GPUHOST_TEST_JOBS=${GPUHOST_TEST_JOBS:-2}"; } > "$times"
+
 passed=0 failed=0 failures=()
 record() {  # name rc seconds
+  printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$times"
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "== PASS $1 (${3}s)"
   else failed=$((failed + 1)); failures+=("$1"); echo "== FAIL $1 (${3}s): see $logs/$1.log"; fi
 }
@@ -68,6 +82,7 @@ pytest_step() {  # name path...: pytest counts one per test
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
   if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
   [ "$rc" -eq 0 ] || failures+=("$name")
+  printf '%s\t%s\t%s\n' "$name" "$rc" "$(( $(date +%s) - start ))" >> "$times"
   echo "== $name: rc $rc ($(( $(date +%s) - start ))s)"
 }
 
@@ -79,6 +94,7 @@ do_integration() { pytest_step integration tests/integration; }
 # site.yml and validate.yml through ansible-runner against a test container (tests/runner)
 do_runner() {
   bash scripts/build-images.sh debian12 || { record images 1 0; return; }
+  apt_cache
   pytest_step runner tests/runner
 }
 
@@ -86,13 +102,37 @@ do_runner() {
 # environment definitions (scripts/packaging.sh)
 do_packaging() { step packaging bash scripts/packaging.sh; }
 
+# Every scenario (or those named in GPUHOST_SCENARIOS), GPUHOST_TEST_JOBS at a time; the package cache first
 do_molecule() {
-  local scenario
+  local start name rc seconds done_file
+  start=$(date +%s)
   bash scripts/build-images.sh debian12 debian13 || { record images 1 0; return; }
   bash scripts/build-nvidia-image.sh || { record images-nvidia 1 0; return; }
-  for scenario in $(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | grep -v '^_' | sort); do
-    step "molecule-$scenario" molecule --base-config molecule/base.yml test -s "$scenario"
-  done
+  printf '%s\t%s\t%s\n' images 0 "$(( $(date +%s) - start ))" >> "$times"  # timed, not counted as a test
+  apt_cache
+  done_file=$(mktemp)
+  # shellcheck disable=SC2086  # GPUHOST_SCENARIOS is a list of names
+  python scripts/molecule_suite.py run --jobs "${GPUHOST_TEST_JOBS:-2}" --logs "$logs" --results "$done_file" \
+    ${GPUHOST_SCENARIOS:-}
+  while IFS=$'\t' read -r name rc seconds; do
+    printf '%s\t%s\t%s\n' "$name" "$rc" "$seconds" >> "$times"
+    if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+  done < "$done_file"
+  rm -f "$done_file"
+  printf '%s\t%s\t%s\n' "molecule (all, wall)" 0 "$(( $(date +%s) - start ))" >> "$times"
+  echo "== molecule: $(( $(date +%s) - start ))s wall"
+}
+
+# The machine's APT package cache (apt-cacher-ng, scripts/apt-cache.sh): test hosts use it as their APT proxy
+# (molecule/_shared/prepare.yml), so each package is downloaded once per machine. GPUHOST_APT_CACHE=0: none.
+apt_cache() {
+  [ -n "${GPUHOST_APT_PROXY+set}" ] && return
+  GPUHOST_APT_PROXY=""
+  if [ "${GPUHOST_APT_CACHE:-1}" = 1 ]; then
+    GPUHOST_APT_PROXY=$(bash scripts/apt-cache.sh) || { echo "== package cache not started: downloading directly"; GPUHOST_APT_PROXY=""; }
+  fi
+  export GPUHOST_APT_PROXY
+  [ -z "$GPUHOST_APT_PROXY" ] || echo "== package cache: $GPUHOST_APT_PROXY"
 }
 
 bash scripts/install-deps.sh || { echo "FAIL: installing system packages (scripts/install-deps.sh)"; exit 1; }
@@ -103,6 +143,8 @@ bash scripts/collections.sh .venv > /dev/null || { echo "FAIL: containers.podman
 for what in "$@"; do "do_$what"; done
 
 echo
+echo "slowest steps (all times: $times):"
+grep -v '^#' "$times" | grep -v '^molecule (all' | sort -t$'\t' -k3,3nr | head -n 5 | awk -F'\t' '{printf "  %6ss  %s\n", $3, $1}'
 if [ "${#failures[@]}" -gt 0 ]; then printf 'failed steps: %s\n' "$(IFS=,; echo "${failures[*]}")"; fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -32,12 +32,18 @@ def _podman(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def node():
     _podman("rm", "-f", NODE)
-    started = _podman("run", "-d", "--name", NODE, "--hostname", NODE, "--systemd=always", IMAGE)
+    # labelled with the checkout (scripts/checkout-id.sh) for `make clean`, when scripts/test.sh says which
+    label = [f"--label=gpuhost.checkout={os.environ['GPUHOST_CHECKOUT_ID']}"] if os.environ.get("GPUHOST_CHECKOUT_ID") else []
+    started = _podman("run", "-d", "--name", NODE, "--hostname", NODE, "--systemd=always", *label, IMAGE)
     assert started.returncode == 0, started.stderr
     for _attempt in range(60):
         if _podman("exec", NODE, "systemctl", "is-system-running").stdout.strip() in ("running", "degraded"):
             break
         time.sleep(1)
+    if os.environ.get("GPUHOST_APT_PROXY"):  # the machine's package cache (scripts/apt-cache.sh), as in molecule
+        setting = f'Acquire::http::Proxy "{os.environ["GPUHOST_APT_PROXY"]}";\n'
+        written = _podman("exec", NODE, "sh", "-c", f"printf '%s' '{setting}' > /etc/apt/apt.conf.d/00gpuhost-test-proxy")
+        assert written.returncode == 0, written.stderr
     yield NODE
     _podman("rm", "-f", NODE)
 

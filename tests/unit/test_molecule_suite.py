@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""scripts/molecule_suite.py: which scenarios may run side by side, in which order, and the scenarios' own
+conventions that keep them able to (molecule/README.md, "Scenarios run side by side")."""
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+_SPEC = importlib.util.spec_from_file_location("molecule_suite", ROOT / "scripts" / "molecule_suite.py")
+suite = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(suite)
+
+
+@pytest.mark.parametrize("spec,ports", [
+    ("127.0.0.1:22022:22", {"22022"}), ("8080:80", {"8080"}), ("8080:80/udp", {"8080"}),
+    ("80", set()),                      # container port only: podman picks a free host port
+    ("127.0.0.1::80", set()),           # no host port given: a free one
+])
+def test_host_ports(spec, ports):
+    assert suite.host_ports({"published_ports": [spec]}) == ports
+
+
+def test_every_scenario_is_found_with_its_containers():
+    names = suite.scenarios()
+    assert "smoke" in names and not any(n.startswith("_") for n in names)
+    assert suite.resources("smoke") == {"container:gpuhost-smoke-debian12", "container:gpuhost-smoke-debian13"}
+    assert "port:22022" in suite.resources("site-fleet")
+
+
+def test_a_scenario_without_platforms_gets_the_base_host_named_after_it():
+    assert suite.platforms("mps-debian12")[0]["name"] == "gpuhost-mps-debian12-debian12"
+
+
+def row(name, *held):
+    return {"name": name, "resources": set(held), "seconds": 1}
+
+
+def test_startable_fills_the_free_slots_in_order():
+    pending = [row("a", "container:a"), row("b", "container:b"), row("c", "container:c")]
+    assert [r["name"] for r in suite.startable(pending, [], 2)] == ["a", "b"]
+    assert [r["name"] for r in suite.startable(pending, [{"container:x"}], 2)] == ["a"]
+    assert not suite.startable(pending, [{"container:x"}, {"container:y"}], 2)
+
+
+def test_startable_never_pairs_scenarios_that_share_a_port_or_a_container():
+    pending = [row("fleet", "port:22022"), row("other-fleet", "port:22022"), row("c", "container:c")]
+    # the second one publishing 22022 is passed over, not waited for
+    assert [r["name"] for r in suite.startable(pending, [], 2)] == ["fleet", "c"]
+    assert [r["name"] for r in suite.startable(pending[1:], [{"port:22022"}], 2)] == ["c"]
+    assert not suite.startable([row("same", "container:a")], [{"container:a"}], 3)
+
+
+def test_the_longest_recorded_scenarios_start_first(monkeypatch):
+    monkeypatch.setattr(suite, "expected_seconds", lambda: {"smoke": 30, "nvidia_driver-dkms": 360})
+    order = [r["name"] for r in suite.plan(["smoke", "refusals", "nvidia_driver-dkms"])]
+    assert order == ["nvidia_driver-dkms", "refusals", "smoke"]  # refusals: unknown, 120 s
+
+
+def test_no_two_scenarios_share_a_container_name_or_a_host_port():
+    """Scenarios that share one would never run side by side: rename the container or pick another port."""
+    owners: dict[str, str] = {}
+    for name in suite.scenarios():
+        for held in suite.resources(name):
+            assert held not in owners, f"{held} is used by both {owners[held]} and {name}"
+            owners[held] = name
