@@ -116,3 +116,29 @@ def test_inputs_are_checked_also_when_tags_select_one_section(tmp_path):
     assert "UNREACHABLE" not in run.stdout, run.stdout[-3000:]
     assert results["n1"]["msg"].startswith("input: role nvidia_driver: argument 'nvidia_driver_hold' is of type str"), \
         results["n1"]
+
+
+# The rollout guard. Each host passes the input play and then fails in the provisioning play at its first module: a
+# local connection whose Python is /bin/false cannot run a module, so the host is rescued with a reason and nothing
+# runs anywhere. One host per batch: the guard decides after each one.
+FAILING = {**GOOD, "ansible_connection": "local", "ansible_python_interpreter": "/bin/false"}
+# what an AWX launch of the site template sends with every question left empty
+SURVEY_EMPTY = {"gpuhost_launch_serial": "", "gpuhost_launch_max_fail_percentage": "",
+                "gpuhost_launch_cuda_version": "", "gpuhost_launch_reboot": ""}
+NOT_RUN = "not run: unreachable, or stopped by the rollout guard"
+
+
+@pytest.mark.parametrize(("inventory", "launch", "attempted"), [
+    ({}, "", 3),                                       # neither set: 100, never stops
+    ({"gpuhost_max_fail_percentage": 0}, "", 1),       # an empty answer keeps the template's/inventory's 0
+    ({"gpuhost_max_fail_percentage": 0}, "100", 3),    # an answer wins for this launch
+    ({}, "0", 1),
+], ids=["default-never", "empty-keeps-0", "answer-100-wins", "answer-0"])
+def test_rollout_guard_keeps_the_inventory_value_for_an_empty_answer(tmp_path, inventory, launch, attempted):
+    hosts = {f"n{i}": FAILING for i in (1, 2, 3)}
+    extra = {**SURVEY_EMPTY, "gpuhost_serial": 1, **inventory, "gpuhost_launch_max_fail_percentage": launch}
+    run, results = run_site(tmp_path, hosts, extra)
+    assert run.returncode == 2, run.stdout[-3000:]
+    rows = [table_row(results, h) for h in hosts]
+    assert [NOT_RUN not in r for r in rows] == [True] * attempted + [False] * (3 - attempted), rows
+    assert all(" | FAILED | " in r for r in rows), rows
