@@ -10,8 +10,11 @@ DEMO_NODE := gpu-node-1
 .PHONY: demo test lint sanity units integration packaging molecule runner images deps venv collections clean bench
 
 ## demo: converge the disposable systemd container gpu-node-1 with playbooks/site.yml
-demo: deps venv collections
-	@bash scripts/build-images.sh debian12
+demo: deps
+	@bash scripts/progress.sh "venv: installing the pinned tools (pip; about 2 min the first time)" \
+	  $(MAKE) -s --no-print-directory venv collections
+	@bash scripts/progress.sh "images: Debian 12 test image (debootstrap; about 2 min the first time)" \
+	  bash scripts/build-images.sh debian12
 	@bash scripts/demo.sh $(DEMO_NODE)
 
 ## test: lint, sanity, unit tests and every molecule scenario; ends with `N passed, N failed`

@@ -14,6 +14,10 @@ if ! podman exec "$node" true > /dev/null 2>&1; then
   podman exec "$node" systemctl is-system-running --wait > /dev/null 2>&1 || true
 fi
 export ANSIBLE_PIPELINING=True ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
+# the collection's callback: the default output, failures on one line, and a long step's progress as
+# "<host>: still running: <task> (<seconds since the step started> s)" every 15 s
+export ANSIBLE_STDOUT_CALLBACK=${ANSIBLE_STDOUT_CALLBACK:-gpuhost.provision.fleet}
+echo "demo: site.yml on $node (the first run installs the driver packages: about 2 min, progress every 15 s)"
 ansible-playbook -i inventory/demo.yml playbooks/site.yml "${@:2}"
 echo
 echo "demo: the read-only health check (playbooks/validate.yml)"

@@ -118,6 +118,7 @@ class CallbackModule(DefaultCallback):
     def __init__(self):
         super(CallbackModule, self).__init__()
         self._polls = {}
+        self._started = {}
 
     @property
     def _quiet(self):
@@ -238,11 +239,19 @@ class CallbackModule(DefaultCallback):
         self._display.display(line, color=C.COLOR_ERROR, stderr=self.get_option("display_failed_stderr"))
         return None
 
+    def v2_runner_on_start(self, host, task):
+        # The async poll's result belongs to an internal async_status task started after the first poll interval:
+        # the step's own name and start time are taken here, when the worker starts the task on the host.
+        self._started[host.get_name()] = (one_line(task.get_name()), time.monotonic())
+        super(CallbackModule, self).v2_runner_on_start(host, task)
+
     def v2_runner_on_async_poll(self, result):
-        key = (result.host.get_name(), result.result.get("ansible_job_id"))
-        first = self._polls.setdefault(key, time.monotonic())
-        self._display.display("%s: still running: %s (%d s)" % (result.host.get_name(), one_line(result.task.get_name()),
-                                                                time.monotonic() - first), color=C.COLOR_DEBUG)
+        host = result.host.get_name()
+        name, started = self._started.get(host, (one_line(result.task.get_name()), None))
+        if started is None:
+            started = self._polls.setdefault((host, result.result.get("ansible_job_id")), time.monotonic())
+        self._display.display("%s: still running: %s (%d s)" % (host, name, time.monotonic() - started),
+                              color=C.COLOR_DEBUG)
 
     def v2_runner_on_async_ok(self, result):
         if self._quiet:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -106,3 +107,33 @@ def test_default_mode_prints_failures_on_one_line_under_the_task_banner(tmp_path
 def test_verbose_mode_prints_the_whole_result(tmp_path):
     out = run(tmp_path, ANSIBLE_VERBOSITY="2")
     assert '"stderr_lines": [' in out, out
+
+
+ASYNC_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Install the driver packages (long step)
+      ansible.builtin.command: sleep 5
+      async: 60
+      poll: 2
+      changed_when: false
+"""
+
+
+@pytest.mark.parametrize("quiet", ["0", "1"])
+def test_progress_names_the_step_and_counts_from_its_start(tmp_path, quiet):
+    (tmp_path / "async.yml").write_text(ASYNC_PLAYBOOK, encoding="utf-8")
+    environ = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
+               "ANSIBLE_STDOUT_CALLBACK": "gpuhost.provision.fleet", "ANSIBLE_NOCOLOR": "1",
+               "GPUHOST_FLEET_QUIET": quiet, "ANSIBLE_LOCALHOST_WARNING": "0"}
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+            "-e", "ansible_python_interpreter=" + sys.executable, str(tmp_path / "async.yml")]
+    out = subprocess.run(argv, capture_output=True, text=True, env=environ, check=True).stdout
+    lines = re.findall(r"^localhost: still running: (.*) \((\d+) s\)$", out, re.M)
+    assert lines, out
+    assert {name for name, _ in lines} == {"Install the driver packages (long step)"}, out
+    seconds = [int(s) for _, s in lines]
+    # the first poll comes one poll interval (2 s) after the step started, and the clock keeps counting
+    assert seconds[0] >= 2 and seconds == sorted(seconds) and seconds[-1] >= 4, out
