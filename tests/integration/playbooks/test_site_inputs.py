@@ -22,7 +22,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 GOOD = {"nvidia_driver_cuda_version": "12.2"}
 
 
-def run_site(tmp_path: pathlib.Path, hosts: dict, extra: dict | None = None, tags: str | None = None):
+def run_site(tmp_path: pathlib.Path, hosts: dict, extra: dict | None = None, tags: str | None = None,
+             limit: str | None = None):
     inventory = {"gpu_nodes": {"hosts": {name: {"ansible_host": f"192.0.2.{i + 1}", **hv}
                                          for i, (name, hv) in enumerate(hosts.items())}}}
     (tmp_path / "inv.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
@@ -35,6 +36,8 @@ def run_site(tmp_path: pathlib.Path, hosts: dict, extra: dict | None = None, tag
         argv += ["-e", json.dumps(extra)]
     if tags:
         argv += ["--tags", tags]
+    if limit:
+        argv += ["--limit", limit]
     run = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     # last result per host: the reason each host failed with, and the fleet table (localhost)
     results = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "tree").iterdir()}
@@ -142,3 +145,17 @@ def test_rollout_guard_keeps_the_inventory_value_for_an_empty_answer(tmp_path, i
     rows = [table_row(results, h) for h in hosts]
     assert [NOT_RUN not in r for r in rows] == [True] * attempted + [False] * (3 - attempted), rows
     assert all(" | FAILED | " in r for r in rows), rows
+
+
+def test_the_fleet_table_is_printed_under_limit(tmp_path):
+    # localhost is outside --limit n1,n2: the table is printed from the limited hosts, for them only
+    hosts = {"n1": {**GOOD, "nvidia_driver_hold": "maybe"}, "n2": GOOD, "n3": GOOD}
+    run, _ = run_site(tmp_path, hosts, limit="n1,n2")
+    assert run.returncode == 2, run.stdout[-3000:]
+    assert "UNREACHABLE" not in run.stdout and "no hosts matched" not in run.stdout, run.stdout[-3000:]
+    table = json.loads(run.stdout.split("TASK [Show every targeted host with its result]")[1]
+                       .split("=> ", 1)[1].split("\n\nPLAY ")[0])["msg"]
+    assert table[0].startswith("host | result | driver | GPUs nvml/pci | "), table
+    assert [row.split(" | ")[:2] for row in table[1:3]] == [["n1", "FAILED"], ["n2", "FAILED"]], table
+    assert "input: role nvidia_driver: argument 'nvidia_driver_hold'" in table[1], table
+    assert table[3:] == ["2 host(s): 0 done, 2 failed or not run"], table
