@@ -75,6 +75,10 @@ CASES = {
     "a bad entry of the CUDA table extension": (
         {"n1": {"nvidia_driver_cuda_version": "13.6", "nvidia_driver_cuda_table": {"13.6": "63x"}}}, None,
         {"n1": "input: cuda_table entry '13.6': '63x' is not a driver version or branch"}, {}),
+    "an unquoted CUDA version (YAML reads 12.10 as the number 12.1)": (
+        {"n1": {"nvidia_driver_cuda_version": 12.10}}, None,
+        {"n1": 'input: nvidia_driver_cuda_version must be a quoted string: YAML read it as the number 12.1 (an '
+               'unquoted 12.10 becomes 12.1); write nvidia_driver_cuda_version: "12.1"'}, {}),
     "a bad value of gpuhost_unknown_variables": (
         {"n1": GOOD}, {"gpuhost_unknown_variables": "loud"},
         {"n1": 'input: gpuhost_unknown_variables "loud" is not one of warn, fail, ignore'}, {}),
