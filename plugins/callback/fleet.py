@@ -58,42 +58,15 @@ EXAMPLES = r"""
 # ANSIBLE_STDOUT_CALLBACK=gpuhost.provision.fleet GPUHOST_FLEET_QUIET=1 ansible-playbook -i inventory playbooks/site.yml
 """
 
-import re
 import time
 
 from ansible import constants as C
 from ansible.playbook.block import Block
 from ansible.plugins.callback.default import CallbackModule as DefaultCallback
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import failure_reason, one_line
 
 
 DEBUG_ACTIONS = frozenset(("debug", "ansible.builtin.debug", "ansible.legacy.debug"))
-
-
-def one_line(text):
-    """Whitespace runs (newlines included) become one space."""
-    return re.sub(r"\s+", " ", str(text)).strip()
-
-
-def failure_reason(result):
-    """The one-line reason of a failed result: msg, argument errors, a failed loop item, stderr or the exception."""
-    errors = result.get("argument_errors")
-    if errors:
-        return one_line("; ".join(str(e) for e in errors))
-    for item in result.get("results") or []:
-        if isinstance(item, dict) and item.get("failed"):
-            label = item.get("_ansible_item_label", item.get("item"))
-            reason = failure_reason(item)
-            return "%s (item %s)" % (reason, one_line(label)) if label is not None else reason
-    msg = result.get("msg")
-    if msg and one_line(msg) not in ("", "non-zero return code", "MODULE FAILURE", "All items completed",
-                                     "One or more items failed"):
-        return one_line(msg)
-    for key in ("stderr", "module_stderr", "stdout", "module_stdout", "exception"):
-        lines = [line for line in str(result.get(key) or "").splitlines() if line.strip()]
-        if lines:
-            prefix = "%s (rc %s): " % (one_line(msg), result["rc"]) if msg and "rc" in result else ""
-            return prefix + one_line(lines[-1])
-    return one_line(msg) if msg else "failed (no message; run with -vv for the whole result)"
 
 
 def rescued(task):

@@ -161,4 +161,4 @@ def host_summary(driver, nvidia=None, persistenced=None, decision=None, roles=No
 
 class FilterModule(object):
     def filters(self):
-        return {"host_summary": host_summary, "host_changes": host_changes}
+        return {"host_summary": host_summary}

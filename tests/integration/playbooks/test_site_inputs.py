@@ -54,7 +54,7 @@ CASES = {
         {"n1": "input: role nvidia_driver: argument 'nvidia_driver_hold' is of type str and we were unable to convert "
                "to bool"},
         {"n1": "value of nvidia_driver_reboot must be one of: auto, never, got: sometimes (see "
-               "roles/nvidia_driver/README.md)"}),
+               "ansible-doc -t role gpuhost.provision.nvidia_driver)"}),
     "a role's own input check": (
         {"n1": {**GOOD, "persistenced_user": "root; touch pwned"}}, None,
         {"n1": 'input: persistenced_user "root; touch pwned" is not a valid user name'}, {}),
@@ -79,6 +79,11 @@ CASES = {
         {"n1": {"nvidia_driver_cuda_version": 12.10}}, None,
         {"n1": 'input: nvidia_driver_cuda_version must be a quoted string: YAML read it as the number 12.1 (an '
                'unquoted 12.10 becomes 12.1); write nvidia_driver_cuda_version: "12.1"'}, {}),
+    "a value of the wrong type, in plain words (no Python class names)": (
+        {"n1": {**GOOD, "gpu_state_settings": [{"gpus": "all", "power_limit_w": "lots"}]}}, None,
+        {"n1": "input: role gpu_state: argument 'power_limit_w' is of type str found in 'gpu_state_settings'. and we "
+               "were unable to convert to float: str cannot be converted to a float (see ansible-doc -t role "
+               "gpuhost.provision.gpu_state)"}, {}),
     "a bad value of gpuhost_unknown_variables": (
         {"n1": GOOD}, {"gpuhost_unknown_variables": "loud"},
         {"n1": 'input: gpuhost_unknown_variables "loud" is not one of warn, fail, ignore'}, {}),
@@ -98,7 +103,7 @@ def test_inputs_are_refused_before_any_host_is_contacted(tmp_path, case):
     assert "UNREACHABLE" not in run.stdout and "Resolve the driver" not in run.stdout, run.stdout[-3000:]
     for host, reason in reasons.items():
         assert results[host]["msg"].startswith(reason), results[host]
-        assert "\n" not in results[host]["msg"]
+        assert "\n" not in results[host]["msg"] and "<class" not in results[host]["msg"]
         row = table_row(results, host)
         assert " | FAILED | " in row and reason in row, row
     for host, text in in_row.items():
@@ -149,6 +154,9 @@ def test_rollout_guard_keeps_the_inventory_value_for_an_empty_answer(tmp_path, i
     rows = [table_row(results, h) for h in hosts]
     assert [NOT_RUN not in r for r in rows] == [True] * attempted + [False] * (3 - attempted), rows
     assert all(" | FAILED | " in r for r in rows), rows
+    # a module that returned nothing reads as unreachable, not as a deserialization error
+    assert "| Resolve the driver and check that the package sources can satisfy it: unreachable: no result came back " \
+           "from the host during this task (rc 1, no output)" in rows[0], rows
 
 
 def test_the_fleet_table_is_printed_under_limit(tmp_path):

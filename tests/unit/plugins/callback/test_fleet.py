@@ -34,6 +34,21 @@ REASONS = {
         {"failed": True, "msg": "MODULE FAILURE", "module_stderr": "Traceback\nImportError: no module named pynvml\n"},
         "ImportError: no module named pynvml"),
     "nothing to say": ({"failed": True}, "failed (no message; run with -vv for the whole result)"),
+    "a host lost during the task reads as unreachable": (
+        {"failed": True, "msg": "Module result deserialization failed: No start of json char found",
+         "module_stdout": "", "module_stderr": "", "rc": 137},
+        "unreachable: no result came back from the host during this task (rc 137, no output): the host went away, "
+        "or its Python could not run"),
+    "a module that printed something else than JSON keeps its message": (
+        {"failed": True, "msg": "Module result deserialization failed: No start of json char found",
+         "module_stdout": "Segmentation fault", "rc": 139},
+        "Module result deserialization failed: No start of json char found"),
+    "Python class names become type names": (
+        {"failed": True, "argument_errors": [
+            "argument 'x' is of type <class 'ansible.module_utils._internal._datatag._AnsibleTaggedStr'> and we were "
+            "unable to convert to float: <class 'ansible.module_utils._internal._datatag._AnsibleTaggedStr'> cannot "
+            "be converted to a float"]},
+        "argument 'x' is of type str and we were unable to convert to float: str cannot be converted to a float"),
 }
 
 
