@@ -42,7 +42,7 @@ EXAMPLES = r"""
     msg: "{{ rows | gpuhost.provision.fleet_table(columns=['reboot', 'changed / reason']) }}"
   vars:
     rows:
-      - {host: gpu01, result: ok, driver: 535.261.03, gpus: 8/8, more: [no, nothing]}
+      - {host: gpu01, result: ok, driver: 535.261.03, gpus: 8/8, more: ["no", nothing]}
 """
 
 RETURN = r"""
