@@ -68,8 +68,8 @@ def fleet_table(rows, columns=None, ok=None):
     for row in rows:
         more = list(row.get("more") or [])
         more += [None] * (len(columns) - len(more))
-        lines.append(" | ".join(_cell(v) for v in [row.get("host"), row.get("result"), row.get("driver"),
-                                                  row.get("gpus")] + more[:len(columns)]))
+        cells = [row.get("host"), row.get("result"), row.get("driver"), row.get("gpus")] + more[:len(columns)]
+        lines.append(" | ".join(_cell(v) for v in cells))
         done += str(row.get("result")) in ok
     lines.append("%d host(s): %d done, %d failed or not run" % (len(rows), done, len(rows) - done))
     return lines

@@ -53,8 +53,8 @@ def test_check_mode_says_what_would_change():
 def test_gpus_and_a_started_daemon():
     nvidia = {"gpu_count": 2, "gpus": [{"persistence_mode": True}, {"persistence_mode": False}],
               "pci_devices": [{}, {}, {}]}
-    line = host_summary({**INSTALL, "installed": [], "held": [], "check": {**CHECK, "reboot_required": False,
-                                                                          "kernel_module_version": "535.261.03"}},
+    check = {**CHECK, "reboot_required": False, "kernel_module_version": "535.261.03"}
+    line = host_summary({**INSTALL, "installed": [], "held": [], "check": check},
                         nvidia=nvidia, persistenced={**PERSISTENCED, "started": True, "unit_changed": False,
                                                      "user_change": ""})
     assert line == ("driver 535.261.03 (module 535.261.03, CUDA <= 12.2.2) | GPUs 2/3 nvml/pci, persistence on 1 | "
