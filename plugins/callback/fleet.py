@@ -25,6 +25,11 @@ description:
     polls), warnings, diffs, and the recap. A failure inside a C(block) with a C(rescue) is left to the playbook,
     which reports it (C(gpuhost.provision.site) puts it in the fleet table and fails the host with it at the end).
   - >-
+    A failure whose reason the output has already shown for that host (an earlier failure, or a row of a table that a
+    C(debug) task printed, such as C(gpuhost.provision.site)'s fleet table) prints C((the reason is shown above))
+    instead of the reason again. The progress of a long asynchronous step names the step and counts the seconds since
+    it started on the host.
+  - >-
     Select it with C(ANSIBLE_STDOUT_CALLBACK=gpuhost.provision.fleet) or C(stdout_callback) in C(ansible.cfg);
     under AWX (Settings, Jobs, Extra Environment Variables) or ansible-runner set the same environment variable:
     the runner's event callback keeps the output of the callback it names.
@@ -92,6 +97,8 @@ class CallbackModule(DefaultCallback):
         super(CallbackModule, self).__init__()
         self._polls = {}
         self._started = {}
+        self._shown_reasons = {}   # host -> the failure reasons printed for it
+        self._shown_tables = []    # the multi-line debug messages printed (tables)
 
     @property
     def _quiet(self):
@@ -150,6 +157,13 @@ class CallbackModule(DefaultCallback):
         reason = failure_reason(result.result)
         if reason.startswith(result.host.get_name() + ": "):
             reason = reason[len(result.host.get_name()) + 2:]
+        # A reason this output has already shown for the host (a rescued failure, or the row of a table that a debug
+        # task printed, such as site.yml's fleet table) is not printed again.
+        shown = self._shown_reasons.get(result.host.get_name(), set())
+        if len(reason) > 20 and (reason in shown or any(reason in text for text in self._shown_tables)):
+            reason = "(the reason is shown above)"
+        shown.add(reason)
+        self._shown_reasons[result.host.get_name()] = shown
         line = "%s: %s" % (host, reason) if self._quiet else "%s: FAILED: %s" % (host, reason)
         self._display.display(line, color=C.COLOR_ERROR, stderr=self.get_option("display_failed_stderr"))
         if ignore_errors:
@@ -174,6 +188,7 @@ class CallbackModule(DefaultCallback):
                 self._print_task_banner(result.task)
             self._handle_warnings_and_exception(result)
             if "\n" in text:
+                self._shown_tables.append(text)
                 self._display.display(text, color=C.COLOR_OK)
             else:
                 self._display.display("%s: %s" % (self.host_label(result), text), color=C.COLOR_OK)

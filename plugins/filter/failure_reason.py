@@ -13,7 +13,8 @@ description:
   - The result's argument errors, or a failed loop item's reason, or its C(msg), or the last line of its standard
     error; whitespace runs become one space and Python's class names plain type names.
   - A module that returned nothing at all (C(Module result deserialization failed) with no output) reads as
-    C(unreachable - no result came back from the host during this task): the host went away during the task.
+    C(unreachable - no result came back from the host during this task), since the host went away during the
+    task.
   - The same text as the one-line failures of the C(gpuhost.provision.fleet) callback.
 author:
   - gpuhost.provision developers (@gpuhost)

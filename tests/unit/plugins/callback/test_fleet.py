@@ -152,3 +152,42 @@ def test_progress_names_the_step_and_counts_from_its_start(tmp_path, quiet):
     seconds = [int(s) for _, s in lines]
     # the first poll comes one poll interval (2 s) after the step started, and the clock keeps counting
     assert seconds[0] >= 2 and seconds == sorted(seconds) and seconds[-1] >= 4, out
+
+
+TABLE_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: A step that fails, handled by the playbook
+      block:
+        - name: Refuse
+          ansible.builtin.fail:
+            msg: "CUDA 12.8 needs driver >= 570.26: use nvidia_driver_source: cuda_repo"
+      rescue:
+        - name: Remember it
+          ansible.builtin.set_fact:
+            why: "Refuse: {{ ansible_failed_result.msg }}"
+    - name: The fleet table
+      ansible.builtin.debug:
+        msg: ["host | result | reason", "localhost | FAILED | {{ why }}"]
+    - name: Fail with the reason in the table
+      ansible.builtin.fail:
+        msg: "{{ why }}"
+"""
+
+
+@pytest.mark.parametrize(("quiet", "times"), [("1", 1), ("0", 2)])
+def test_a_reason_already_in_the_table_is_not_printed_again(tmp_path, quiet, times):
+    (tmp_path / "table.yml").write_text(TABLE_PLAYBOOK, encoding="utf-8")
+    environ = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
+               "ANSIBLE_STDOUT_CALLBACK": "gpuhost.provision.fleet", "ANSIBLE_NOCOLOR": "1",
+               "GPUHOST_FLEET_QUIET": quiet, "ANSIBLE_LOCALHOST_WARNING": "0"}
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+            "-e", "ansible_python_interpreter=" + sys.executable, str(tmp_path / "table.yml")]
+    done = subprocess.run(argv, capture_output=True, text=True, env=environ, check=False)
+    out = done.stdout + done.stderr
+    assert done.returncode == 2, out
+    # quiet: only the table has it; default: the failure where it happened, then the table
+    assert out.count("CUDA 12.8 needs driver >= 570.26") == times, out
+    assert "localhost: " + ("" if quiet == "1" else "FAILED: ") + "(the reason is shown above)" in out, out
