@@ -144,7 +144,7 @@ def host_summary(driver, nvidia=None, persistenced=None, decision=None, roles=No
         ("nothing to change" if check_mode else "nothing changed")
     # each optional role with the first clause of its summary, or only its name where the line would be too long
     roles = dict(roles or {})
-    full = ["%s: %s" % (name, _words(summary).split(";")[0]) for name, summary in roles.items()]
+    full = ["%s: %s" % (name, _words(summary).split(";", maxsplit=1)[0]) for name, summary in roles.items()]
     for optional in (full, list(roles)):
         parts = head + optional + [tail]
         if len(" | ".join(parts)) <= width:

@@ -87,13 +87,13 @@ def test_each_object_carries_awxkit_s_natural_key(resource):
 
 def test_awx_import_can_look_every_object_up_by_its_type():
     # awxkit's PageCache.get_by_natural_key finds the list endpoint from the natural key's type
-    for _, asset in _assets():
+    for asset in (pair[1] for pair in _assets()):
         for ref in _references(asset["natural_key"]):
             assert getattr(resources, ref["type"], None), ref["type"]
 
 
 def test_every_reference_is_an_object_of_the_file_or_built_in():
-    known = [a["natural_key"] for _, a in _assets()] + BUILT_IN
+    known = [pair[1]["natural_key"] for pair in _assets()] + BUILT_IN
     for resource, asset in _assets():
         fields = {k: v for k, v in asset.items() if k not in ("natural_key", "related")}
         related = {k: v for k, v in asset.get("related", {}).items() if k not in ("schedules", "survey_spec")}
@@ -104,7 +104,7 @@ def test_every_reference_is_an_object_of_the_file_or_built_in():
 def test_awxkit_creates_what_an_object_needs_before_it():
     # awxkit's own creation order for these page classes: a job template after its project, inventory and
     # credential; an inventory source after its inventory
-    order = [group for group in has_create.page_creation_order(*PAGES.values())]
+    order = list(has_create.page_creation_order(*PAGES.values()))
     rank = {page: i for i, group in enumerate(order) for page in group}
     assert rank[JobTemplate] > max(rank[Project], rank[Inventory], rank[Credential])
     assert rank[InventorySource] > rank[Inventory]

@@ -162,7 +162,7 @@ def test_rollout_guard_keeps_the_inventory_value_for_an_empty_answer(tmp_path, i
 def test_the_fleet_table_is_printed_under_limit(tmp_path):
     # localhost is outside --limit n1,n2: the table is printed from the limited hosts, for them only
     hosts = {"n1": {**GOOD, "nvidia_driver_hold": "maybe"}, "n2": GOOD, "n3": GOOD}
-    run, _ = run_site(tmp_path, hosts, limit="n1,n2")
+    run = run_site(tmp_path, hosts, limit="n1,n2")[0]
     assert run.returncode == 2, run.stdout[-3000:]
     assert "UNREACHABLE" not in run.stdout and "no hosts matched" not in run.stdout, run.stdout[-3000:]
     table = json.loads(run.stdout.split("TASK [Show every targeted host with its result]")[1]

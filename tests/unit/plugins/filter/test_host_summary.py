@@ -14,7 +14,7 @@ CHECK = {"installed_version": "535.261.03", "driver_version": "535.261.03", "ker
          "max_cuda_version": "12.2.2", "reboot_required": True}
 # a fresh Debian 12 container after site.yml: the packages installed and held, the unit and the user made
 INSTALL = {"plan": "install driver 535.261.03 for CUDA 12.2", "adopted": False, "installed": PACKAGES,
-           "would_install": [], "held": [p.split("=")[0] for p in PACKAGES], "check": CHECK}
+           "would_install": [], "held": [p.split("=", maxsplit=1)[0] for p in PACKAGES], "check": CHECK}
 PERSISTENCED = {"systemd": True, "started": False, "start_policy": "auto", "unit_changed": True, "unmasked": [],
                 "user_change": "created system user nvidia-persistenced",
                 "unit": "/etc/systemd/system/nvidia-persistenced.service",
