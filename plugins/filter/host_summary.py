@@ -107,7 +107,8 @@ def _driver_part(driver, decision):
         cuda = (", CUDA <= " + str(check["max_cuda_version"])) if check.get("max_cuda_version") else ""
         text = "driver %s (%s%s)" % (version, module, cuda)
     if check.get("reboot_required"):
-        text += ", reboot " + (str(decision["action"]) if decision.get("action") else "required (not decided)")
+        # the decision's action (rebooted, skipped-never, ...), or "pending" where the reboot section did not run
+        text += ", reboot " + (str(decision["action"]) if decision.get("action") else "pending")
     return text
 
 
@@ -125,7 +126,7 @@ def _persistenced_part(report):
     if str(report.get("started", "")).lower() in ("true", "1", "yes"):
         return "persistenced started"
     if report.get("start_policy") == "auto":
-        return "persistenced not started: no GPU"
+        return "persistenced waits for a GPU"
     return "persistenced not started (persistenced_start: false)"
 
 

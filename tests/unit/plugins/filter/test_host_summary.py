@@ -29,7 +29,7 @@ NEVER = {"action": "skipped-never", "reason": "nvidia_driver_reboot is never: re
 def test_an_install_is_one_short_line_with_counts():
     line = host_summary(INSTALL, nvidia=NO_GPU, persistenced=PERSISTENCED, decision=NEVER)
     assert line == ("driver 535.261.03 (no module loaded, CUDA <= 12.2.2), reboot skipped-never | GPUs 0/0 nvml/pci | "
-                    "persistenced not started: no GPU | changed: installed 8 packages, held 8, unit written, "
+                    "persistenced waits for a GPU | changed: installed 8 packages, held 8, unit written, "
                     "user created")
     assert len(line) <= 200
 
@@ -100,3 +100,15 @@ def test_changes_are_counted():
         "user shell set to nologin (security fix)"]
     assert host_changes({}, {}) == []
     assert host_changes({"installed": ["a"]}, {"unit_changed": "False"}) == ["installed 1 package"]
+
+
+def test_a_tags_run_on_a_converged_host_fits_whole():
+    # site.yml --tags nvidia_driver_hold,persistenced_verify on a converged Debian 12 container: the reboot section
+    # did not run, so the reboot that is due is pending; nothing is cut
+    driver = {**INSTALL, "installed": [], "held": []}
+    persistenced = {**PERSISTENCED, "unit_changed": False, "user_change": ""}
+    line = host_summary(driver, nvidia=NO_GPU, persistenced=persistenced,
+                        tags=["nvidia_driver_hold", "persistenced_verify"])
+    assert line == ("only --tags nvidia_driver_hold,persistenced_verify | driver 535.261.03 (no module loaded, CUDA <= "
+                    "12.2.2), reboot pending | GPUs 0/0 nvml/pci | persistenced waits for a GPU | nothing changed")
+    assert len(line) <= 200
