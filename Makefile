@@ -7,7 +7,7 @@ export CONTAINERS_CONF ?= $(ROOT)/scripts/containers.conf
 export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.cache/collections
 DEMO_NODE := gpu-node-1
 
-.PHONY: demo test lint sanity units integration packaging molecule runner images deps venv collections clean bench
+.PHONY: demo test lint sanity units integration packaging molecule runner images deps venv collections clean bench lock lock-upgrade outdated
 
 ## demo: converge the disposable systemd container gpu-node-1 with playbooks/site.yml
 demo: deps
@@ -40,7 +40,18 @@ deps:
 	@bash scripts/install-deps.sh
 
 venv:
-	@bash scripts/venv.sh .venv python3 -r requirements-dev.txt
+	@bash scripts/venv.sh .venv python3 requirements/dev.lock
+
+## lock: regenerate the Python locks (requirements/*.lock, awx/ee/requirements.txt) after editing an input;
+## lock-upgrade: the newest versions the inputs admit; outdated: list locked packages with newer releases
+lock:
+	@bash scripts/lock.sh lock
+
+lock-upgrade:
+	@bash scripts/lock.sh upgrade
+
+outdated:
+	@bash scripts/lock.sh outdated
 
 collections: venv
 	@bash scripts/collections.sh $(VENV) > /dev/null
@@ -49,4 +60,4 @@ collections: venv
 clean:
 	-@podman rm -f $(DEMO_NODE) > /dev/null 2>&1
 	-@podman ps -a --format '{{.Names}}' | grep '^gpuhost-' | xargs -r podman rm -f > /dev/null
-	rm -rf .venv .venv-core-* .venv-*.log .venv.log .cache tests/output .pytest_cache
+	rm -rf .venv .venv-core-* .venv-lock .venv-*.log .venv.log .cache tests/output .pytest_cache

@@ -6,7 +6,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${1:-$root/.venv}
-ansible_pkg=${ANSIBLE_PACKAGE_VERSION:-12.3.0}   # the community package that pairs with ansible-core 2.19
+lock="$root/requirements/collections.lock"   # the community package that pairs with ansible-core 2.19, hashed
+ansible_pkg=$(grep -oE '^ansible==[^ ]+' "$lock" | cut -d= -f3)
 tree="$root/.cache/collections/ansible_collections"
 cache="${GPUHOST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gpuhost-provision}"
 
@@ -20,9 +21,12 @@ if [ -n "$missing" ]; then
   wheel=$(find "$cache/wheels" -name "ansible-$ansible_pkg-*.whl" | head -n1)
   if [ -z "$wheel" ]; then
     echo "collections: downloading ansible==$ansible_pkg from PyPI for containers.podman"
-    "$venv/bin/python" -m pip download -q --no-deps --only-binary=:all: -d "$cache/wheels" "ansible==$ansible_pkg"
+    "$venv/bin/python" -m pip download -q --no-deps --only-binary=:all: --require-hashes -d "$cache/wheels" -r "$lock"
     wheel=$(find "$cache/wheels" -name "ansible-$ansible_pkg-*.whl" | head -n1)
   fi
+  # a cached wheel too must carry one of the lock's hashes
+  grep -q "sha256:$(sha256sum "$wheel" | cut -d' ' -f1)" "$lock" || {
+    echo "collections: $wheel does not match $lock; remove it and run again" >&2; exit 1; }
   tmp=$(mktemp -d)
   # shellcheck disable=SC2086  # $missing is a list of words
   "$venv/bin/python" - "$wheel" "$tmp" $missing <<'PY'

@@ -40,7 +40,15 @@ if grep -E '^(WARNING|ERROR)' "$out/importer.log"; then
 fi
 tail -n 1 "$out/importer.log"
 
-# 4. Execution environments: the local-tarball variant must name the tarball just built.
+# 4. Execution environments: ansible-core and ansible-runner pinned at the versions of their lock
+for def in awx/ee/execution-environment.yml awx/ee/execution-environment-hub.yml; do
+  for pkg in ansible-core ansible-runner; do
+    locked=$(grep -oE "^$pkg==[^ ]+" awx/ee/requirements.txt)
+    grep -q "package_pip: $locked\$" "$def" || {
+      echo "packaging: $def does not pin $locked (awx/ee/requirements.txt, make lock)" >&2; exit 1; }
+  done
+done
+# the local-tarball variant must name the tarball just built.
 grep -q "collections/$(basename "$tarball")" awx/ee/requirements-local.yml || {
   echo "packaging: awx/ee/requirements-local.yml does not name $(basename "$tarball") (galaxy.yml version $version)" >&2
   exit 1
@@ -59,7 +67,7 @@ for def in execution-environment.yml execution-environment-hub.yml; do
   fi
   # a named base image, Python 3.12 for ansible-core >= 2.19, and kubernetes.core's library for k8s_gpu_sharing
   for want in "Containerfile:^ARG EE_BASE_IMAGE=\"[^\"]+\"" "Containerfile:^ARG PYCMD=\"/usr/bin/python3.12\"" \
-              "_build/requirements.txt:^kubernetes>="; do
+              "_build/requirements.txt:^kubernetes=="; do
     grep -qE "${want#*:}" "$ctx/${want%%:*}" || { echo "packaging: $ctx/${want%%:*} lacks ${want#*:}" >&2; exit 1; }
   done
   echo "awx/ee/$def: rendered $ctx/Containerfile"

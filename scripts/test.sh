@@ -36,19 +36,19 @@ step() {  # name command...: run, log, show the tail on failure
 do_lint() { step ansible-lint ansible-lint --offline; }
 
 # Sanity on every ansible-core that meta/runtime.yml admits: 2.19 in .venv on Python 3.11, and the newer cores
-# (which need Python >= 3.12) each in .venv-core-<version> on the newest Python >= 3.12 present.
-SANITY_NEWER_CORES="ansible-core==2.20.10 ansible-core==2.21.5"
+# (which need Python >= 3.12) each in .venv-core-<version> on the newest Python >= 3.12 present, installed from
+# requirements/core-<version>.lock.
 do_sanity() {
   step sanity-core2.19-py3.11 bash scripts/sanity.sh .venv 3.11
-  local newest ver pin core
+  local newest ver lock core
   newest=$(bash scripts/newest-python.sh)
   if [ -z "$newest" ]; then
-    echo "== sanity of ansible-core 2.20 and 2.21 skipped: no Python >= 3.12 here"; return
+    echo "== sanity of the newer ansible-cores skipped: no Python >= 3.12 here"; return
   fi
   ver=$("$newest" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-  for pin in $SANITY_NEWER_CORES; do
-    core=$(cut -d= -f3 <<<"$pin" | cut -d. -f1,2)
-    if bash scripts/venv.sh ".venv-core-$core" "$newest" "$pin" > "$logs/venv-core-$core.log" 2>&1; then
+  for lock in requirements/core-*.lock; do
+    core=$(basename "$lock" .lock); core=${core#core-}
+    if bash scripts/venv.sh ".venv-core-$core" "$newest" "$lock" > "$logs/venv-core-$core.log" 2>&1; then
       step "sanity-core$core-py$ver" bash scripts/sanity.sh ".venv-core-$core" "$ver"
     else
       cat "$logs/venv-core-$core.log"; record "sanity-core$core" 1 0
@@ -96,7 +96,7 @@ do_molecule() {
 }
 
 bash scripts/install-deps.sh || { echo "FAIL: installing system packages (scripts/install-deps.sh)"; exit 1; }
-bash scripts/venv.sh .venv python3 -r requirements-dev.txt || { echo "FAIL: creating .venv"; exit 1; }
+bash scripts/venv.sh .venv python3 requirements/dev.lock || { echo "FAIL: creating .venv"; exit 1; }
 bash scripts/collections.sh .venv > /dev/null || { echo "FAIL: containers.podman collection (scripts/collections.sh)"; exit 1; }
 
 [ "$#" -gt 0 ] || set -- lint sanity units integration molecule packaging runner
