@@ -88,8 +88,10 @@ def _reboot_policy(result) -> list[str]:
 
 def _facts(result, task: str, name: str) -> list:
     """A fact that the task set, from the runner's events (one per host)."""
+    # several tasks share a name (the roles' own "Summary" debug tasks): only those that set the fact count
     return [e["event_data"]["res"]["ansible_facts"][name] for e in result.events
-            if e.get("event") == "runner_on_ok" and e["event_data"].get("task") == task]
+            if e.get("event") == "runner_on_ok" and e["event_data"].get("task") == task
+            and name in e["event_data"]["res"].get("ansible_facts", {})]
 
 
 def _failed_messages(result) -> list[str]:
