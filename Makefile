@@ -14,8 +14,11 @@ export MOLECULE_PODMAN_EXECUTABLE := $(ROOT)/scripts/podman-labelled
 .PHONY: demo test check lint sanity units integration packaging molecule runner images deps venv collections clean bench lock lock-upgrade outdated
 
 ## demo: converge the disposable systemd container gpuhost-demo-<checkout id> with playbooks/site.yml
-demo: deps venv collections
-	@bash scripts/build-images.sh debian12
+demo: deps
+	@bash scripts/progress.sh "venv: installing the pinned tools (pip; about 2 min the first time)" \
+	  $(MAKE) -s --no-print-directory venv collections
+	@bash scripts/progress.sh "images: Debian 12 test image (debootstrap; about 2 min the first time)" \
+	  bash scripts/build-images.sh debian12
 	@bash scripts/demo.sh $(DEMO_NODE)
 
 ## test: lint, sanity, unit tests and every molecule scenario; ends with `N passed, N failed`

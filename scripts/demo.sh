@@ -18,6 +18,10 @@ export ANSIBLE_PIPELINING=True ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
 # inventory/demo.yml names the host gpu-node-1; a second inventory source points it at this checkout's container
 mkdir -p .cache
 printf 'gpu_nodes:\n  hosts:\n    gpu-node-1:\n      ansible_host: %s\n' "$node" > .cache/demo-container.yml
+# the collection's callback: the default output, failures on one line, and a long step's progress as
+# "<host>: still running: <task> (<seconds since the step started> s)" every 15 s
+export ANSIBLE_STDOUT_CALLBACK=${ANSIBLE_STDOUT_CALLBACK:-gpuhost.provision.fleet}
+echo "demo: site.yml on $node (the first run installs the driver packages: about 2 min, progress every 15 s)"
 ansible-playbook -i inventory/demo.yml -i .cache/demo-container.yml playbooks/site.yml "${@:2}"
 echo
 echo "demo: the read-only health check (playbooks/validate.yml)"

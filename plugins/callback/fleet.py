@@ -25,6 +25,11 @@ description:
     polls), warnings, diffs, and the recap. A failure inside a C(block) with a C(rescue) is left to the playbook,
     which reports it (C(gpuhost.provision.site) puts it in the fleet table and fails the host with it at the end).
   - >-
+    A failure whose reason the output has already shown for that host (an earlier failure, or a row of a table that a
+    C(debug) task printed, such as C(gpuhost.provision.site)'s fleet table) prints C((the reason is shown above))
+    instead of the reason again. The progress of a long asynchronous step names the step and counts the seconds since
+    it started on the host.
+  - >-
     Select it with C(ANSIBLE_STDOUT_CALLBACK=gpuhost.provision.fleet) or C(stdout_callback) in C(ansible.cfg);
     under AWX (Settings, Jobs, Extra Environment Variables) or ansible-runner set the same environment variable:
     the runner's event callback keeps the output of the callback it names.
@@ -58,42 +63,15 @@ EXAMPLES = r"""
 # ANSIBLE_STDOUT_CALLBACK=gpuhost.provision.fleet GPUHOST_FLEET_QUIET=1 ansible-playbook -i inventory playbooks/site.yml
 """
 
-import re
 import time
 
 from ansible import constants as C
 from ansible.playbook.block import Block
 from ansible.plugins.callback.default import CallbackModule as DefaultCallback
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import failure_reason, one_line
 
 
 DEBUG_ACTIONS = frozenset(("debug", "ansible.builtin.debug", "ansible.legacy.debug"))
-
-
-def one_line(text):
-    """Whitespace runs (newlines included) become one space."""
-    return re.sub(r"\s+", " ", str(text)).strip()
-
-
-def failure_reason(result):
-    """The one-line reason of a failed result: msg, argument errors, a failed loop item, stderr or the exception."""
-    errors = result.get("argument_errors")
-    if errors:
-        return one_line("; ".join(str(e) for e in errors))
-    for item in result.get("results") or []:
-        if isinstance(item, dict) and item.get("failed"):
-            label = item.get("_ansible_item_label", item.get("item"))
-            reason = failure_reason(item)
-            return "%s (item %s)" % (reason, one_line(label)) if label is not None else reason
-    msg = result.get("msg")
-    if msg and one_line(msg) not in ("", "non-zero return code", "MODULE FAILURE", "All items completed",
-                                     "One or more items failed"):
-        return one_line(msg)
-    for key in ("stderr", "module_stderr", "stdout", "module_stdout", "exception"):
-        lines = [line for line in str(result.get(key) or "").splitlines() if line.strip()]
-        if lines:
-            prefix = "%s (rc %s): " % (one_line(msg), result["rc"]) if msg and "rc" in result else ""
-            return prefix + one_line(lines[-1])
-    return one_line(msg) if msg else "failed (no message; run with -vv for the whole result)"
 
 
 def rescued(task):
@@ -118,6 +96,9 @@ class CallbackModule(DefaultCallback):
     def __init__(self):
         super(CallbackModule, self).__init__()
         self._polls = {}
+        self._started = {}
+        self._shown_reasons = {}   # host -> the failure reasons printed for it
+        self._shown_tables = []    # the multi-line debug messages printed (tables)
 
     @property
     def _quiet(self):
@@ -176,6 +157,13 @@ class CallbackModule(DefaultCallback):
         reason = failure_reason(result.result)
         if reason.startswith(result.host.get_name() + ": "):
             reason = reason[len(result.host.get_name()) + 2:]
+        # A reason this output has already shown for the host (a rescued failure, or the row of a table that a debug
+        # task printed, such as site.yml's fleet table) is not printed again.
+        shown = self._shown_reasons.get(result.host.get_name(), set())
+        if len(reason) > 20 and (reason in shown or any(reason in text for text in self._shown_tables)):
+            reason = "(the reason is shown above)"
+        shown.add(reason)
+        self._shown_reasons[result.host.get_name()] = shown
         line = "%s: %s" % (host, reason) if self._quiet else "%s: FAILED: %s" % (host, reason)
         self._display.display(line, color=C.COLOR_ERROR, stderr=self.get_option("display_failed_stderr"))
         if ignore_errors:
@@ -200,6 +188,7 @@ class CallbackModule(DefaultCallback):
                 self._print_task_banner(result.task)
             self._handle_warnings_and_exception(result)
             if "\n" in text:
+                self._shown_tables.append(text)
                 self._display.display(text, color=C.COLOR_OK)
             else:
                 self._display.display("%s: %s" % (self.host_label(result), text), color=C.COLOR_OK)
@@ -238,11 +227,19 @@ class CallbackModule(DefaultCallback):
         self._display.display(line, color=C.COLOR_ERROR, stderr=self.get_option("display_failed_stderr"))
         return None
 
+    def v2_runner_on_start(self, host, task):
+        # The async poll's result belongs to an internal async_status task started after the first poll interval:
+        # the step's own name and start time are taken here, when the worker starts the task on the host.
+        self._started[host.get_name()] = (one_line(task.get_name()), time.monotonic())
+        super(CallbackModule, self).v2_runner_on_start(host, task)
+
     def v2_runner_on_async_poll(self, result):
-        key = (result.host.get_name(), result.result.get("ansible_job_id"))
-        first = self._polls.setdefault(key, time.monotonic())
-        self._display.display("%s: still running: %s (%d s)" % (result.host.get_name(), one_line(result.task.get_name()),
-                                                                time.monotonic() - first), color=C.COLOR_DEBUG)
+        host = result.host.get_name()
+        name, started = self._started.get(host, (one_line(result.task.get_name()), None))
+        if started is None:
+            started = self._polls.setdefault((host, result.result.get("ansible_job_id")), time.monotonic())
+        self._display.display("%s: still running: %s (%d s)" % (host, name, time.monotonic() - started),
+                              color=C.COLOR_DEBUG)
 
     def v2_runner_on_async_ok(self, result):
         if self._quiet:

@@ -364,9 +364,11 @@ class Planner(object):
         missing = [name for name in pkgs.packages if not name.startswith("@")
                    and name != CUDA_KEYRING_PACKAGE and not details.get(name)]
         if missing:
+            headers = any(m.startswith(("linux-headers", "kernel-devel", "kernel-headers")) for m in missing)
             raise Unsatisfied("%s offers no %s: install or enable the repository that has them (%s)" % (
-                self.label, ", ".join(missing), "headers for the running kernel" if any(
-                    m.startswith("linux-headers") for m in missing) else "check the components"))
+                self.label, ", ".join(missing), "headers for the running kernel; or set O(build_module): false where "
+                "no kernel module is built here, as in containers and image builds" if headers
+                else "check the components"))
         return pkgs
 
     def pin_closure(self, pkgs, pins, package_version):

@@ -92,6 +92,14 @@ def _reboot_policy(result) -> list[str]:
             if e.get("event") == "runner_on_ok" and e["event_data"].get("task") == "Decide about the reboot"]
 
 
+def _facts(result, task: str, name: str) -> list:
+    """A fact that the task set, from the runner's events (one per host)."""
+    # several tasks share a name (the roles' own "Summary" debug tasks): only those that set the fact count
+    return [e["event_data"]["res"]["ansible_facts"][name] for e in result.events
+            if e.get("event") == "runner_on_ok" and e["event_data"].get("task") == task
+            and name in e["event_data"]["res"].get("ansible_facts", {})]
+
+
 def _failed_messages(result) -> list[str]:
     return [str(e["event_data"]["res"].get("msg", "")) for e in result.events
             if e.get("event") == "runner_on_failed"]
@@ -108,10 +116,13 @@ def test_site_then_validate_through_runner(node, tmp_path):
     assert (tmp_path / "site" / "artifacts").is_dir()
     # site.yml ran the optional gpu_state role: its boot unit exists and the summary says why nothing was applied
     assert _podman("exec", node, "systemctl", "is-enabled", "gpuhost-gpu-state.service").stdout.strip() == "enabled"
-    summary = site.stdout.read()
-    line = " ".join(ln for ln in summary.splitlines() if "gpu_state: " in ln)
-    assert "(1 entry, 1 nvidia-smi call(s) at boot) written and enabled" in line, summary[-3000:]
-    assert "not applied now (no NVIDIA GPU can be read" in line, summary[-3000:]
+    # the one line per host (at most 200 characters) names the role; its whole summary is in the detail (-v)
+    lines = _facts(site, "Summary", "__site_summary")
+    assert len(lines) == 1 and len(lines[0]) <= 200 and "gpu_state" in lines[0], lines
+    assert "| changed: installed " in lines[0], lines
+    detail = " ".join(_facts(site, "Summary", "__site_summary_detail"))
+    assert "(1 entry, 1 nvidia-smi call(s) at boot) written and enabled" in detail, detail
+    assert "not applied now (no NVIDIA GPU can be read" in detail, detail
 
     # Answered questions win over the inventory for this launch; the others are still sent as "".
     again = _run(tmp_path, "playbooks/site.yml", "gpuhost-site", "site-again",
@@ -120,6 +131,9 @@ def test_site_then_validate_through_runner(node, tmp_path):
     assert (again.status, again.rc) == ("successful", 0), _failed_messages(again)
     assert _reboot_policy(again) == ["auto"]
     assert again.stats["changed"].get(node, 0) == 0  # idempotent through the runner too
+    # and says so, with no "written" left over from the first run
+    again_line = _facts(again, "Summary", "__site_summary")
+    assert again_line[0].endswith(" | nothing changed") and "written" not in again_line[0], again_line
 
     validate = _run(tmp_path, "playbooks/validate.yml", "gpuhost-validate", "validate")
     assert (validate.status, validate.rc) == ("successful", 0), _failed_messages(validate)

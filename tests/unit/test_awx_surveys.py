@@ -127,3 +127,27 @@ def test_choice_bool_and_int_options_become_typed_questions(tmp_path, monkeypatc
     assert count["type"] == "integer"
     assert "default" not in flag and "default" not in mode and "default" not in count
     assert flag["question_description"] == "D. Empty: each host keeps demo_flag from the inventory (the role's default: true)."
+
+
+def test_the_documented_fallback_of_the_rollout_guard_is_the_code_s():
+    # An empty "Failed hosts (%)" answer keeps gpuhost_max_fail_percentage; with neither set, site.yml's own default
+    # applies. Every text that tells an operator that default must name the number the guard uses.
+    plays = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8"))
+    play = next(p for p in plays if "serial" in p)
+    guard = next(t for t in play["tasks"] if "gpuhost_max_fail_percentage" in t.get("name", ""))
+    default = re.search(r"else gpuhost_max_fail_percentage \| default\((\d+)\)", guard["vars"]["__limit"]).group(1)
+    question = next(q for q in _survey(next(t for t in TEMPLATES if t["name"] == "gpuhost-site"))["spec"]
+                    if q["variable"] == "gpuhost_launch_max_fail_percentage")
+    texts = {
+        "survey": question["question_description"],
+        "docs/awx.md": next(line for line in (ROOT / "docs" / "awx.md").read_text(encoding="utf-8").splitlines()
+                            if "`gpuhost_launch_max_fail_percentage`" in line),
+        "README.md": (ROOT / "README.md").read_text(encoding="utf-8"),
+        "site.yml": (ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8").split("\n- name:")[0],
+    }
+    for where, text in texts.items():
+        said = re.findall(r"(?:else|default) (\d+)\b", " ".join(text.split()))
+        assert said and set(said) == {default}, (where, said, default)
+    # the guard counts every host provisioned so far; no text may say "of a batch"
+    for where, text in texts.items():
+        assert "of a batch" not in " ".join(text.split()), where

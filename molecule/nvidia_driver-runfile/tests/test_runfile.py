@@ -90,3 +90,20 @@ def test_validate_names_a_failed_daemon_on_a_host_without_gpus(host):
     finally:
         host.run("systemctl stop nvidia-persistenced.service")
         host.run("systemctl reset-failed nvidia-persistenced.service")
+
+
+def test_validate_without_gpus_expected_still_flags_a_missing_daemon_program(host):
+    # validate_expect_gpu: false (image-build hosts) waives the GPU checks only: a unit whose program is gone (its
+    # package removed, or here the runfile's binary) is still a problem, and so is a host with no driver at all
+    # (tests/integration/playbooks/test_validate_expect_gpu.py)
+    assert host.run("mv /usr/bin/nvidia-persistenced /usr/bin/nvidia-persistenced.away").rc == 0
+    try:
+        run, changed = playbook_run.run_and_diff("playbooks/validate.yml", {"validate_expect_gpu": False})
+        output = run.stdout + run.stderr
+        assert run.returncode == 2, output[-3000:]
+        assert ("nvidia-persistenced.service is enabled but /usr/bin/nvidia-persistenced is missing (its package "
+                "removed?)") in output, output[-3000:]
+        assert "no NVIDIA driver installed" not in output, output[-3000:]
+        assert changed == []
+    finally:
+        host.run("mv /usr/bin/nvidia-persistenced.away /usr/bin/nvidia-persistenced")

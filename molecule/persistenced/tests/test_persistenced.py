@@ -46,6 +46,8 @@ CASES = {
         "active": ("failed", "activating"),
         "journal_failure": True,
     },
+    # refused before any change: only test_a_refused_host_is_untouched applies
+    "uid0": {"refused": True},
 }
 
 
@@ -65,6 +67,22 @@ def journal(host):
     """The unit's status and journal, appended to assertion messages so a failure shows them."""
     return host.run("systemctl status nvidia-persistenced --no-pager; "
                     "journalctl -u nvidia-persistenced -n 40 --no-pager").stdout
+
+
+@pytest.fixture(autouse=True)
+def _a_refused_host_has_only_the_untouched_check(request, host):
+    if CASES.get(case(host), {}).get("refused") and "refused" not in request.node.name:
+        pytest.skip("the role refused this host before any change")
+
+
+def test_a_refused_host_is_untouched(host, expect):
+    if not expect.get("refused"):
+        pytest.skip("this case is converged")
+    # no unit of ours, the vendor unit as the image has it (enabled), the user still uid 0 (never renumbered)
+    assert not host.file(UNIT).exists
+    assert host.run("systemctl is-enabled nvidia-persistenced").stdout.strip() == "enabled"
+    assert host.user(USER).uid == 0
+    assert host.user(USER).shell == NOLOGIN
 
 
 def test_case_is_known(host, expect):

@@ -120,8 +120,9 @@ def test_tags_run_the_sections_with_their_preflight_and_keep_the_fleet_output(ho
         assert len(summaries) == 1, summaries
         assert re.match(r"only --tags (nvidia_driver_hold,persistenced_verify|persistenced_verify,nvidia_driver_hold)"
                         r" \| driver 535\.", summaries[0]), summaries
-        # the persistenced part comes from its verify section, which the tags named
-        assert " | persistenced /etc/systemd/system/nvidia-persistenced.service" in summaries[0], summaries
+        # the persistenced part comes from its verify section, which the tags named; a run that changed nothing says so
+        assert " | persistenced waits for a GPU | nothing changed" in summaries[0], summaries
+        assert len(summaries[0]) <= 200, summaries
     assert '"3 host(s): 2 done, 1 failed or not run"' in tags_output
     # the pre-flights ran, sections that were not named did not
     assert "TASK [gpuhost.provision.nvidia_driver : Resolve the driver" in tags_output

@@ -22,7 +22,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 GOOD = {"nvidia_driver_cuda_version": "12.2"}
 
 
-def run_site(tmp_path: pathlib.Path, hosts: dict, extra: dict | None = None, tags: str | None = None):
+def run_site(tmp_path: pathlib.Path, hosts: dict, extra: dict | None = None, tags: str | None = None,
+             limit: str | None = None):
     inventory = {"gpu_nodes": {"hosts": {name: {"ansible_host": f"192.0.2.{i + 1}", **hv}
                                          for i, (name, hv) in enumerate(hosts.items())}}}
     (tmp_path / "inv.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
@@ -35,6 +36,8 @@ def run_site(tmp_path: pathlib.Path, hosts: dict, extra: dict | None = None, tag
         argv += ["-e", json.dumps(extra)]
     if tags:
         argv += ["--tags", tags]
+    if limit:
+        argv += ["--limit", limit]
     run = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     # last result per host: the reason each host failed with, and the fleet table (localhost)
     results = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "tree").iterdir()}
@@ -51,7 +54,7 @@ CASES = {
         {"n1": "input: role nvidia_driver: argument 'nvidia_driver_hold' is of type str and we were unable to convert "
                "to bool"},
         {"n1": "value of nvidia_driver_reboot must be one of: auto, never, got: sometimes (see "
-               "roles/nvidia_driver/README.md)"}),
+               "ansible-doc -t role gpuhost.provision.nvidia_driver)"}),
     "a role's own input check": (
         {"n1": {**GOOD, "persistenced_user": "root; touch pwned"}}, None,
         {"n1": 'input: persistenced_user "root; touch pwned" is not a valid user name'}, {}),
@@ -72,6 +75,15 @@ CASES = {
     "a bad entry of the CUDA table extension": (
         {"n1": {"nvidia_driver_cuda_version": "13.6", "nvidia_driver_cuda_table": {"13.6": "63x"}}}, None,
         {"n1": "input: cuda_table entry '13.6': '63x' is not a driver version or branch"}, {}),
+    "an unquoted CUDA version (YAML reads 12.10 as the number 12.1)": (
+        {"n1": {"nvidia_driver_cuda_version": 12.10}}, None,
+        {"n1": 'input: nvidia_driver_cuda_version must be a quoted string: YAML read it as the number 12.1 (an '
+               'unquoted 12.10 becomes 12.1); write nvidia_driver_cuda_version: "12.1"'}, {}),
+    "a value of the wrong type, in plain words (no Python class names)": (
+        {"n1": {**GOOD, "gpu_state_settings": [{"gpus": "all", "power_limit_w": "lots"}]}}, None,
+        {"n1": "input: role gpu_state: argument 'power_limit_w' is of type str found in 'gpu_state_settings'. and we "
+               "were unable to convert to float: str cannot be converted to a float (see ansible-doc -t role "
+               "gpuhost.provision.gpu_state)"}, {}),
     "a kernel module parameter that cannot be written into modprobe.d": (
         {"n1": {**GOOD, "nvidia_driver_module_params": {"NVreg_RegistryDwords": 'a"b'}}}, None,
         {"n1": "input: nvidia_driver_module_params: NVreg_RegistryDwords must be a number, a boolean or a non-empty "
@@ -98,7 +110,7 @@ def test_inputs_are_refused_before_any_host_is_contacted(tmp_path, case):
     assert "UNREACHABLE" not in run.stdout and "Resolve the driver" not in run.stdout, run.stdout[-3000:]
     for host, reason in reasons.items():
         assert results[host]["msg"].startswith(reason), results[host]
-        assert "\n" not in results[host]["msg"]
+        assert "\n" not in results[host]["msg"] and "<class" not in results[host]["msg"]
         row = table_row(results, host)
         assert " | FAILED | " in row and reason in row, row
     for host, text in in_row.items():
@@ -123,3 +135,46 @@ def test_inputs_are_checked_also_when_tags_select_one_section(tmp_path):
     assert "UNREACHABLE" not in run.stdout, run.stdout[-3000:]
     assert results["n1"]["msg"].startswith("input: role nvidia_driver: argument 'nvidia_driver_hold' is of type str"), \
         results["n1"]
+
+
+# The rollout guard. Each host passes the input play and then fails in the provisioning play at its first module: a
+# local connection whose Python is /bin/false cannot run a module, so the host is rescued with a reason and nothing
+# runs anywhere. One host per batch: the guard decides after each one.
+FAILING = {**GOOD, "ansible_connection": "local", "ansible_python_interpreter": "/bin/false"}
+# what an AWX launch of the site template sends with every question left empty
+SURVEY_EMPTY = {"gpuhost_launch_serial": "", "gpuhost_launch_max_fail_percentage": "",
+                "gpuhost_launch_cuda_version": "", "gpuhost_launch_reboot": ""}
+NOT_RUN = "not run: unreachable, or stopped by the rollout guard"
+
+
+@pytest.mark.parametrize(("inventory", "launch", "attempted"), [
+    ({}, "", 3),                                       # neither set: 100, never stops
+    ({"gpuhost_max_fail_percentage": 0}, "", 1),       # an empty answer keeps the template's/inventory's 0
+    ({"gpuhost_max_fail_percentage": 0}, "100", 3),    # an answer wins for this launch
+    ({}, "0", 1),
+], ids=["default-never", "empty-keeps-0", "answer-100-wins", "answer-0"])
+def test_rollout_guard_keeps_the_inventory_value_for_an_empty_answer(tmp_path, inventory, launch, attempted):
+    hosts = {f"n{i}": FAILING for i in (1, 2, 3)}
+    extra = {**SURVEY_EMPTY, "gpuhost_serial": 1, **inventory, "gpuhost_launch_max_fail_percentage": launch}
+    run, results = run_site(tmp_path, hosts, extra)
+    assert run.returncode == 2, run.stdout[-3000:]
+    rows = [table_row(results, h) for h in hosts]
+    assert [NOT_RUN not in r for r in rows] == [True] * attempted + [False] * (3 - attempted), rows
+    assert all(" | FAILED | " in r for r in rows), rows
+    # a module that returned nothing reads as unreachable, not as a deserialization error
+    assert "| Resolve the driver and check that the package sources can satisfy it: unreachable: no result came back " \
+           "from the host during this task (rc 1, no output)" in rows[0], rows
+
+
+def test_the_fleet_table_is_printed_under_limit(tmp_path):
+    # localhost is outside --limit n1,n2: the table is printed from the limited hosts, for them only
+    hosts = {"n1": {**GOOD, "nvidia_driver_hold": "maybe"}, "n2": GOOD, "n3": GOOD}
+    run = run_site(tmp_path, hosts, limit="n1,n2")[0]
+    assert run.returncode == 2, run.stdout[-3000:]
+    assert "UNREACHABLE" not in run.stdout and "no hosts matched" not in run.stdout, run.stdout[-3000:]
+    table = json.loads(run.stdout.split("TASK [Show every targeted host with its result]")[1]
+                       .split("=> ", 1)[1].split("\n\nPLAY ")[0])["msg"]
+    assert table[0].startswith("host | result | driver | GPUs nvml/pci | "), table
+    assert [row.split(" | ")[:2] for row in table[1:3]] == [["n1", "FAILED"], ["n2", "FAILED"]], table
+    assert "input: role nvidia_driver: argument 'nvidia_driver_hold'" in table[1], table
+    assert table[3:] == ["2 host(s): 0 done, 2 failed or not run"], table

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -33,6 +34,21 @@ REASONS = {
         {"failed": True, "msg": "MODULE FAILURE", "module_stderr": "Traceback\nImportError: no module named pynvml\n"},
         "ImportError: no module named pynvml"),
     "nothing to say": ({"failed": True}, "failed (no message; run with -vv for the whole result)"),
+    "a host lost during the task reads as unreachable": (
+        {"failed": True, "msg": "Module result deserialization failed: No start of json char found",
+         "module_stdout": "", "module_stderr": "", "rc": 137},
+        "unreachable: no result came back from the host during this task (rc 137, no output): the host went away, "
+        "or its Python could not run"),
+    "a module that printed something else than JSON keeps its message": (
+        {"failed": True, "msg": "Module result deserialization failed: No start of json char found",
+         "module_stdout": "Segmentation fault", "rc": 139},
+        "Module result deserialization failed: No start of json char found"),
+    "Python class names become type names": (
+        {"failed": True, "argument_errors": [
+            "argument 'x' is of type <class 'ansible.module_utils._internal._datatag._AnsibleTaggedStr'> and we were "
+            "unable to convert to float: <class 'ansible.module_utils._internal._datatag._AnsibleTaggedStr'> cannot "
+            "be converted to a float"]},
+        "argument 'x' is of type str and we were unable to convert to float: str cannot be converted to a float"),
 }
 
 
@@ -106,3 +122,72 @@ def test_default_mode_prints_failures_on_one_line_under_the_task_banner(tmp_path
 def test_verbose_mode_prints_the_whole_result(tmp_path):
     out = run(tmp_path, ANSIBLE_VERBOSITY="2")
     assert '"stderr_lines": [' in out, out
+
+
+ASYNC_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Install the driver packages (long step)
+      ansible.builtin.command: sleep 5
+      async: 60
+      poll: 2
+      changed_when: false
+"""
+
+
+@pytest.mark.parametrize("quiet", ["0", "1"])
+def test_progress_names_the_step_and_counts_from_its_start(tmp_path, quiet):
+    (tmp_path / "async.yml").write_text(ASYNC_PLAYBOOK, encoding="utf-8")
+    environ = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
+               "ANSIBLE_STDOUT_CALLBACK": "gpuhost.provision.fleet", "ANSIBLE_NOCOLOR": "1",
+               "GPUHOST_FLEET_QUIET": quiet, "ANSIBLE_LOCALHOST_WARNING": "0"}
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+            "-e", "ansible_python_interpreter=" + sys.executable, str(tmp_path / "async.yml")]
+    out = subprocess.run(argv, capture_output=True, text=True, env=environ, check=True).stdout
+    lines = re.findall(r"^localhost: still running: (.*) \((\d+) s\)$", out, re.M)
+    assert lines, out
+    assert {line[0] for line in lines} == {"Install the driver packages (long step)"}, out
+    seconds = [int(line[1]) for line in lines]
+    # the first poll comes one poll interval (2 s) after the step started, and the clock keeps counting
+    assert seconds[0] >= 2 and seconds == sorted(seconds) and seconds[-1] >= 4, out
+
+
+TABLE_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: A step that fails, handled by the playbook
+      block:
+        - name: Refuse
+          ansible.builtin.fail:
+            msg: "CUDA 12.8 needs driver >= 570.26: use nvidia_driver_source: cuda_repo"
+      rescue:
+        - name: Remember it
+          ansible.builtin.set_fact:
+            why: "Refuse: {{ ansible_failed_result.msg }}"
+    - name: The fleet table
+      ansible.builtin.debug:
+        msg: ["host | result | reason", "localhost | FAILED | {{ why }}"]
+    - name: Fail with the reason in the table
+      ansible.builtin.fail:
+        msg: "{{ why }}"
+"""
+
+
+@pytest.mark.parametrize(("quiet", "times"), [("1", 1), ("0", 2)])
+def test_a_reason_already_in_the_table_is_not_printed_again(tmp_path, quiet, times):
+    (tmp_path / "table.yml").write_text(TABLE_PLAYBOOK, encoding="utf-8")
+    environ = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
+               "ANSIBLE_STDOUT_CALLBACK": "gpuhost.provision.fleet", "ANSIBLE_NOCOLOR": "1",
+               "GPUHOST_FLEET_QUIET": quiet, "ANSIBLE_LOCALHOST_WARNING": "0"}
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+            "-e", "ansible_python_interpreter=" + sys.executable, str(tmp_path / "table.yml")]
+    done = subprocess.run(argv, capture_output=True, text=True, env=environ, check=False)
+    out = done.stdout + done.stderr
+    assert done.returncode == 2, out
+    # quiet: only the table has it; default: the failure where it happened, then the table
+    assert out.count("CUDA 12.8 needs driver >= 570.26") == times, out
+    assert "localhost: " + ("" if quiet == "1" else "FAILED: ") + "(the reason is shown above)" in out, out

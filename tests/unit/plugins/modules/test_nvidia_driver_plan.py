@@ -306,6 +306,11 @@ def test_headers_for_the_running_kernel_when_building(host, run_module):
 def test_missing_headers_are_refused(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.2", **dict(DEBIAN12, kernel="6.18.44-custom")))
     assert failed and "offers no linux-headers-6.18.44-custom" in result["msg"]
+    # the refusal names the option that avoids the build (containers, image builds), with the role's prefix too
+    assert "or set build_module: false where no kernel module is built here" in result["msg"], result["msg"]
+    failed, result = run_module(plan, dict(cuda_version="12.2", option_prefix="nvidia_driver_",
+                                           **dict(DEBIAN12, kernel="6.18.44-custom")))
+    assert failed and "or set nvidia_driver_build_module: false where" in result["msg"], result["msg"]
 
 
 def test_exact_version(host, run_module):

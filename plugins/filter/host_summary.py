@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: host_summary
+short_description: site.yml's one line per host, short enough to read on a fleet
+version_added: 0.3.0
+description:
+  - Builds the line site.yml prints for a host from the roles' reports - the driver, the GPUs, the persistence
+    daemon, the optional roles that ran and what changed - in at most O(width) characters.
+  - Lists are counted, not spelled out (C(installed 8 packages)); the whole text of each role's summary is in its
+    report fact (C(nvidia_driver_report), C(persistenced_report), ...) and site.yml prints it with C(-v).
+  - A run that changed nothing says C(nothing changed) (C(nothing to change) in check mode).
+author:
+  - gpuhost.provision developers (@gpuhost)
+options:
+  _input:
+    description: C(nvidia_driver_report), or an empty mapping when the driver role's report did not run.
+    type: dict
+    required: true
+  nvidia:
+    description: C(ansible_facts.nvidia) as read after the roles.
+    type: dict
+    default: {}
+  persistenced:
+    description: C(persistenced_report), or an empty mapping.
+    type: dict
+    default: {}
+  decision:
+    description: C(nvidia_driver_reboot_decision), or an empty mapping.
+    type: dict
+    default: {}
+  roles:
+    description: The summary of each optional role that ran, by its name.
+    type: dict
+    default: {}
+  check_mode:
+    description: Whether the run was in check mode.
+    type: bool
+    default: false
+  tags:
+    description: C(ansible_run_tags); a line made under C(--tags) starts with them.
+    type: list
+    elements: str
+    default: [all]
+  width:
+    description: The longest line.
+    type: int
+    default: 200
+"""
+
+EXAMPLES = r"""
+- name: One line per host
+  ansible.builtin.debug:
+    msg: "{{ nvidia_driver_report | gpuhost.provision.host_summary(nvidia=ansible_facts['nvidia']) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The line.
+  type: str
+"""
+
+
+def _words(text):
+    return " ".join(str(text or "").split())
+
+
+def _count(n, one, many=None):
+    return "%d %s" % (n, one if n == 1 else (many or one + "s"))
+
+
+def host_changes(driver=None, persistenced=None, check_mode=False):
+    """What changed on the host, counted: e.g. ['installed 8 packages', 'held 8', 'unit written']."""
+    driver, persistenced = driver or {}, persistenced or {}
+    out = []
+    installed = list(driver.get("installed") or []) or list(driver.get("would_install") or [])
+    if installed:
+        out.append(("install " if check_mode else "installed ") + _count(len(installed), "package"))
+    if driver.get("held"):
+        out.append(("hold " if check_mode else "held ") + str(len(driver["held"])))
+    if persistenced.get("unmasked"):
+        out.append("unmasked " + ", ".join(str(u).rsplit("/", 1)[-1] for u in persistenced["unmasked"]))
+    if str(persistenced.get("unit_changed", "")).lower() in ("true", "1", "yes"):
+        out.append("unit written")
+    user = _words(persistenced.get("user_change"))
+    if user:
+        # the persistenced report's sentence, shortened (the report keeps it whole)
+        out.append("user created" if "created system user" in user
+                   else "user shell set to nologin (security fix)" if "login shell" in user
+                   else "user password locked" if "password locked" in user else user)
+    return out
+
+
+def _driver_part(driver, decision):
+    check = driver.get("check") or {}
+    if str(driver.get("adopted", "")).lower() in ("true", "1", "yes"):
+        text = _words(driver.get("plan"))
+    else:
+        version = check.get("installed_version") or check.get("driver_version") or "none"
+        module = ("module " + str(check["kernel_module_version"])) if check.get("kernel_module_version") \
+            else "no module loaded"
+        cuda = (", CUDA <= " + str(check["max_cuda_version"])) if check.get("max_cuda_version") else ""
+        text = "driver %s (%s%s)" % (version, module, cuda)
+    if check.get("reboot_required"):
+        # the decision's action (rebooted, skipped-never, ...), or "pending" where the reboot section did not run
+        text += ", reboot " + (str(decision["action"]) if decision.get("action") else "pending")
+    return text
+
+
+def _gpu_part(nvidia):
+    gpus = nvidia.get("gpus") or []
+    text = "GPUs %s/%d nvml/pci" % (nvidia.get("gpu_count", len(gpus)), len(nvidia.get("pci_devices") or []))
+    if gpus:
+        text += ", persistence on %d" % sum(1 for g in gpus if g.get("persistence_mode"))
+    return text
+
+
+def _persistenced_part(report):
+    if str(report.get("systemd", "")).lower() not in ("true", "1", "yes"):
+        return "persistenced no systemd on this host: no unit written or enabled"
+    if str(report.get("started", "")).lower() in ("true", "1", "yes"):
+        return "persistenced started"
+    if report.get("start_policy") == "auto":
+        return "persistenced waits for a GPU"
+    return "persistenced not started (persistenced_start: false)"
+
+
+def host_summary(driver, nvidia=None, persistenced=None, decision=None, roles=None, check_mode=False, tags=None,
+                 width=200):
+    driver, nvidia, persistenced = driver or {}, nvidia or {}, persistenced or {}
+    tags = list(tags or ["all"])
+    head = [] if "all" in tags else ["only --tags " + ",".join(tags)]
+    if driver:
+        head.append(_driver_part(driver, decision or {}))
+    head.append(_gpu_part(nvidia))
+    if persistenced:
+        head.append(_persistenced_part(persistenced))
+    changes = host_changes(driver, persistenced, check_mode)
+    tail = (("would change: " if check_mode else "changed: ") + ", ".join(changes)) if changes else \
+        ("nothing to change" if check_mode else "nothing changed")
+    # each optional role with the first clause of its summary, or only its name where the line would be too long
+    roles = dict(roles or {})
+    full = ["%s: %s" % (name, _words(summary).split(";", maxsplit=1)[0]) for name, summary in roles.items()]
+    for optional in (full, list(roles)):
+        parts = head + optional + [tail]
+        if len(" | ".join(parts)) <= width:
+            return " | ".join(parts)
+    # still too long: cut the longest part, again and again (never below 20 characters); what changed goes last
+    while len(" | ".join(parts)) > width:
+        longest = max(range(len(parts) - 1), key=lambda i: len(parts[i]))
+        keep = max(len(parts[longest]) - (len(" | ".join(parts)) - width) - 3, 20)
+        if keep >= len(parts[longest]) - 3:
+            break
+        parts[longest] = parts[longest][:keep].rstrip() + "..."
+    return " | ".join(parts)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"host_summary": host_summary}

@@ -1,0 +1,21 @@
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import plain_types
+
+
+@pytest.mark.parametrize(("text", "plain"), [
+    ("<class 'ansible.module_utils._internal._datatag._AnsibleTaggedStr'> cannot be converted to a float",
+     "str cannot be converted to a float"),
+    ("argument 'x' is of type <class 'int'> and we were unable to convert to list: <class 'int'> cannot be converted "
+     "to a list", "argument 'x' is of type int and we were unable to convert to list: int cannot be converted to a list"),
+    ("<class 'ansible.module_utils._internal._datatag._AnsibleTaggedDict'> and <class 'NoneType'>", "dict and null"),
+    ("<type 'str'>", "str"),
+    ("no class here <b>", "no class here <b>"),
+])
+def test_class_names_become_type_names(text, plain):
+    assert plain_types(text) == plain
