@@ -46,8 +46,14 @@ step() {  # name command...: run, log, show the tail on failure
 }
 
 # ansible-lint installs the linted checkout into ~/.ansible/collections itself (ansible-compat) and lints
-# that copy; everything else here uses .cache/collections, where the checkout is linked in.
-do_lint() { step ansible-lint ansible-lint --offline; }
+# that copy; everything else here uses .cache/collections, where the checkout is linked in. It keeps an installed
+# copy of the same version, so a copy left by another checkout (or an older tree) would be linted instead of this
+# one: the step gets a HOME of this checkout's own, whose copy is made afresh each run.
+do_lint() {
+  rm -rf "$root/.cache/lint-home/.ansible/collections"
+  mkdir -p "$root/.cache/lint-home"
+  HOME="$root/.cache/lint-home" step ansible-lint ansible-lint --offline
+}
 
 # Sanity on every ansible-core that meta/runtime.yml admits: 2.19 in .venv on Python 3.11, and the newer cores
 # (which need Python >= 3.12) each in .venv-core-<version> on the newest Python >= 3.12 present, installed from
