@@ -83,7 +83,7 @@ class PlanRequest(object):
 
     FIELDS = ("cuda_version", "branch", "version", "kernel_module", "source", "compatibility", "build_module",
               "nvswitch", "distribution", "distribution_major_version", "distribution_release", "os_family",
-              "kernel", "architecture", "apt_sources_file", "refresh_cache", "existing", "cuda_table")
+              "kernel", "architecture", "apt_sources_file", "refresh_cache", "existing", "cuda_table", "lock_timeout")
 
     def __init__(self, *, cuda_version: str | None = None, branch: int | None = None, version: str | None = None,
                  kernel_module: str = "auto", source: str = "distro", compatibility: str = "toolkit",
@@ -91,7 +91,8 @@ class PlanRequest(object):
                  distribution_major_version: str | None = None, distribution_release: str | None = None,
                  os_family: str | None = None, kernel: str | None = None, architecture: str = "x86_64",
                  apt_sources_file: str = "/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources",
-                 refresh_cache: bool = True, existing: str = "adopt", cuda_table: dict | None = None):
+                 refresh_cache: bool = True, existing: str = "adopt", cuda_table: dict | None = None,
+                 lock_timeout: int = 0):
         self.cuda_version = cuda_version
         self.branch = branch
         self.version = version
@@ -110,6 +111,7 @@ class PlanRequest(object):
         self.refresh_cache = refresh_cache
         self.existing = existing
         self.cuda_table = cuda_table
+        self.lock_timeout = lock_timeout
 
     @classmethod
     def from_params(cls, params: dict) -> "PlanRequest":
@@ -189,7 +191,7 @@ class Planner(object):
             return DnfPackages(self.module, repo_url=repo["url"] if repo else None)
         return AptPackages(self.module, extra_stanzas=stanzas, trusted_repo_url=repo["url"] if repo else None,
                            exclude_file=self.request.apt_sources_file, private=self.request.refresh_cache,
-                           sources_dir=_apt_sources.APT_SOURCES_DIR)
+                           sources_dir=_apt_sources.APT_SOURCES_DIR, lock_timeout=self.request.lock_timeout)
 
     @property
     def label(self):

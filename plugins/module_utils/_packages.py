@@ -22,6 +22,7 @@ import re
 import shutil
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._common import C_LOCALE as ENV
+from ansible_collections.gpuhost.provision.plugins.module_utils._package_lock import LISTS_LOCK, timeout_message, wait_free
 
 APT_SOURCES_DIR = "/etc/apt/sources.list.d"
 MANAGERS = ("apt", "dnf")
@@ -330,7 +331,7 @@ class AptPackages(_Packages):
     pin_separator = "="
 
     def __init__(self, module, extra_stanzas=(), trusted_repo_url=None, exclude_file=None, private=True,
-                 sources_dir=None):
+                 sources_dir=None, lock_timeout=0):
         super(AptPackages, self).__init__(module)
         self.extra_stanzas = list(extra_stanzas or [])
         self.trusted_repo_url = trusted_repo_url
@@ -344,6 +345,7 @@ class AptPackages(_Packages):
         self.answers = {}       # (apt-cache verb, private index?) -> {name: answer}
         self.dpkg_control = None
         self.cache_options = None
+        self.lock_timeout = lock_timeout
 
     @property
     def planned(self):
@@ -412,6 +414,11 @@ class AptPackages(_Packages):
         decide, is read from a copy in the module's temporary directory: apt uses it when it is current (0.1 s),
         and where it is stale or missing apt rebuilds it into the copy, never into the host's file."""
         if self.cache_options is None:
+            # the host's index is read without apt's lock: not while an index refresh rewrites it (at most
+            # lock_timeout seconds; 0 reads at once)
+            held = wait_free([LISTS_LOCK], self.lock_timeout)[0] if self.lock_timeout else []
+            if held:
+                raise PackageQueryError(timeout_message(held, self.lock_timeout, "O(lock_timeout)"))
             self.cache_options = ["-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache="]
             config = self.module.get_bin_path("apt-config")
             rc, out, _err = self.module.run_command([config, "shell", "SRC", "Dir::Cache::srcpkgcache/f"],

@@ -120,6 +120,13 @@ options:
       - V(false) always reads the host's index as it is.
     type: bool
     default: true
+  lock_timeout:
+    description:
+      - Seconds to wait, before reading the host's own package index, while another process holds its lock
+        (C(/var/lib/apt/lists/lock): an index refresh rewriting it); the module fails naming the process when
+        the time is up. V(0) reads at once. APT only.
+    type: int
+    default: 0
   existing:
     description:
       - What to do with a driver that is already there but not from the packages this module plans (installed by
@@ -524,6 +531,7 @@ def main():
             architecture=dict(type="str", default="x86_64"),
             apt_sources_file=dict(type="path", default="/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources"),
             refresh_cache=dict(type="bool", default=True),
+            lock_timeout=dict(type="int", default=0),
             existing=dict(type="str", default="adopt", choices=["adopt", "require_packages"]),
             fail_on_unsatisfied=dict(type="bool", default=True),
             nvswitch=dict(type="str", default="auto", choices=["auto", "present", "absent"]),

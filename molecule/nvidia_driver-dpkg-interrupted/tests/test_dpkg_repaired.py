@@ -18,3 +18,7 @@ def test_the_interrupted_package_was_configured(host):
 
 def test_the_driver_was_installed_and_held(host):
     assert host.run("dpkg-query -W -f='${db:Status-Abbrev}' nvidia-driver").stdout.strip() == "hi"
+
+
+def test_the_install_that_was_still_running_finished_by_itself(host):
+    assert host.run("dpkg-query -W -f='${db:Status-Abbrev}' gpuhost-slow").stdout.strip() == "ii"
