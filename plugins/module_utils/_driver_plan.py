@@ -83,7 +83,7 @@ class PlanRequest(object):
 
     FIELDS = ("cuda_version", "branch", "version", "kernel_module", "source", "compatibility", "build_module",
               "nvswitch", "distribution", "distribution_major_version", "distribution_release", "os_family",
-              "kernel", "architecture", "apt_sources_file", "refresh_cache", "existing", "cuda_table", "lock_timeout")
+              "kernel", "architecture", "apt_sources_file", "refresh_cache", "existing", "cuda_table", "lock_timeout", "keep_index")
 
     def __init__(self, *, cuda_version: str | None = None, branch: int | None = None, version: str | None = None,
                  kernel_module: str = "auto", source: str = "distro", compatibility: str = "toolkit",
@@ -92,7 +92,7 @@ class PlanRequest(object):
                  os_family: str | None = None, kernel: str | None = None, architecture: str = "x86_64",
                  apt_sources_file: str = "/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources",
                  refresh_cache: bool = True, existing: str = "adopt", cuda_table: dict | None = None,
-                 lock_timeout: int = 0):
+                 lock_timeout: int = 0, keep_index: bool = False):
         self.cuda_version = cuda_version
         self.branch = branch
         self.version = version
@@ -112,6 +112,7 @@ class PlanRequest(object):
         self.existing = existing
         self.cuda_table = cuda_table
         self.lock_timeout = lock_timeout
+        self.keep_index = keep_index
 
     @classmethod
     def from_params(cls, params: dict) -> "PlanRequest":
@@ -191,7 +192,8 @@ class Planner(object):
             return DnfPackages(self.module, repo_url=repo["url"] if repo else None)
         return AptPackages(self.module, extra_stanzas=stanzas, trusted_repo_url=repo["url"] if repo else None,
                            exclude_file=self.request.apt_sources_file, private=self.request.refresh_cache,
-                           sources_dir=_apt_sources.APT_SOURCES_DIR, lock_timeout=self.request.lock_timeout)
+                           sources_dir=_apt_sources.APT_SOURCES_DIR, lock_timeout=self.request.lock_timeout,
+                           keep_index=self.request.keep_index and not self.module.check_mode)
 
     @property
     def label(self):
@@ -201,6 +203,17 @@ class Planner(object):
         return text + " (%s)" % ("distribution archive" if self.source == "distro" else "CUDA repository")
 
     def plan(self):
+        """The plan (steps()), and RV(index_lists): the private index kept for the install where one was downloaded
+        and a real run installs (keep_index), so that the index is downloaded once; discarded otherwise."""
+        result = self.steps()
+        lists = self.backend.kept_lists() if hasattr(self.backend, "kept_lists") else None
+        if lists and result["satisfied"] and result["to_install"]:
+            result["index_lists"] = lists
+        elif hasattr(self.backend, "discard_index"):
+            self.backend.discard_index()
+        return result
+
+    def steps(self):
         """The plan, step by step: what is asked, where the packages come from, what the host has, a driver that is
         already there, the candidate, its packages, Fabric Manager, what is left to install and what the package
         manager says of it."""

@@ -331,7 +331,7 @@ class AptPackages(_Packages):
     pin_separator = "="
 
     def __init__(self, module, extra_stanzas=(), trusted_repo_url=None, exclude_file=None, private=True,
-                 sources_dir=None, lock_timeout=0):
+                 sources_dir=None, lock_timeout=0, keep_index=False):
         super(AptPackages, self).__init__(module)
         self.extra_stanzas = list(extra_stanzas or [])
         self.trusted_repo_url = trusted_repo_url
@@ -346,6 +346,9 @@ class AptPackages(_Packages):
         self.dpkg_control = None
         self.cache_options = None
         self.lock_timeout = lock_timeout
+        # a private index downloaded for a real install is kept beside the module's temporary directory (in
+        # Ansible's own temporary area), so that the install takes its lists instead of downloading them again
+        self.keep_index = os.path.join(os.path.dirname(module.tmpdir), "gpuhost-apt-index") if keep_index else None
 
     @property
     def planned(self):
@@ -354,7 +357,9 @@ class AptPackages(_Packages):
 
     def _private_index(self, packages):
         """A private package index: the host's sources + the planned ones, in the module's tmpdir."""
-        base = os.path.join(self.module.tmpdir, "gpuhost-apt")
+        base = self.keep_index or os.path.join(self.module.tmpdir, "gpuhost-apt")
+        if self.keep_index:   # what an earlier run left, if it stopped before its install
+            shutil.rmtree(base, ignore_errors=True)
         parts = os.path.join(base, "sources.list.d")
         for sub in ("lists/partial", "cache/archives/partial", "sources.list.d"):
             os.makedirs(os.path.join(base, sub), exist_ok=True)
@@ -388,6 +393,14 @@ class AptPackages(_Packages):
             raise PackageQueryError("apt-get update into a private index (to look up %s; the host's own index stays "
                                     "untouched) failed (rc %s): %s; check the host's APT sources and its network, "
                                     "then run again" % (", ".join(packages), rc, one_line(lines[-1])))
+
+    def kept_lists(self):
+        """The lists directory of the private index when it was downloaded and is kept (keep_index), else None."""
+        return os.path.join(self.keep_index, "lists") if self.keep_index and self.prepared else None
+
+    def discard_index(self):
+        if self.keep_index:
+            shutil.rmtree(self.keep_index, ignore_errors=True)
 
     def policy(self, packages, private=True):
         if private and self.private and not self.prepared:

@@ -907,3 +907,20 @@ def test_a_second_run_after_the_change_has_nothing_to_do(host, run_module):
     # the set came from dpkg's database; nothing was simulated
     assert not [c for c in host["fake"].calls if c[0].endswith("apt-get")]
     assert not [c for c in host["fake"].calls if c[0].endswith("apt-cache") and "show" in c]
+
+
+def test_keep_index_keeps_the_private_index_for_a_real_install(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, keep_index=True, **DEBIAN12))
+    assert not failed and result["to_install"], result
+    kept = host["tmp"].parent / "gpuhost-apt-index"
+    assert result["index_lists"] == str(kept / "lists") and (kept / "lists").is_dir()
+    update = [c for c in host["fake"].calls if c[0].endswith("apt-get") and "update" in c]
+    assert len(update) == 1 and "Dir::State::Lists=%s" % (kept / "lists") in update[0]
+
+
+@pytest.mark.parametrize("check, cuda", [(True, "12.2"), (False, "12.8")])
+def test_keep_index_keeps_nothing_in_check_mode_or_for_a_refusal(host, run_module, check, cuda):
+    failed, result = run_module(plan, dict(cuda_version=cuda, build_module=False, keep_index=True,
+                                           fail_on_unsatisfied=False, **DEBIAN12), check=check)
+    assert not failed and "index_lists" not in result, result
+    assert not (host["tmp"].parent / "gpuhost-apt-index").exists()
