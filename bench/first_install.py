@@ -14,7 +14,8 @@ Where the rest goes: every task's wall time (bench_profile callback), grouped in
 and the playbook's own tasks; the install's excess over the floor's apt-get install is the poll latency.
 
 Run it under the machine's podman lock: flock /tmp/gpuhost-podman.lock bash bench/first_install.sh
-Prints a markdown table; the raw numbers go to bench/results/first-install-<time>.json (git-ignored).
+Prints markdown tables; the raw numbers go to bench/results/first-install-<time>.json (git-ignored), which
+`python3 bench/first_install.py FILE` prints again.
 """
 from __future__ import annotations
 
@@ -93,6 +94,7 @@ def group(task):
     """Which part of the first install a task belongs to."""
     name = task["name"]
     role, _sep, own = name.partition(" : ") if " : " in name else ("", "", name)
+    role = role.rsplit(".", 1)[-1]   # gpuhost.provision.nvidia_driver -> nvidia_driver
     lowered = own.lower()
     if "package index" in lowered or "update_cache" in lowered:
         return "index refresh"
@@ -132,6 +134,15 @@ def main():
             print("bench: round %d %s %.1f s (rc %s, load %s)" % (i + 1, kind, run["wall_s"], run["rc"], run["load"]),
                   file=sys.stderr)
     sh(["podman", "rm", "-f", "-t", "0", HOST])
+    record = {"time": stamp, "tree": tree, "rounds": ROUNDS, "packages": packages, "runs": runs}
+    with open(os.path.join(RESULTS, "first-install-%s.json" % stamp), "w") as handle:
+        json.dump(record, handle, indent=1)
+    return report(record)
+
+
+def report(record):
+    """The tables of one record (bench/results/first-install-<time>.json): python3 bench/first_install.py FILE"""
+    stamp, tree, runs, packages = record["time"], record["tree"], record["runs"], record["packages"]
     site_s, floor_s = med([r["wall_s"] for r in runs["site"]]), med([r["wall_s"] for r in runs["floor"]])
     parts = {}
     for run in runs["site"]:
@@ -141,12 +152,9 @@ def main():
         for key, seconds in seen.items():
             parts.setdefault(key, []).append(seconds)
     steps = dict((step, med([r["steps"].get(step, float("nan")) for r in runs["floor"]])) for step in FLOOR_STEPS)
-    record = {"time": stamp, "tree": tree, "rounds": ROUNDS, "packages": packages, "site_s": site_s,
-              "floor_s": floor_s, "ratio": site_s / floor_s, "site_parts": {k: med(v) for k, v in parts.items()},
-              "floor_steps": steps, "runs": runs}
-    with open(os.path.join(RESULTS, "first-install-%s.json" % stamp), "w") as handle:
-        json.dump(record, handle, indent=1)
-    print("first install, %s, tree %s, %d round(s), packages: %s" % (stamp, tree, ROUNDS, " ".join(packages)))
+    site_parts = {k: med(v) for k, v in parts.items()}
+    print("first install, %s, tree %s, %d round(s), packages: %s" % (stamp, tree, len(runs["site"]),
+                                                                     " ".join(packages)))
     print("")
     print("| | median s | runs s |")
     print("|---|---|---|")
@@ -156,7 +164,7 @@ def main():
     print("")
     print("| where site.yml's time goes | median s |")
     print("|---|---|")
-    for key, seconds in sorted(record["site_parts"].items(), key=lambda kv: -kv[1]):
+    for key, seconds in sorted(site_parts.items(), key=lambda kv: -kv[1]):
         print("| %s | %.1f |" % (key, seconds))
     print("| floor: %s | %s |" % (", ".join(FLOOR_STEPS), ", ".join("%.1f" % steps[s] for s in FLOOR_STEPS)))
     slow = sorted(((t["seconds"], t["name"]) for t in runs["site"][-1]["tasks"]), reverse=True)[:8]
@@ -166,4 +174,7 @@ def main():
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        with open(sys.argv[1]) as handle:
+            sys.exit(report(json.load(handle)))
     sys.exit(main())
