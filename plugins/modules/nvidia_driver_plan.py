@@ -123,7 +123,7 @@ options:
   lock_timeout:
     description:
       - Seconds to wait, before reading the host's own package index, while another process holds its lock
-        (C(/var/lib/apt/lists/lock): an index refresh rewriting it); the module fails naming the process when
+        (C(/var/lib/apt/lists/lock), an index refresh rewriting it); the module fails naming the process when
         the time is up. V(0) reads at once. APT only.
     type: int
     default: 0
@@ -384,7 +384,7 @@ index_lists:
   description: Where the private index's lists were kept for the install (O(keep_index)); the install copies them
     into C(/var/lib/apt/lists) and removes the directory.
   returned: when O(keep_index) kept them
-  type: path
+  type: str
   sample: /root/.ansible/tmp/gpuhost-apt-index/lists
 todo:
   description:

@@ -20,7 +20,7 @@ description:
   - With O(timeout), the action plugin waits until no process holds a lock, at most O(timeout) seconds, and prints
     every O(report_every) seconds which process it waits for; it fails naming the process and O(timeout_name)
     when the time is up.
-  - With O(jid), the action plugin follows a task started with C(async) and C(poll: 0) (the install) until it
+  - With O(jid), the action plugin follows a task started with C(async) and C(poll=0) (the install) until it
     ends, asking for its status every O(poll) seconds, and prints every O(report_every) seconds the task's own name,
     the stage of the install (download, unpack, configure, DKMS build, initramfs) and the seconds since it started;
     it returns the job's result. A failed job's C(msg) is its error lines (C(E:)), at most 300 characters; its
@@ -73,8 +73,10 @@ extends_documentation_fragment:
 attributes:
   action:
     support: full
+    description: The waiting loops run on the controller, which prints the progress lines.
   async:
     support: none
+    description: It follows asynchronous tasks itself (O(jid)).
   idempotent:
     support: full
     description: Read only.

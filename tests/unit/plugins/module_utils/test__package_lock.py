@@ -75,7 +75,7 @@ CMDLINES = {812: ["apt-get", "-q", "update"], 901: ["/usr/bin/apt-get", "-y", "-
 
 
 def recorded(locks):
-    return lambda path: locks.get(path)
+    return locks.get
 
 
 def test_holders_from_recorded_locks():
@@ -135,17 +135,17 @@ def test_audit_packages_and_journal(tmp_path):
 # Process tables during an apt install of the driver on Debian 12 ({pid: argv}), one per stage
 BASE = {1: ["/lib/systemd/systemd"], 700: ["/usr/bin/python3", "/root/.ansible/tmp/AnsiballZ_apt.py"],
         710: ["/usr/bin/apt-get", "-y", "-o", "Dpkg::Options::=--force-confdef", "install", "nvidia-driver"]}
-DOWNLOAD = {**BASE, **{720: ["/usr/lib/apt/methods/http"], 721: ["/usr/lib/apt/methods/gpgv"]}}
-UNPACK = {**BASE, **{730: ["/usr/bin/dpkg", "--status-fd", "36", "--no-triggers", "--unpack", "--auto-deconfigure",
-                            "/var/cache/apt/archives/nvidia-kernel-dkms_535.247.01-1~deb12u1_amd64.deb"]}}
-CONFIGURE = {**BASE, **{740: ["/usr/bin/dpkg", "--status-fd", "36", "--configure", "--pending"],
-                          741: ["/usr/bin/perl", "-w", "/usr/share/debconf/frontend",
-                                "/var/lib/dpkg/info/nvidia-kernel-dkms.postinst", "configure"]}}
-DKMS = {**CONFIGURE, **{750: ["/bin/bash", "/usr/sbin/dkms", "autoinstall", "-k", "6.1.0-28-amd64"],
-                          751: ["make", "-j16", "KERNELRELEASE=6.1.0-28-amd64", "modules"],
-                          752: ["/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "-quiet", "nvidia/nv.c"]}}
-INITRAMFS = {**CONFIGURE, **{760: ["/bin/sh", "/usr/sbin/update-initramfs", "-u", "-k", "6.1.0-28-amd64"],
-                               761: ["/bin/sh", "/usr/sbin/mkinitramfs", "-o", "/boot/initrd.img-6.1.0-28-amd64.new"]}}
+DOWNLOAD = {**BASE, 720: ["/usr/lib/apt/methods/http"], 721: ["/usr/lib/apt/methods/gpgv"]}
+UNPACK = {**BASE, 730: ["/usr/bin/dpkg", "--status-fd", "36", "--no-triggers", "--unpack", "--auto-deconfigure",
+                        "/var/cache/apt/archives/nvidia-kernel-dkms_535.247.01-1~deb12u1_amd64.deb"]}
+CONFIGURE = {**BASE, 740: ["/usr/bin/dpkg", "--status-fd", "36", "--configure", "--pending"],
+             741: ["/usr/bin/perl", "-w", "/usr/share/debconf/frontend", "/var/lib/dpkg/info/nvidia-kernel-dkms.postinst",
+                   "configure"]}
+DKMS = {**CONFIGURE, 750: ["/bin/bash", "/usr/sbin/dkms", "autoinstall", "-k", "6.1.0-28-amd64"],
+        751: ["make", "-j16", "KERNELRELEASE=6.1.0-28-amd64", "modules"],
+        752: ["/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "-quiet", "nvidia/nv.c"]}
+INITRAMFS = {**CONFIGURE, 760: ["/bin/sh", "/usr/sbin/update-initramfs", "-u", "-k", "6.1.0-28-amd64"],
+             761: ["/bin/sh", "/usr/sbin/mkinitramfs", "-o", "/boot/initrd.img-6.1.0-28-amd64.new"]}
 
 
 @pytest.mark.parametrize("table, stage", [
