@@ -32,6 +32,14 @@ MANAGERS = ("apt", "dnf")
 PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]*$")
 
 
+def kept_index_dir(module):
+    """Where a private index kept for the install lives: in Ansible's temporary area of this user (remote_tmp,
+    which Ansible creates with mode 0700), not in the task's own temporary directory, which Ansible removes when
+    the task ends."""
+    base = getattr(module, "_remote_tmp", None) or "~/.ansible/tmp"
+    return os.path.join(os.path.expanduser(os.path.expandvars(base)), "gpuhost-apt-index")
+
+
 class PackageQueryError(Exception):
     """``str(exc)`` is a one-line message that says what to do."""
 
@@ -346,9 +354,9 @@ class AptPackages(_Packages):
         self.dpkg_control = None
         self.cache_options = None
         self.lock_timeout = lock_timeout
-        # a private index downloaded for a real install is kept beside the module's temporary directory (in
-        # Ansible's own temporary area), so that the install takes its lists instead of downloading them again
-        self.keep_index = os.path.join(os.path.dirname(module.tmpdir), "gpuhost-apt-index") if keep_index else None
+        # a private index downloaded for a real install is kept, so that the install takes its lists instead of
+        # downloading them again
+        self.keep_index = kept_index_dir(module) if keep_index else None
 
     @property
     def planned(self):
@@ -360,6 +368,7 @@ class AptPackages(_Packages):
         base = self.keep_index or os.path.join(self.module.tmpdir, "gpuhost-apt")
         if self.keep_index:   # what an earlier run left, if it stopped before its install
             shutil.rmtree(base, ignore_errors=True)
+            os.makedirs(base, mode=0o700)
         parts = os.path.join(base, "sources.list.d")
         for sub in ("lists/partial", "cache/archives/partial", "sources.list.d"):
             os.makedirs(os.path.join(base, sub), exist_ok=True)

@@ -5,6 +5,7 @@
 held by another process, for a while or for longer than lock_timeout."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -71,3 +72,11 @@ def test_without_lock_timeout_reads_at_once(lists_lock, tmp_path):
     started = time.monotonic()
     pk.AptPackages(Module(tmp_path)).host_cache_options()
     assert time.monotonic() - started < 1
+
+
+def test_the_kept_index_lives_in_ansibles_temporary_area_not_the_tasks(tmp_path):
+    module = Module(tmp_path / "ansible-tmp-1-2-3")
+    module._remote_tmp = str(tmp_path / "remote")
+    assert pk.kept_index_dir(module) == str(tmp_path / "remote" / "gpuhost-apt-index")
+    module._remote_tmp = None
+    assert pk.kept_index_dir(module) == os.path.expanduser("~/.ansible/tmp/gpuhost-apt-index")

@@ -189,6 +189,7 @@ def host(monkeypatch, tmp_path, sysfs, commands, kernels):
     moddir = tmp_path / "moduletmp"
     moddir.mkdir()
     monkeypatch.setattr(basic.AnsibleModule, "tmpdir", property(lambda self: str(moddir)))
+    monkeypatch.setattr(plan_packages, "kept_index_dir", lambda module: str(tmp_path / "remote_tmp" / "gpuhost-apt-index"))
     state = {"fake": FakeHost(D12), "sources": sources, "parts": parts, "sysfs": sysfs, "tmp": moddir, "driver": drv,
              "kernels": kernels}
 
@@ -912,7 +913,7 @@ def test_a_second_run_after_the_change_has_nothing_to_do(host, run_module):
 def test_keep_index_keeps_the_private_index_for_a_real_install(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, keep_index=True, **DEBIAN12))
     assert not failed and result["to_install"], result
-    kept = host["tmp"].parent / "gpuhost-apt-index"
+    kept = host["tmp"].parent / "remote_tmp" / "gpuhost-apt-index"
     assert result["index_lists"] == str(kept / "lists") and (kept / "lists").is_dir()
     update = [c for c in host["fake"].calls if c[0].endswith("apt-get") and "update" in c]
     assert len(update) == 1 and "Dir::State::Lists=%s" % (kept / "lists") in update[0]
@@ -923,4 +924,4 @@ def test_keep_index_keeps_nothing_in_check_mode_or_for_a_refusal(host, run_modul
     failed, result = run_module(plan, dict(cuda_version=cuda, build_module=False, keep_index=True,
                                            fail_on_unsatisfied=False, **DEBIAN12), check=check)
     assert not failed and "index_lists" not in result, result
-    assert not (host["tmp"].parent / "gpuhost-apt-index").exists()
+    assert not (host["tmp"].parent / "remote_tmp" / "gpuhost-apt-index").exists()
