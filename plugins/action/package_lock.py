@@ -35,7 +35,8 @@ class ActionModule(ActionBase):
         self._vars = task_vars or {}
         self._args = args
         self._host = self._vars.get("inventory_hostname", "?")
-        self._label = " ".join(self._task.get_name().split())
+        # the task's own name, without its role's (the line starts with the host already)
+        self._label = " ".join((self._task.name or self._task.action).split())
         try:
             if args["jid"]:
                 result.update(self._follow(args["jid"]))
