@@ -160,7 +160,9 @@ def report(record):
     print("|---|---|---|")
     print("| site.yml | %.1f | %s |" % (site_s, ", ".join("%.1f" % r["wall_s"] for r in runs["site"])))
     print("| floor | %.1f | %s |" % (floor_s, ", ".join("%.1f" % r["wall_s"] for r in runs["floor"])))
-    print("| ratio | **%.2f×** | |" % (site_s / floor_s))
+    pairs = [s["wall_s"] / f["wall_s"] for s, f in zip(runs["site"], runs["floor"])]
+    print("| ratio | **%.2f×** | per round: %s |" % (site_s / floor_s, ", ".join("%.2f" % p for p in pairs)))
+    print("| load (1 min) | | %s |" % ", ".join(r["load"].split()[0] for r in runs["site"] + runs["floor"]))
     print("")
     print("| where site.yml's time goes | median s |")
     print("|---|---|")
