@@ -110,3 +110,20 @@ def site_table(hosts, hostvars, check_mode=False):
             why = hv.get("__site_failure") or hv.get("__site_held") or NOT_RUN
             rows.append({"host": host, "result": "FAILED", "more": ["-", "%s%s" % (why, warn)]})
     return fleet_table(rows, columns=["reboot", "changed / reason"])
+
+
+def site_row(driver=None, nvidia=None, decision=None, changes=()):
+    """The host's row in site.yml's fleet table: changed, driver, GPUs (NVML/PCI), the reboot decision, the changes."""
+    driver, nvidia, decision = driver or {}, nvidia or {}, decision or {}
+    check = driver.get("check") or {}
+    version = (check.get("installed_version") or check.get("driver_version") or nvidia.get("driver_version")
+               or ("none" if check else "-"))
+    if not check:
+        reboot = "-"
+    elif check.get("reboot_required"):
+        reboot = decision.get("action", "not decided")
+    else:
+        reboot = "no"
+    return {"changed": len(changes) > 0, "driver": version,
+            "gpus": "%s/%d" % (nvidia.get("gpu_count"), len(nvidia.get("pci_devices") or [])),
+            "reboot": reboot, "changes": ", ".join(changes) if changes else "nothing"}

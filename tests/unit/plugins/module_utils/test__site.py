@@ -107,3 +107,31 @@ def test_the_fleet_table():
         "5 host(s): 2 done, 3 failed or not run",
     ]
     assert site_table(["a"], hostvars)[1].startswith("a | changed |")
+
+
+def test_the_host_s_row_and_lines():
+    from ansible_collections.gpuhost.provision.plugins.filter.site_host import FilterModule as HostFilters, site_host
+    assert HostFilters().filters()["site_host"] is site_host
+    driver = dict(DRIVER, check={"installed_version": "535.261.03", "reboot_required": True})
+    host = site_host(driver, nvidia=NVIDIA, persistenced=PERSISTENCED, decision={"action": "skipped-never"},
+                     roles={"mps": {"summary": " unit written "}, "gpu_state": {}})
+    assert host["row"] == {"changed": True, "driver": "535.261.03", "gpus": "2/2", "reboot": "skipped-never",
+                           "changes": "installed 2 packages, held 2, unmasked nvidia-persistenced.service, unit "
+                                      "written, user created"}
+    assert "| mps: unit written |" in host["detail"] and "gpu_state" not in host["detail"]
+    assert host["summary"] == host_summary(driver, nvidia=NVIDIA, persistenced=PERSISTENCED,
+                                           decision={"action": "skipped-never"}, roles={"mps": "unit written"})
+
+
+@pytest.mark.parametrize("driver,nvidia,decision,row", [
+    ({}, {"gpu_count": 0, "pci_devices": []}, {},
+     {"changed": False, "driver": "-", "gpus": "0/0", "reboot": "-", "changes": "nothing"}),
+    ({"check": {"driver_version": "", "reboot_required": False}}, {"gpu_count": 1, "pci_devices": [{}],
+                                                                   "driver_version": "580.159.04"}, {},
+     {"changed": False, "driver": "580.159.04", "gpus": "1/1", "reboot": "no", "changes": "nothing"}),
+    ({"check": {"reboot_required": True}}, {"gpu_count": 0, "pci_devices": [{}]}, {},
+     {"changed": False, "driver": "none", "gpus": "0/1", "reboot": "not decided", "changes": "nothing"}),
+])
+def test_the_row_without_a_driver_or_a_decision(driver, nvidia, decision, row):
+    from ansible_collections.gpuhost.provision.plugins.module_utils._site import site_row
+    assert site_row(driver, nvidia, decision) == row
