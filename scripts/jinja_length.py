@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026, gpuhost.provision developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,7 +7,7 @@ An expression is a YAML string that holds a template (``{{``/``{%``) or is a bar
 ``when``, ``that``, ``changed_when``, ``failed_when``, ``until``). Its length is the number of source lines its
 value takes in the file (a block scalar's indicator line not counted, trailing blank lines neither).
 
-    scripts/jinja_length.py [--limit N]   # every expression longer than N lines (default 5), then a summary
+    python3 scripts/jinja_length.py [--limit N]   # every expression longer than N lines (default 5), then a summary
 """
 from __future__ import annotations
 

@@ -73,7 +73,6 @@ _value:
           type: str
 """
 
-import json
 import re
 
 from ansible.errors import AnsibleFilterError

@@ -35,7 +35,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The line.
+  description: The summary line - the unit and script, what was applied now or why not, a pending ECC change.
   type: str
 """
 

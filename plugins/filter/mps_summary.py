@@ -39,7 +39,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The line.
+  description: The summary line - the package, the unit with its settings, the daemon's state, masks removed.
   type: str
 """
 

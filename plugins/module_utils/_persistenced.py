@@ -114,8 +114,8 @@ def user_change(account_before, result, user, check_mode=False, nologin_shell=NO
 def _summary(report, plan, user, start, persistence_mode, program, nvidia, check_mode):
     if not report["systemd"]:
         if report["nosystemd_gpus_changed"]:
-            what = "persistence mode %sset through NVML on %s" % ("would be " if check_mode else "",
-                                                                   ", ".join(report["nosystemd_gpus_changed"]))
+            what = "persistence mode %sset through NVML on %s" % (
+                "would be " if check_mode else "", ", ".join(report["nosystemd_gpus_changed"]))
         elif nvidia.get("available") and start != "false":
             what = "persistence mode already %s on every GPU" % ("on" if persistence_mode else "off")
         elif start == "false":

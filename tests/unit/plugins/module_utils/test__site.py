@@ -67,8 +67,8 @@ DRIVER = {"summary": "driver 535.261.03 installed", "installed": ["nvidia-driver
 PERSISTENCED = {"summary": "unit written", "unit": "/etc/systemd/system/nvidia-persistenced.service",
                 "unit_changed": True, "unmasked": ["/etc/systemd/system/nvidia-persistenced.service"],
                 "user_change": "created system user nvpd"}
-NVIDIA = {"gpu_count": 2, "pci_devices": [{}, {}], "gpus": [{"index": 0, "persistence_mode": True},
-                                                             {"index": 1, "persistence_mode": False}]}
+NVIDIA = {"gpu_count": 2, "pci_devices": [{}, {}],
+          "gpus": [{"index": 0, "persistence_mode": True}, {"index": 1, "persistence_mode": False}]}
 
 
 def test_the_detail_line():
