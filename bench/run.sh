@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: P1 and P2 (and P5 with BENCH_P5=1) on this machine; prints a markdown table and keeps the
-# raw numbers in bench/results/ (git-ignored). P3/P4 need a GPU: bench/gpu.py (docs/performance.md).
+# raw numbers in bench/results/ (git-ignored but for the records-*.md files). P3/P4 need a GPU: bench/gpu.py (docs/performance.md).
 #   BENCH_RUNS=5            runs per measurement (median); BENCH_P2_RUNS defaults to BENCH_RUNS
 #   BENCH_HOSTS="1 4 8 16"  P2 host counts (the first is the base of the ratios)
 #   BENCH_PIPELINING="off on"

@@ -73,11 +73,11 @@ _value:
           type: str
 """
 
-import json
 import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_state import json_text as _json
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
     Gpu,
     SmiBackend,
@@ -199,14 +199,6 @@ def _range_problems(name, value):
         return ["%s min_mhz %s is above max_mhz %s; give the lower clock as min_mhz"
                 % (name, value["min_mhz"], value["max_mhz"])]
     return []
-
-
-def _json(value):
-    """JSON text of a value for messages."""
-    try:
-        return json.dumps(value, sort_keys=True)
-    except (TypeError, ValueError):
-        return json.dumps(str(value))
 
 
 def _bool(value):

@@ -51,6 +51,12 @@ options:
     description: The longest line.
     type: int
     default: 200
+  detail:
+    description:
+      - The full line instead (C(-v)) - each role's own summary, the persistence mode per GPU and every change
+        spelled out -, not cut to O(width).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -64,6 +70,8 @@ _value:
   description: The line.
   type: str
 """
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._site import summary_detail
 
 
 def _words(text):
@@ -131,7 +139,9 @@ def _persistenced_part(report):
 
 
 def host_summary(driver, nvidia=None, persistenced=None, decision=None, roles=None, check_mode=False, tags=None,
-                 width=200):
+                 width=200, detail=False):
+    if detail:
+        return summary_detail(driver, nvidia, persistenced, roles, check_mode, tags)
     driver, nvidia, persistenced = driver or {}, nvidia or {}, persistenced or {}
     tags = list(tags or ["all"])
     head = [] if "all" in tags else ["only --tags " + ",".join(tags)]

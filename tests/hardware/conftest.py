@@ -7,7 +7,7 @@ READ-ONLY: the machine is shared. These tests only gather facts, check versions 
 nvidia_persistence in check mode. They never call a setter, never touch nvidia-persistenced, never reset.
 
 Skipped unless ``nvidia-smi -L`` works. Run: ``pytest -m gpu tests/hardware -p no:cacheprovider``.
-Set HW_RESULTS=<file> to write what each test saw as JSON (docs/hardware.md is written from it).
+Set HW_RESULTS=<file> to write what each test saw as JSON (the records in bench/results/records-hardware.md are written from it).
 """
 from __future__ import annotations
 

@@ -22,6 +22,8 @@ import sys
 import pytest
 import yaml
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._persistenced import persistenced_plan
+
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 BUS = ["00000000:3B:00.0", "00000000:5E:00.0"]
 MODULE_TASK = "Read the GPUs' persistence mode again after the daemon was started or restarted"
@@ -33,15 +35,19 @@ def gpus(*modes, lost=()):
 
 def run_verify(tmp_path: pathlib.Path, snapshot_gpus, available=True, started=False, check=False, **role_vars):
     """Run verify.yml; return (rc, stdout, persistenced_report or None, whether the module task was skipped)."""
+    snapshot = {"systemd_running": True, "ansible_facts": {"nvidia": {"available": available, "gpus": snapshot_gpus}}}
+    # the plan as the pre-flight makes it (decide.yml), and the registers its reset leaves
+    plan = persistenced_plan(snapshot, method="daemon", start="true", gpus=[{"pci_bus_id": bus} for bus in BUS],
+                             check_mode=check)
+    registers = ["__persistenced_unmask", "__persistenced_unit_result", "__persistenced_legacy_unmask",
+                 "__persistenced_legacy_unit_result", "__persistenced_legacy_set", "__persistenced_nosystemd_set",
+                 "__persistenced_user_result"]
     state = {
         "persistenced_method": "daemon",
-        "__persistenced_systemd_running": True,
-        "__persistenced_do_start": True,
-        "__persistenced_gpu_visible": True,
-        "__persistenced_gpus": [{"pci_bus_id": bus} for bus in BUS],
-        "__persistenced_program_pending": False,
-        "__persistenced_vendor_unit": {},
-        "__persistenced_snapshot": {"ansible_facts": {"nvidia": {"available": available, "gpus": snapshot_gpus}}},
+        "__persistenced_plan": plan,
+        "__persistenced_snapshot": snapshot,
+        "__persistenced_user_before": [],
+        **{name: {} for name in registers},
         "__common_unit_start": {"changed": started},
         **role_vars,
     }

@@ -31,10 +31,13 @@ def test_no_hosts():
 
 
 def test_both_playbooks_print_their_table_with_this_filter():
-    # The shared columns come from one place: neither playbook writes a header of its own.
-    # (validate.yml's checks and table are in tasks/validate_host.yml, which driver_change.yml shares)
-    for playbook in ("site.yml", "tasks/validate_host.yml"):
+    # The shared columns come from one place: neither playbook writes a header of its own; each prints its table
+    # with a filter built on module_utils/_fleet.py's fleet_table (validate.yml's checks and table are in
+    # tasks/validate_host.yml, which driver_change.yml shares).
+    for playbook, table in (("site.yml", "site_table"), ("tasks/validate_host.yml", "validate_table")):
         text = (ROOT / "playbooks" / playbook).read_text(encoding="utf-8")
-        assert "gpuhost.provision.fleet_table(" in text, playbook
+        assert "gpuhost.provision.%s(" % table in text, playbook
+        source = (ROOT / "plugins" / "module_utils" / ("_site.py" if table == "site_table" else "_health.py"))
+        assert "return fleet_table(" in source.read_text(encoding="utf-8"), table
         assert not re.search(r"GPUs (nvml|pci)/", text), playbook
         yaml.safe_load(text)

@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""site.yml's decisions: the input refusal, variables that no role knows, the -v summary and the fleet table's rows.
+Pure functions, used on the controller by the filters ``site_inputs`` and ``site_table`` (and ``host_summary``).
+
+Private module_utils: not an API.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._fleet import fleet_table
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import plain_types
+
+UNKNOWN_MODES = ("warn", "fail", "ignore")
+NOT_RUN = "not run: unreachable, or stopped by the rollout guard (gpuhost_max_fail_percentage)"
+
+
+def unknown_variables(names, specs, known=(), ignore=()):
+    """The names (sorted) that carry a role's prefix but are neither an option of that role's argument spec
+    (``specs``: role -> options), nor in ``known`` (site.yml's own variables, the roles' outputs), nor matched
+    (re.match) by a pattern of ``ignore``."""
+    out = []
+    for name in sorted(set(names or [])):
+        if name in known or any(name.startswith(role + "_") and name in (options or {})
+                                for role, options in (specs or {}).items()):
+            continue
+        if any(re.match(pattern, name) for pattern in ignore or ()):
+            continue
+        out.append(name)
+    return out
+
+
+def input_refusal(spec_results, mode="warn", unknown=()):
+    """The one-line reason site.yml's input play refuses a host, '' when it does not: the first role whose argument
+    spec refused the variables (``spec_results``: the registered loop of validate_argument_spec, each result with
+    ``__site_role`` and ``argument_errors``), else a bad ``gpuhost_unknown_variables`` (``mode``), else the unknown
+    variables when ``mode`` is fail."""
+    for result in spec_results or []:
+        errors = result.get("argument_errors")
+        if errors:
+            role = result.get("__site_role")
+            return "role %s: %s (see ansible-doc -t role gpuhost.provision.%s)" % (
+                role, plain_types("; ".join(str(e) for e in errors)), role)
+    if mode not in UNKNOWN_MODES:
+        return "gpuhost_unknown_variables %s is not one of warn, fail, ignore" % json.dumps(mode)
+    if mode == "fail" and unknown:
+        return ("unknown variable(s) %s: no role of gpuhost.provision knows them (a typo?); correct the name, list it "
+                "in gpuhost_unknown_variables_ignore, or set gpuhost_unknown_variables: warn" % ", ".join(unknown))
+    return ""
+
+
+def _truthy(value):
+    return str(value).lower() in ("true", "1", "yes")
+
+
+def changes_detail(driver=None, persistenced=None, check_mode=False):
+    """What changed on the host, spelled out (the -v line): the packages, holds, masks, unit and user."""
+    driver, persistenced = driver or {}, persistenced or {}
+    out = []
+    installed = list(driver.get("installed") or []) or list(driver.get("would_install") or [])
+    if installed:
+        out.append(("install " if check_mode else "installed ") + ", ".join(installed))
+    if driver.get("held"):
+        out.append(("hold " if check_mode else "held ") + ", ".join(driver["held"]))
+    if persistenced.get("unmasked"):
+        out.append("unmasked " + ", ".join(persistenced["unmasked"]))
+    if _truthy(persistenced.get("unit_changed", False)):
+        out.append("%s written" % persistenced.get("unit"))
+    if persistenced.get("user_change"):
+        out.append(str(persistenced["user_change"]))
+    return out
+
+
+def summary_detail(driver=None, nvidia=None, persistenced=None, roles=None, check_mode=False, tags=None):
+    """The -v summary of a host: each role's own summary line, the GPUs as read after the roles, what changed."""
+    nvidia = nvidia or {}
+    tags = list(tags or ["all"])
+    parts = [] if "all" in tags else ["only --tags " + ",".join(tags)]
+    if driver:
+        parts.append(driver.get("summary"))
+    modes = " ".join("%s:%s" % (g.get("index"), "on" if g.get("persistence_mode") else "off")
+                     for g in nvidia.get("gpus") or [])
+    parts.append("GPUs %s seen by NVML, %d on PCI, persistence %s" % (
+        nvidia.get("gpu_count"), len(nvidia.get("pci_devices") or []), modes or "n/a (no GPU)"))
+    if persistenced:
+        parts.append("persistenced %s" % persistenced.get("summary"))
+    parts += ["%s: %s" % (name, summary) for name, summary in (roles or {}).items()]
+    changes = changes_detail(driver, persistenced, check_mode)
+    parts.append(("would change: " if check_mode else "changed: ") + ("; ".join(changes) or "nothing"))
+    return " | ".join(str(p) for p in parts)
+
+
+def site_table(hosts, hostvars, check_mode=False):
+    """site.yml's fleet table: per host its row (``__site_row``) or why it failed or was held back, and the variables
+    that no role knows."""
+    rows = []
+    for host in hosts:
+        hv = hostvars.get(host) or {}
+        unknown = hv.get("__site_unknown") or []
+        warn = "; unknown variables: " + ", ".join(unknown) if unknown else ""
+        row = hv.get("__site_row")
+        if row is not None and hv.get("__site_failure") is None:
+            result = ("would change" if check_mode else "changed") if _truthy(row.get("changed")) else "ok"
+            rows.append({"host": host, "result": result, "driver": row.get("driver"), "gpus": row.get("gpus"),
+                         "more": [row.get("reboot"), "%s%s" % (row.get("changes"), warn)]})
+        else:
+            why = hv.get("__site_failure") or hv.get("__site_held") or NOT_RUN
+            rows.append({"host": host, "result": "FAILED", "more": ["-", "%s%s" % (why, warn)]})
+    return fleet_table(rows, columns=["reboot", "changed / reason"])
+
+
+def site_row(driver=None, nvidia=None, decision=None, changes=()):
+    """The host's row in site.yml's fleet table: changed, driver, GPUs (NVML/PCI), the reboot decision, the changes."""
+    driver, nvidia, decision = driver or {}, nvidia or {}, decision or {}
+    check = driver.get("check") or {}
+    version = (check.get("installed_version") or check.get("driver_version") or nvidia.get("driver_version")
+               or ("none" if check else "-"))
+    if not check:
+        reboot = "-"
+    elif check.get("reboot_required"):
+        reboot = decision.get("action", "not decided")
+    else:
+        reboot = "no"
+    return {"changed": len(changes) > 0, "driver": version,
+            "gpus": "%s/%d" % (nvidia.get("gpu_count"), len(nvidia.get("pci_devices") or [])),
+            "reboot": reboot, "changes": ", ".join(changes) if changes else "nothing"}
