@@ -563,7 +563,7 @@ def summary_line(plan, check, decision=None, check_mode=False):
         driver = "driver %s" % (check.get("installed_version") or check.get("driver_version") or "none")
     module = "%s (%s)" % (check["kernel_module_version"], check.get("kernel_module_flavor")) \
         if check.get("kernel_module_version") else "not loaded"
-    if not check.get("reboot_required"):
+    if not (check.get("reboot_required") or decision.get("required")):
         reboot = "not required"
     elif decision.get("action"):
         reboot = "required, %s - %s" % (decision["action"], decision.get("reason", ""))
