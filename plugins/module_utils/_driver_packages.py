@@ -243,18 +243,20 @@ def _headers(family, build_module, kernel_release, kernels):
 def debian_distro_packages(flavor, branch, build_module, kernel_release, kernels=None, package_flavour="full"):
     """Debian contrib/non-free: one driver branch per release.
 
-    ``full``: the ``nvidia-driver`` metapackage (which pulls in the X driver, GLX/EGL/Vulkan and VDPAU libraries);
-    ``compute``: ``libcuda1`` (CUDA's user-space library) and the kernel module package instead of it, with
+    ``full``: the ``nvidia-driver`` metapackage (which pulls in the X driver, GLX/EGL/Vulkan and VDPAU libraries) and
+    ``libcuda1`` (CUDA's user-space library, which nvidia-driver does not pull in);
+    ``compute``: ``libcuda1`` and the kernel module package without the metapackage, with
     ``nvidia-smi``, NVML (``libnvidia-ml1``) and ``libnvidia-cfg1`` (which nvidia-persistenced loads): the smallest set
     that gives the module, nvidia-smi, NVML, persistenced and libcuda (Debian has no headless metapackage)."""
     kmod = "nvidia-open-kernel-dkms" if flavor == "open" else "nvidia-kernel-dkms"
-    top = "libcuda1" if package_flavour == "compute" else "nvidia-driver"
-    driver = [top, kmod, "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1"]
+    # libcuda1 in both: nvidia-driver neither depends on it nor recommends it
+    top = ["libcuda1"] if package_flavour == "compute" else ["nvidia-driver", "libcuda1"]
+    driver = top + [kmod, "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1"]
     if branch is None or branch >= 525:
         driver.append("firmware-nvidia-gsp")      # GSP firmware: needed by open modules, used from R525
     headers, optional = _headers("debian", build_module, kernel_release, kernels)
     packages = driver + ["nvidia-persistenced", "python3-pynvml"] + headers
-    return PackageSet(top, packages, hold=driver + ["nvidia-persistenced"], versioned=driver,
+    return PackageSet(top[0], packages, hold=driver + ["nvidia-persistenced"], versioned=driver,
                       headers=headers, optional=optional)
 
 

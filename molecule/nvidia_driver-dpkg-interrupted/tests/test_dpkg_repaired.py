@@ -17,4 +17,5 @@ def test_the_interrupted_package_was_configured(host):
 
 
 def test_the_driver_was_installed_and_held(host):
-    assert host.run("dpkg-query -W -f='${db:Status-Abbrev}' nvidia-driver").stdout.strip() == "hi"
+    # libcuda1: the compute set's top package (nvidia_driver_package_flavour's default)
+    assert host.run("dpkg-query -W -f='${db:Status-Abbrev}' libcuda1").stdout.strip() == "hi"

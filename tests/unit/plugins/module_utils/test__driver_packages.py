@@ -123,15 +123,15 @@ def test_headers_follow_installed_kernels_in_the_package_set():
 # family, source, flavor, branch, build, kernel, major -> packages, hold, stream
 RESOLUTION = [
     ("debian", "distro", "proprietary", 535, False, "6.1.0-18-amd64", "12",
-     ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
+     ["nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
       "nvidia-persistenced", "python3-pynvml"],
-     ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
+     ["nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
       "nvidia-persistenced"], None),
     ("debian", "distro", "open", 550, True, "6.12.0-1-amd64", "13",
-     ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+     ["nvidia-driver", "libcuda1", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
       "firmware-nvidia-gsp", "nvidia-persistenced", "python3-pynvml", "linux-headers-6.12.0-1-amd64",
       "linux-headers-amd64"],
-     ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+     ["nvidia-driver", "libcuda1", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
       "firmware-nvidia-gsp", "nvidia-persistenced"], None),
     ("ubuntu", "distro", "proprietary", 535, True, "5.15.0-91-generic", "22",
      ["nvidia-driver-535-server", "linux-modules-nvidia-535-server-generic", "nvidia-utils-535-server",
@@ -323,7 +323,8 @@ def _recorded_index():
             lambda names: dict((n, provided.get(n, [])) for n in names))
 
 
-D12_ROOTS = ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp"]
+D12_ROOTS = ["nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+             "firmware-nvidia-gsp"]
 
 
 def test_closure_of_the_debian12_driver_at_the_main_archive_version():
@@ -332,7 +333,9 @@ def test_closure_of_the_debian12_driver_at_the_main_archive_version():
     for name in ("nvidia-driver-libs", "nvidia-driver-bin", "xserver-xorg-video-nvidia", "nvidia-vdpau-driver",
                  "nvidia-alternative", "nvidia-kernel-support", "libgl1-nvidia-glvnd-glx", "libnvidia-eglcore"):
         assert pins[name] == "535.261.03-1", name
-    assert set(pins.values()) == {"535.261.03-1"} and len(pins) == 21
+    assert set(pins.values()) == {"535.261.03-1"} and len(pins) == 24
+    # libcuda1's own: the PTX JIT and the PKCS#11 library of the same source and version
+    assert pins["libnvidia-ptxjitcompiler1"] == pins["libnvidia-pkcs11-openssl3"] == "535.261.03-1"
     assert list(pins)[:len(D12_ROOTS)] == D12_ROOTS
     # other source packages are left to apt, even at a matching version (nvidia-modprobe 535.309.01 below)
     for name in ("nvidia-support", "nvidia-modprobe", "nvidia-installer-cleanup", "libc6", "dkms"):
@@ -346,7 +349,7 @@ def test_closure_at_the_security_version_has_the_same_names():
 
 
 def test_closure_of_the_open_module_follows_its_own_support_package():
-    roots = ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+    roots = ["nvidia-driver", "libcuda1", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
              "firmware-nvidia-gsp"]
     pins = dp.version_closure(roots, "535.261.03-1", *_recorded_index())
     # nvidia-driver's kernel alternative is satisfied by what nvidia-open-kernel-dkms provides
@@ -422,7 +425,7 @@ U_KERNEL = "5.15.0-91-generic"
      ["libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
       "nvidia-persistenced", "python3-pynvml"]),
     ("debian", "distro", "open", 550, None, "13", "full", "nvidia-driver",
-     ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+     ["nvidia-driver", "libcuda1", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
       "firmware-nvidia-gsp", "nvidia-persistenced", "python3-pynvml"]),
     # Ubuntu: headless without DKMS beside the precompiled module; headless (with DKMS) without one
     ("ubuntu", "distro", "open", 570, U_KERNEL, "22", "compute", "nvidia-headless-no-dkms-570-server-open",

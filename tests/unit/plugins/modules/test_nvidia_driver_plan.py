@@ -29,11 +29,12 @@ ROCKY9 = dict(distribution="Rocky", distribution_major_version="9", distribution
 
 D12_VER = "535.309.01-0+deb12u1"
 D12 = {n: [D12_VER, "535.247.01-1~deb12u1"] for n in (
-    "nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp")}
+    "nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+    "firmware-nvidia-gsp")}
 D12.update({"nvidia-open-kernel-dkms": ["535.261.03-1"], "nvidia-persistenced": ["535.171.04-1~deb12u1"],
             "python3-pynvml": ["11.525.112-1"], "linux-headers-6.1.0-18-amd64": ["6.1.76-1"]})
 D13_VER = "550.163.01-2"
-D13 = {n: [D13_VER] for n in ("nvidia-driver", "nvidia-kernel-dkms", "nvidia-open-kernel-dkms", "nvidia-smi",
+D13 = {n: [D13_VER] for n in ("nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-open-kernel-dkms", "nvidia-smi",
                               "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp", "nvidia-persistenced")}
 D13["python3-pynvml"] = ["12.550.89-3"]
 U22 = {"nvidia-driver-535-server": ["535.230.02-0ubuntu0.22.04.3"],
@@ -215,7 +216,7 @@ def test_debian12_cuda_12_2_resolves_535(host, run_module):
     assert result["satisfied"] and result["branch"] == 535
     assert result["candidate_version"] == D12_VER and result["driver_version"] == "535.309.01"
     assert result["kernel_module"] == "proprietary"
-    assert result["install"][:2] == ["nvidia-driver=" + D12_VER, "nvidia-kernel-dkms=" + D12_VER]
+    assert result["install"][:3] == ["nvidia-driver=" + D12_VER, "libcuda1=" + D12_VER, "nvidia-kernel-dkms=" + D12_VER]
     assert "nvidia-persistenced" in result["install"] and "python3-pynvml" in result["install"]
     assert "nvidia-persistenced" in result["hold"] and "python3-pynvml" not in result["hold"]
     assert result["apt_sources"] == []
@@ -819,11 +820,15 @@ def _recorded(name):
 
 
 OLD, NEW = "535.261.03-1", "535.309.01-0+deb12u1"
-D12_SET = ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
-           "nvidia-legacy-check", "nvidia-driver-libs", "nvidia-driver-bin", "xserver-xorg-video-nvidia",
-           "nvidia-vdpau-driver", "nvidia-alternative", "nvidia-kernel-support", "libgl1-nvidia-glvnd-glx",
-           "nvidia-egl-icd", "libnvidia-glcore", "libglx-nvidia0", "nvidia-egl-common", "libegl-nvidia0",
-           "libnvidia-glvkspirv", "libnvidia-eglcore"]
+# the full set's seven roots, then what they pull in at the same version (libcuda1: libnvidia-ptxjitcompiler1 and
+# libnvidia-pkcs11-openssl3)
+D12_SET = ["nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+           "firmware-nvidia-gsp", "nvidia-legacy-check", "nvidia-driver-libs", "nvidia-driver-bin",
+           "xserver-xorg-video-nvidia", "nvidia-vdpau-driver", "nvidia-alternative", "libnvidia-ptxjitcompiler1",
+           "libnvidia-pkcs11-openssl3", "nvidia-kernel-support", "libgl1-nvidia-glvnd-glx", "nvidia-egl-icd",
+           "libnvidia-glcore", "libglx-nvidia0", "nvidia-egl-common", "libegl-nvidia0", "libnvidia-glvkspirv",
+           "libnvidia-eglcore"]
+ROOTS = 7
 
 
 def _bookworm(installed=None, simulation=None):
@@ -847,8 +852,8 @@ def test_an_exact_version_pins_and_holds_the_drivers_whole_set(host, run_module)
     host["fake"] = _bookworm()
     failed, result = run_module(plan, dict(cuda_version="12.2", version="535.261.03", build_module=False, **DEBIAN12))
     assert not failed, result["msg"]
-    assert result["install"] == ["%s=%s" % (name, OLD) for name in D12_SET[:6]] + [
-        "nvidia-persistenced", "python3-pynvml"] + ["%s=%s" % (name, OLD) for name in D12_SET[6:]]
+    assert result["install"] == ["%s=%s" % (name, OLD) for name in D12_SET[:ROOTS]] + [
+        "nvidia-persistenced", "python3-pynvml"] + ["%s=%s" % (name, OLD) for name in D12_SET[ROOTS:]]
     assert set(D12_SET) | {"nvidia-persistenced"} == set(result["hold"])
     assert result["to_install"] == result["install"] and result["to_hold"] == result["hold"]
     assert result["release"] == [] and result["driver_change"] is None
@@ -865,7 +870,7 @@ def test_the_plain_default_takes_the_security_version_for_the_whole_set(host, ru
     host["fake"] = _bookworm()
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
     assert not failed and result["driver_version"] == "535.309.01"
-    assert ["%s=%s" % (name, NEW) for name in D12_SET[6:]] == result["install"][-15:]
+    assert ["%s=%s" % (name, NEW) for name in D12_SET[ROOTS:]] == result["install"][-len(D12_SET[ROOTS:]):]
 
 
 def test_apt_refusing_the_planned_set_refuses_in_one_line_before_any_change(host, run_module):
@@ -900,10 +905,10 @@ def test_upgrade_and_downgrade_on_a_converged_host(host, run_module, before, ver
     failed, result = run_module(plan, args)
     assert not failed, result["msg"]
     assert result["driver_change"] == change
-    assert result["to_install"] == ["%s=%s" % (name, after) for name in D12_SET[:6]] + [
-        "%s=%s" % (name, after) for name in D12_SET[6:]]
+    assert result["to_install"] == ["%s=%s" % (name, after) for name in D12_SET[:ROOTS]] + [
+        "%s=%s" % (name, after) for name in D12_SET[ROOTS:]]
     # holds released only for the driver's own packages that move, and set again on them after the install
-    assert result["release"] == result["to_hold"] == D12_SET[:6] + D12_SET[6:]
+    assert result["release"] == result["to_hold"] == D12_SET[:ROOTS] + D12_SET[ROOTS:]
     assert "nvidia-persistenced" in result["held"] and "nvidia-persistenced" not in result["release"]
     # the held driver packages are named in the simulation and belong to the set: not refused
     assert [c for c in host["fake"].calls if c[0].endswith("apt-get") and "-s" in c]
@@ -1116,7 +1121,6 @@ def test_stale_repository_files_are_removed_when_no_repository_is_used(host, run
 
 
 def test_compute_flavour_on_debian_installs_libcuda_not_the_desktop_driver(host, run_module):
-    host["fake"].repo = dict(D12, libcuda1=list(D12["nvidia-driver"]))
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, package_flavour="compute",
                                            **DEBIAN12))
     assert not failed and result["satisfied"], result
