@@ -343,8 +343,8 @@ def package_set(family, source, flavor, branch, build_module=True, kernel_releas
     repository (mirror) uses the distribution's (distro) or the CUDA repository's (cuda_repo), which the caller
     passes; ``keyring``: the CUDA repository's keyring package is installed (not where the role writes its key)."""
     if package_flavour not in PACKAGE_FLAVOURS:
-        raise DriverPlanError("package_flavour must be one of %s, not %r" % (", ".join(PACKAGE_FLAVOURS),
-                                                                              package_flavour))
+        raise DriverPlanError("package_flavour must be one of %s, not %r"
+                              % (", ".join(PACKAGE_FLAVOURS), package_flavour))
     source = effective_source(family, source)
     if family == "el":
         return el_packages(flavor, branch, build_module, kernel_release, major_version, kernels, package_flavour)

@@ -444,9 +444,9 @@ class Planner(object):
         pinned = self.from_repo(dict((name, details.get(name) or []) for name in pkgs.versioned))
         for name in pkgs.versioned:
             if package_version not in pinned.get(name, []):
+                other = "proprietary" if flavor == "open" else "open"
                 fix = "add it to the repository in O(%s)" % self.apt_repo["option"] if self.apt_repo else \
-                    "set O(kernel_module) to %s or use O(source): cuda_repo" % ("proprietary" if flavor == "open"
-                                                                                 else "open")
+                    "set O(kernel_module) to %s or use O(source): cuda_repo" % other
                 raise Unsatisfied("%s does not offer %s %s to match %s %s (it offers %s): %s" % (
                     self.label, name, package_version, pkgs.version_package, package_version,
                     ", ".join(pinned.get(name) or []) or "none", fix))
@@ -625,8 +625,8 @@ def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=
         if result["cuda_repo"] is not None:
             would.append("add NVIDIA's CUDA repository %s" % result["cuda_repo"]["id"])
         if repo_todo:
-            would.append("add the APT repository %s (%s, key %s)" % (apt_repo["url"], apt_repo["sources_file"],
-                                                                      apt_repo["key_file"]))
+            would.append("add the APT repository %s (%s, key %s)"
+                         % (apt_repo["url"], apt_repo["sources_file"], apt_repo["key_file"]))
         if result.get("apt_repo_stale"):
             would.append("remove %s" % ", ".join(result["apt_repo_stale"]))
         if result["apt_sources"] and not current:

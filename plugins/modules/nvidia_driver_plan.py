@@ -601,7 +601,7 @@ def main():
             kernel_module=dict(type="str", default="auto", choices=["auto", "open", "proprietary"]),
             source=dict(type="str", default="distro", choices=["distro", "cuda_repo", "mirror"]),
             cuda_repo_url=dict(type="str", default="https://developer.download.nvidia.com/compute/cuda/repos"),
-            cuda_repo_key_url=dict(type="str", default=""),
+            cuda_repo_key_url=dict(type="str", default="", no_log=False),
             apt_repo=dict(type="dict", options=dict(
                 url=dict(type="str", required=True),
                 suites=dict(type="list", elements="str", default=["/"]),

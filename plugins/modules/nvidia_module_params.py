@@ -27,7 +27,7 @@ options:
     default: {}
   file:
     description:
-      - The modprobe.d file that sets the parameters, read as it is now (before a caller writes O(wanted) into it): a
+      - The modprobe.d file that sets the parameters, read as it is now, before a caller writes O(wanted) into it. A
         parameter it sets and O(wanted) no longer has, which the loaded module still has at the file's value, also
         needs the module loaded again (RV(reload)).
     type: path
@@ -77,7 +77,7 @@ reload:
   description:
     - Whether the loaded module must be loaded again (a module reload or a reboot) for O(wanted) to take effect
       (C(needed)), why (C(reasons), one line each) and the wanted parameters the loaded module does not have at all
-      (C(unknown): loading it again would not give it them). Never needed while no nvidia module is loaded.
+      (C(unknown); loading it again would not give it them). Never needed while no nvidia module is loaded.
     - The nvidia_driver role's reboot decision (P(gpuhost.provision.reboot_decision#filter)) reads it.
   returned: always
   type: dict

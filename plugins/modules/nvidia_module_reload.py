@@ -37,7 +37,7 @@ options:
     description:
       - The parameters the nvidia module should have (as C(nvidia_driver_module_params) writes them into modprobe.d,
         which C(modprobe) reads when it loads the module). After the call the loaded module's parameters are compared
-        with them (RV(module_params)): a reload done for changed parameters proves here that they took effect.
+        with them (RV(module_params)), so a reload done for changed parameters proves here that they took effect.
     type: dict
     default: {}
 attributes:

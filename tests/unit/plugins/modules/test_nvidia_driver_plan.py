@@ -1077,8 +1077,7 @@ def test_mirror_on_el_names_the_cuda_repository_url(host, run_module):
     assert failed and result["msg"].endswith("point nvidia_driver_cuda_repo_url at the site's mirror of it instead")
 
 
-def test_cuda_repo_mirror_on_debian_writes_source_and_key_without_the_keyring(host, run_module, monkeypatch,
-                                                                             tmp_path):
+def test_cuda_repo_mirror_on_debian_writes_source_and_key_without_the_keyring(host, run_module, monkeypatch, tmp_path):
     monkeypatch.setattr(_apt_repo, "KEYRING_DIR", str(tmp_path))
     monkeypatch.setattr(_apt_repo, "SOURCES_FILE", str(host["parts"] / "gpuhost-nvidia-driver-repo.sources"))
     asked = []
