@@ -84,7 +84,7 @@ def test_nouveau_is_blacklisted(host):
 
 def test_module_parameters_are_written_on_debian12_only(host):
     conf = host.file("/etc/modprobe.d/gpuhost-nvidia-params.conf")
-    if _release(host) != "12":
+    if _case(host) != "debian12":
         assert not conf.exists        # no nvidia_driver_module_params: no file
         return
     assert conf.is_file and conf.mode == 0o644 and conf.user == "root"
