@@ -21,6 +21,7 @@ python=${PYTHON:-$root/.venv/bin/python}
 results="$root/bench/results"
 mkdir -p "$results"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+commit=$(git -C "$root" rev-parse --short HEAD)
 out="$results/package-flavour-$stamp.md"
 proxy=$(bash "$root/scripts/apt-cache.sh" 2> /dev/null || true)
 
@@ -43,17 +44,17 @@ t0=$(date +%s.%N)
 apt-get -qq install --download-only -y --no-install-recommends $PKGS > /dev/null
 t1=$(date +%s.%N)
 bytes=$(find /var/cache/apt/archives -name "*.deb" -printf "%s\n" | awk "{s+=\$1} END {print s}")
-apt-get -qq install -y --no-install-recommends $PKGS > /dev/null
+apt-get -qq install -y --no-install-recommends $PKGS > /dev/null 2>&1
 t2=$(date +%s.%N)
 kib=$(dpkg-query -W -f="\${Installed-Size}\n" $names | awk "{s+=\$1} END {print s}")
 echo "$(echo "$names" | wc -w) $bytes $kib $(python3 -c "print(round($t1 - $t0, 2), round($t2 - $t1, 2))")"'
 
 run_one() {  # flavour round
   local name="gpuhost-bench-flavour-$1" line
-  "${podman[@]}" rm -f "$name" > /dev/null 2>&1 || true
+  "${podman[@]}" rm -f -t 0 "$name" > /dev/null 2>&1 || true
   "${podman[@]}" run -d --name "$name" --entrypoint sleep "$image" infinity > /dev/null
   line=$("${podman[@]}" exec -e PKGS="$(packages "$1")" -e PROXY="$proxy" "$name" bash -c "$inner")
-  "${podman[@]}" rm -f "$name" > /dev/null
+  "${podman[@]}" rm -f -t 0 "$name" > /dev/null
   echo "$1 $2 $line"
 }
 
@@ -73,7 +74,7 @@ median() {  # flavour column
   echo "# nvidia_driver package flavours on Debian 12, $stamp"
   echo
   echo "Command: \`flock /tmp/gpuhost-podman.lock bash bench/package-flavour.sh $rounds\` at commit"
-  echo "$(git -C "$root" rev-parse --short HEAD); machine: $(nproc) cores, load at the start $(cut -d' ' -f1-3 /proc/loadavg);"
+  echo "$commit; machine: $(nproc) cores, load at the start $(cut -d' ' -f1-3 /proc/loadavg);"
   echo "download through the package cache: $([ -n "$proxy" ] && echo yes || echo no)."
   echo
   for flavour in compute full; do echo "- $flavour: \`$(packages "$flavour")\`"; done
