@@ -88,7 +88,7 @@ class PlanRequest(object):
     FIELDS = ("cuda_version", "branch", "version", "kernel_module", "source", "compatibility", "build_module",
               "nvswitch", "distribution", "distribution_major_version", "distribution_release", "os_family",
               "kernel", "architecture", "apt_sources_file", "refresh_cache", "existing", "cuda_table",
-              "package_flavour", "cuda_repo_url", "cuda_repo_key_url", "apt_repo")
+              "package_flavour", "cuda_repo_url", "cuda_repo_key_url", "apt_repo", "lock_timeout", "keep_index")
 
     def __init__(self, *, cuda_version: str | None = None, branch: int | None = None, version: str | None = None,
                  kernel_module: str = "auto", source: str = "distro", compatibility: str = "toolkit",
@@ -98,7 +98,7 @@ class PlanRequest(object):
                  apt_sources_file: str = "/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources",
                  refresh_cache: bool = True, existing: str = "adopt", cuda_table: dict | None = None,
                  package_flavour: str = "full", cuda_repo_url: str = CUDA_REPO_BASE, cuda_repo_key_url: str = "",
-                 apt_repo: dict | None = None):
+                 apt_repo: dict | None = None, lock_timeout: int = 0, keep_index: bool = False):
         self.cuda_version = cuda_version
         self.branch = branch
         self.version = version
@@ -121,6 +121,8 @@ class PlanRequest(object):
         self.cuda_repo_url = cuda_repo_url
         self.cuda_repo_key_url = cuda_repo_key_url
         self.apt_repo = apt_repo
+        self.lock_timeout = lock_timeout
+        self.keep_index = keep_index
 
     @classmethod
     def from_params(cls, params: dict) -> "PlanRequest":
@@ -202,15 +204,20 @@ class Planner(object):
             return DnfPackages(self.module, repo_url=repo["url"] if repo else None)
         extra, required = list(stanzas), []
         repo_file = self.apt_repo["sources_file"] if self.apt_repo else _apt_repo.SOURCES_FILE
-        if self.apt_repo and not (self.apt_repo["key_current"] and self.apt_repo["sources_current"]):
+        planned = bool(self.apt_repo and not (self.apt_repo["key_current"] and self.apt_repo["sources_current"]))
+        if planned:
             # looked up through the key just read, as the host will once the role wrote it
             extra.append(_apt_repo.stanza(self.apt_repo, self.apt_repo["key_tmp"]))
             required.append((self.apt_repo["url"], "%s does not answer as a signed APT repository: check the url, "
                              "suites, components and key_url in O(%s) and that the host reaches it"
                              % (_apt_repo.label(self.apt_repo), self.apt_repo["option"])))
+        # the private index is not kept for the install while it reads a repository through the key in this module's
+        # temporary directory: the install reads the source and key the role writes
         return AptPackages(self.module, extra_stanzas=extra, trusted_repo_url=repo["url"] if repo else None,
                            exclude_file=[self.request.apt_sources_file, repo_file], private=self.request.refresh_cache,
-                           sources_dir=_apt_sources.APT_SOURCES_DIR, required=required)
+                           sources_dir=_apt_sources.APT_SOURCES_DIR, required=required,
+                           lock_timeout=self.request.lock_timeout,
+                           keep_index=self.request.keep_index and not self.module.check_mode and not planned)
 
     @property
     def label(self):
@@ -222,6 +229,17 @@ class Planner(object):
         return text + " (%s)" % ("distribution archive" if self.source == "distro" else "CUDA repository")
 
     def plan(self):
+        """The plan (steps()), and RV(index_lists): the private index kept for the install where one was downloaded
+        and a real run installs (keep_index), so that the index is downloaded once; discarded otherwise."""
+        result = self.steps()
+        lists = self.backend.kept_lists() if hasattr(self.backend, "kept_lists") else None
+        if lists and result["satisfied"] and result["to_install"]:
+            result["index_lists"] = lists
+        elif hasattr(self.backend, "discard_index"):
+            self.backend.discard_index()
+        return result
+
+    def steps(self):
         """The plan, step by step: what is asked, where the packages come from, what the host has, a driver that is
         already there, the candidate, its packages, Fabric Manager, what is left to install and what the package
         manager says of it."""

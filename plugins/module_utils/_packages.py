@@ -22,6 +22,7 @@ import re
 import shutil
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._common import C_LOCALE as ENV
+from ansible_collections.gpuhost.provision.plugins.module_utils._package_lock import LISTS_LOCK, timeout_message, wait_free
 
 APT_SOURCES_DIR = "/etc/apt/sources.list.d"
 MANAGERS = ("apt", "dnf")
@@ -29,6 +30,14 @@ MANAGERS = ("apt", "dnf")
 # alphanumeric); RPM names are also allowed upper case letters and underscores. Nothing that apt or dnf would read
 # as an option.
 PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]*$")
+
+
+def kept_index_dir(module):
+    """Where a private index kept for the install lives: in Ansible's temporary area of this user (remote_tmp,
+    which Ansible creates with mode 0700), not in the task's own temporary directory, which Ansible removes when
+    the task ends."""
+    base = getattr(module, "_remote_tmp", None) or "~/.ansible/tmp"
+    return os.path.join(os.path.expanduser(os.path.expandvars(base)), "gpuhost-apt-index")
 
 
 class PackageQueryError(Exception):
@@ -349,7 +358,7 @@ class AptPackages(_Packages):
     pin_separator = "="
 
     def __init__(self, module, extra_stanzas=(), trusted_repo_url=None, exclude_file=None, private=True,
-                 sources_dir=None, required=()):
+                 sources_dir=None, required=(), lock_timeout=0, keep_index=False):
         super(AptPackages, self).__init__(module)
         self.extra_stanzas = list(extra_stanzas or [])
         self.trusted_repo_url = trusted_repo_url
@@ -364,6 +373,10 @@ class AptPackages(_Packages):
         self.answers = {}       # (apt-cache verb, private index?) -> {name: answer}
         self.dpkg_control = None
         self.cache_options = None
+        self.lock_timeout = lock_timeout
+        # a private index downloaded for a real install is kept, so that the install takes its lists instead of
+        # downloading them again
+        self.keep_index = kept_index_dir(module) if keep_index else None
 
     @property
     def planned(self):
@@ -372,7 +385,10 @@ class AptPackages(_Packages):
 
     def _private_index(self, packages):
         """A private package index: the host's sources + the planned ones, in the module's tmpdir."""
-        base = os.path.join(self.module.tmpdir, "gpuhost-apt")
+        base = self.keep_index or os.path.join(self.module.tmpdir, "gpuhost-apt")
+        if self.keep_index:   # what an earlier run left, if it stopped before its install
+            shutil.rmtree(base, ignore_errors=True)
+            os.makedirs(base, mode=0o700)
         parts = os.path.join(base, "sources.list.d")
         for sub in ("lists/partial", "cache/archives/partial", "sources.list.d"):
             os.makedirs(os.path.join(base, sub), exist_ok=True)
@@ -413,6 +429,14 @@ class AptPackages(_Packages):
                                     "untouched) failed (rc %s): %s; check the host's APT sources and its network, "
                                     "then run again" % (", ".join(packages), rc, one_line(lines[-1])))
 
+    def kept_lists(self):
+        """The lists directory of the private index when it was downloaded and is kept (keep_index), else None."""
+        return os.path.join(self.keep_index, "lists") if self.keep_index and self.prepared else None
+
+    def discard_index(self):
+        if self.keep_index:
+            shutil.rmtree(self.keep_index, ignore_errors=True)
+
     def policy(self, packages, private=True):
         if private and self.private and not self.prepared:
             self._private_index(packages)
@@ -438,6 +462,11 @@ class AptPackages(_Packages):
         decide, is read from a copy in the module's temporary directory: apt uses it when it is current (0.1 s),
         and where it is stale or missing apt rebuilds it into the copy, never into the host's file."""
         if self.cache_options is None:
+            # the host's index is read without apt's lock: not while an index refresh rewrites it (at most
+            # lock_timeout seconds; 0 reads at once)
+            held = wait_free([LISTS_LOCK], self.lock_timeout)[0] if self.lock_timeout else []
+            if held:
+                raise PackageQueryError(timeout_message(held, self.lock_timeout, "O(lock_timeout)"))
             self.cache_options = ["-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache="]
             config = self.module.get_bin_path("apt-config")
             rc, out, _err = self.module.run_command([config, "shell", "SRC", "Dir::Cache::srcpkgcache/f"],

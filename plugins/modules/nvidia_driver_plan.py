@@ -184,6 +184,21 @@ options:
       - V(false) always reads the host's index as it is.
     type: bool
     default: true
+  lock_timeout:
+    description:
+      - Seconds to wait, before reading the host's own package index, while another process holds its lock
+        (C(/var/lib/apt/lists/lock), an index refresh rewriting it); the module fails naming the process when
+        the time is up. V(0) reads at once. APT only.
+    type: int
+    default: 0
+  keep_index:
+    description:
+      - APT only. When a private index was downloaded (O(refresh_cache)) and a real run will install (not in check
+        mode, the plan satisfied, RV(to_install) not empty), keep its lists in Ansible's temporary area on the host
+        and return where (RV(index_lists)), so that the install takes them instead of downloading the index again;
+        in every other case it is removed before the module returns.
+    type: bool
+    default: false
   existing:
     description:
       - What to do with a driver that is already there but not from the packages this module plans (installed by
@@ -451,6 +466,12 @@ to_install:
   type: list
   elements: str
   sample: []
+index_lists:
+  description: Where the private index's lists were kept for the install (O(keep_index)); the install copies them
+    into C(/var/lib/apt/lists) and removes the directory.
+  returned: when O(keep_index) kept them
+  type: str
+  sample: /root/.ansible/tmp/gpuhost-apt-index/lists
 todo:
   description:
     - What each section of the C(gpuhost.provision.nvidia_driver) role has to do, C(sources) (components file, CUDA
@@ -620,6 +641,8 @@ def main():
             architecture=dict(type="str", default="x86_64"),
             apt_sources_file=dict(type="path", default="/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources"),
             refresh_cache=dict(type="bool", default=True),
+            lock_timeout=dict(type="int", default=0),
+            keep_index=dict(type="bool", default=False),
             existing=dict(type="str", default="adopt", choices=["adopt", "require_packages"]),
             fail_on_unsatisfied=dict(type="bool", default=True),
             nvswitch=dict(type="str", default="auto", choices=["auto", "present", "absent"]),

@@ -200,6 +200,7 @@ def host(monkeypatch, tmp_path, sysfs, commands, kernels):
     moddir = tmp_path / "moduletmp"
     moddir.mkdir()
     monkeypatch.setattr(basic.AnsibleModule, "tmpdir", property(lambda self: str(moddir)))
+    monkeypatch.setattr(plan_packages, "kept_index_dir", lambda module: str(tmp_path / "remote_tmp" / "gpuhost-apt-index"))
     state = {"fake": FakeHost(D12), "sources": sources, "parts": parts, "sysfs": sysfs, "tmp": moddir, "driver": drv,
              "kernels": kernels}
 
@@ -1126,3 +1127,20 @@ def test_compute_flavour_on_debian_installs_libcuda_not_the_desktop_driver(host,
     assert result["install"][:2] == ["libcuda1=" + D12_VER, "nvidia-kernel-dkms=" + D12_VER]
     assert "nvidia-driver" not in result["packages"] and "libcuda1" in result["hold"]
     assert result["package_flavour"] == "compute" and result["msg"].startswith("CUDA 12.2 needs >= 535.54.03: libcuda1")
+
+
+def test_keep_index_keeps_the_private_index_for_a_real_install(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, keep_index=True, **DEBIAN12))
+    assert not failed and result["to_install"], result
+    kept = host["tmp"].parent / "remote_tmp" / "gpuhost-apt-index"
+    assert result["index_lists"] == str(kept / "lists") and (kept / "lists").is_dir()
+    update = [c for c in host["fake"].calls if c[0].endswith("apt-get") and "update" in c]
+    assert len(update) == 1 and "Dir::State::Lists=%s" % (kept / "lists") in update[0]
+
+
+@pytest.mark.parametrize("check, cuda", [(True, "12.2"), (False, "12.8")])
+def test_keep_index_keeps_nothing_in_check_mode_or_for_a_refusal(host, run_module, check, cuda):
+    failed, result = run_module(plan, dict(cuda_version=cuda, build_module=False, keep_index=True,
+                                           fail_on_unsatisfied=False, **DEBIAN12), check=check)
+    assert not failed and "index_lists" not in result, result
+    assert not (host["tmp"].parent / "remote_tmp" / "gpuhost-apt-index").exists()

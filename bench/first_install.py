@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A first install: playbooks/site.yml on a fresh Debian 12 container vs the package-manager floor, side by side.
+
+The floor is what the package manager itself needs for the same result, on a fresh container of the same image:
+apt-get update, apt-get install --no-install-recommends of the packages site.yml installed (read from the first
+site.yml host: the driver packages it holds), apt-mark hold of them, systemctl enable nvidia-persistenced,
+ldconfig. Each round starts two fresh containers and runs both, in alternating order (site first in even rounds).
+The inventory is bench/lib.sh's (CUDA 12.2, no DKMS build in a container, no reboot).
+
+Where the rest goes: every task's wall time (bench_profile callback), grouped into index refreshes, the install
+(the asynchronous apt run and its polling), the driver's pre-flight, the rest of the driver role, the other roles
+and the playbook's own tasks; the install's excess over the floor's apt-get install is the poll latency.
+
+Run it under the machine's podman lock: flock /tmp/gpuhost-podman.lock bash bench/first_install.sh
+Prints markdown tables; the raw numbers go to bench/results/first-install-<time>.json (git-ignored), which
+`python3 bench/first_install.py FILE` prints again.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+RESULTS = os.path.join(BENCH, "results")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+IMAGE = os.environ.get("BENCH_IMAGE", "localhost/gpuhost-test-debian12")
+PROXY = os.environ.get("GPUHOST_APT_PROXY", "")
+HOST = "gpuhost-bench-1"
+FLOOR_STEPS = ("update", "install", "hold", "enable", "ldconfig")
+
+
+def sh(argv, **kwargs):
+    return subprocess.run(argv, capture_output=True, text=True, check=False, **kwargs)
+
+
+def fresh():
+    """A fresh, booted container of IMAGE named HOST, pointed at the machine's package cache when there is one."""
+    sh(["podman", "rm", "-f", "-t", "0", HOST])
+    started = sh(["podman", "run", "-d", "--name", HOST, "--hostname", HOST, "--systemd=always", IMAGE])
+    if started.returncode:
+        sys.exit("bench: podman run failed: %s" % started.stderr.strip())
+    sh(["bash", "-c", '. "%s/lib.sh"; wait_booted %s' % (BENCH, HOST)])
+    if PROXY:
+        sh(["podman", "exec", HOST, "sh", "-c",
+            "echo 'Acquire::http::Proxy \"%s\";' > /etc/apt/apt.conf.d/00gpuhost-test-proxy" % PROXY])
+
+
+def site(tag):
+    """site.yml on the fresh container: wall time, rc, per-task profile, the packages it holds afterwards."""
+    inventory = os.path.join(RESULTS, "first-install-inventory.yml")
+    sh(["bash", "-c", '. "%s/lib.sh"; write_inventory "%s" 1' % (BENCH, inventory)])
+    profile = os.path.join(RESULTS, "first-install-profile-%s.json" % tag)
+    env = dict(os.environ, ANSIBLE_PIPELINING="1", ANSIBLE_CALLBACK_PLUGINS=os.path.join(BENCH, "callback_plugins"),
+               ANSIBLE_CONNECTION_PLUGINS=os.path.join(BENCH, "connection_plugins"),
+               ANSIBLE_CALLBACKS_ENABLED="bench_profile", BENCH_PROFILE_OUT=profile)
+    argv = ["ansible-playbook", "-i", inventory, "-e", "ansible_connection=podman_pipelining",
+            os.path.join(ROOT, "playbooks", "site.yml")]
+    start = time.perf_counter()
+    with open(os.path.join(RESULTS, "first-install-%s.log" % tag), "w") as log:
+        rc = subprocess.run(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False).returncode
+    wall = time.perf_counter() - start
+    with open(profile) as handle:
+        tasks = json.load(handle)["tasks"]
+    held = sh(["podman", "exec", HOST, "apt-mark", "showhold"]).stdout.split()
+    return {"wall_s": wall, "rc": rc, "tasks": tasks, "held": held}
+
+
+def floor(packages):
+    """The package manager alone, each step timed on the host."""
+    names = " ".join(packages)
+    script = "; ".join([
+        "set -e", "export DEBIAN_FRONTEND=noninteractive", "t() { date +%s.%N; }",
+        "a=$(t); apt-get -q update > /dev/null",
+        "b=$(t); apt-get -q -y install --no-install-recommends %s > /dev/null" % names,
+        "c=$(t); apt-mark hold %s > /dev/null" % names,
+        "d=$(t); systemctl enable nvidia-persistenced > /dev/null 2>&1",
+        "e=$(t); ldconfig", "f=$(t)", "echo $a $b $c $d $e $f"])
+    start = time.perf_counter()
+    done = sh(["podman", "exec", HOST, "bash", "-c", script])
+    wall = time.perf_counter() - start
+    stamps = [float(x) for x in done.stdout.split()] if done.returncode == 0 else []
+    steps = dict(zip(FLOOR_STEPS, [b - a for a, b in zip(stamps, stamps[1:])]))
+    return {"wall_s": wall, "rc": done.returncode, "steps": steps, "stderr": done.stderr[-2000:]}
+
+
+def group(task):
+    """Which part of the first install a task belongs to."""
+    name = task["name"]
+    role, _sep, own = name.partition(" : ") if " : " in name else ("", "", name)
+    role = role.rsplit(".", 1)[-1]   # gpuhost.provision.nvidia_driver -> nvidia_driver
+    lowered = own.lower()
+    if "package index" in lowered or "update_cache" in lowered:
+        return "index refresh"
+    if role == "nvidia_driver" and ("install" in lowered and "driver packages" in lowered):
+        return "install (apt run + polling)"
+    if role == "nvidia_driver" and task["action"].endswith(("nvidia_driver_plan", "package_lock")) \
+            or lowered.startswith(("pre-flight", "ask dpkg")):
+        return "driver pre-flight and lock check"
+    if role == "nvidia_driver":
+        return "rest of nvidia_driver"
+    if role:
+        return "other roles"
+    return "playbook (facts, inputs, summary)"
+
+
+def med(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def main():
+    os.makedirs(RESULTS, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    tree = sh(["git", "-C", ROOT, "describe", "--always", "--dirty"]).stdout.strip()
+    runs = {"site": [], "floor": []}
+    packages = []
+    for i in range(ROUNDS):
+        order = ("site", "floor") if i % 2 == 0 or not packages else ("floor", "site")
+        for kind in order:
+            fresh()
+            if kind == "site":
+                run = site("%s-%d" % (stamp, i))
+                packages = packages or run["held"]
+            else:
+                run = floor(packages)
+            run["load"] = "%.2f %.2f %.2f" % os.getloadavg()
+            runs[kind].append(run)
+            print("bench: round %d %s %.1f s (rc %s, load %s)" % (i + 1, kind, run["wall_s"], run["rc"], run["load"]),
+                  file=sys.stderr)
+    sh(["podman", "rm", "-f", "-t", "0", HOST])
+    record = {"time": stamp, "tree": tree, "rounds": ROUNDS, "packages": packages, "runs": runs}
+    with open(os.path.join(RESULTS, "first-install-%s.json" % stamp), "w") as handle:
+        json.dump(record, handle, indent=1)
+    return report(record)
+
+
+def report(record):
+    """The tables of one record (bench/results/first-install-<time>.json): python3 bench/first_install.py FILE"""
+    stamp, tree, runs, packages = record["time"], record["tree"], record["runs"], record["packages"]
+    site_s, floor_s = med([r["wall_s"] for r in runs["site"]]), med([r["wall_s"] for r in runs["floor"]])
+    parts = {}
+    for run in runs["site"]:
+        seen = {}
+        for task in run["tasks"]:
+            seen[group(task)] = seen.get(group(task), 0.0) + task["seconds"]
+        for key, seconds in seen.items():
+            parts.setdefault(key, []).append(seconds)
+    steps = dict((step, med([r["steps"].get(step, float("nan")) for r in runs["floor"]])) for step in FLOOR_STEPS)
+    site_parts = {k: med(v) for k, v in parts.items()}
+    print("first install, %s, tree %s, %d round(s), packages: %s" % (stamp, tree, len(runs["site"]),
+                                                                     " ".join(packages)))
+    print("")
+    print("| | median s | runs s |")
+    print("|---|---|---|")
+    print("| site.yml | %.1f | %s |" % (site_s, ", ".join("%.1f" % r["wall_s"] for r in runs["site"])))
+    print("| floor | %.1f | %s |" % (floor_s, ", ".join("%.1f" % r["wall_s"] for r in runs["floor"])))
+    pairs = [s["wall_s"] / f["wall_s"] for s, f in zip(runs["site"], runs["floor"])]
+    print("| ratio | **%.2f×** | per round: %s |" % (site_s / floor_s, ", ".join("%.2f" % p for p in pairs)))
+    print("| load (1 min) | | %s |" % ", ".join(r["load"].split()[0] for r in runs["site"] + runs["floor"]))
+    print("")
+    print("| where site.yml's time goes | median s |")
+    print("|---|---|")
+    for key, seconds in sorted(site_parts.items(), key=lambda kv: -kv[1]):
+        print("| %s | %.1f |" % (key, seconds))
+    print("| floor: %s | %s |" % (", ".join(FLOOR_STEPS), ", ".join("%.1f" % steps[s] for s in FLOOR_STEPS)))
+    slow = sorted(((t["seconds"], t["name"]) for t in runs["site"][-1]["tasks"]), reverse=True)[:8]
+    print("")
+    print("slowest tasks of the last site.yml run: " + "; ".join("%s %.1f s" % (n, s) for s, n in slow))
+    return 0 if all(r["rc"] == 0 for kind in runs.values() for r in kind) else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        with open(sys.argv[1]) as handle:
+            sys.exit(report(json.load(handle)))
+    sys.exit(main())

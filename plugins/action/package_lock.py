@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Controller side of gpuhost.provision.package_lock: the waiting loops, with a progress line every report_every
+seconds printed through Display (so every stdout callback shows it, the default one included). The host side
+(who holds which lock, dpkg's journal, the stage of an install) is the module of the same name."""
+from __future__ import annotations
+
+import time
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible_collections.gpuhost.provision.plugins.module_utils._package_lock import (
+    ARGUMENT_SPEC,
+    job_failure,
+    progress_line,
+    timeout_message,
+    waiting_line,
+)
+
+display = Display()
+
+# what async_status adds to a job's result; left out of the result this action returns
+_JOB_KEYS = ("ansible_job_id", "started", "finished", "results_file", "erased", "stdout_lines", "stderr_lines")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        self._vars = task_vars or {}
+        self._args = args
+        self._host = self._vars.get("inventory_hostname", "?")
+        # the task's own name, without its role's (the line starts with the host already)
+        self._label = " ".join((self._task.name or self._task.action).split())
+        try:
+            if args["jid"]:
+                result.update(self._follow(args["jid"]))
+            else:
+                result.update(self._wait())
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def _look(self, audit, stage=False):
+        return self._execute_module(module_name="gpuhost.provision.package_lock", task_vars=self._vars,
+                                    module_args=dict(locks=self._args["locks"], audit=audit, stage=stage))
+
+    def _wait(self):
+        """Until no process holds a lock (at most timeout s), a line every report_every s naming the holder."""
+        args = self._args
+        started = time.monotonic()
+        first = answer = self._look(args["audit"])
+        shown = None   # when the last line was printed: the first one at once, then every report_every s
+        while not answer.get("failed") and answer.get("holders"):
+            elapsed = time.monotonic() - started
+            if elapsed >= args["timeout"]:
+                answer = dict(answer, failed=True,
+                              msg=timeout_message(answer["holders"], args["timeout"], args["timeout_name"]))
+                break
+            if shown is None or elapsed - shown >= args["report_every"]:
+                display.display(waiting_line(self._host, self._label, answer["holders"], elapsed, args["timeout"]))
+                shown = elapsed
+            time.sleep(max(args["poll"], 1))
+            answer = self._look(args["audit"])
+        answer.update(waited=int(time.monotonic() - started), waited_for=first.get("holders", []))
+        return answer
+
+    def _job_status(self, jid, mode="status"):
+        async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+        return self._execute_module(module_name="ansible.legacy.async_status", task_vars=self._vars,
+                                    module_args=dict(jid=jid, mode=mode, _async_dir=async_dir))
+
+    def _follow(self, jid):
+        """Until the job ends (at most timeout s, 0: no limit), a line every report_every s: stage and elapsed time."""
+        args = self._args
+        started = time.monotonic()
+        next_line = args["report_every"]
+        while True:
+            status = self._job_status(jid)
+            if status.get("finished") or status.get("failed") and not status.get("started"):
+                break
+            elapsed = time.monotonic() - started
+            if args["timeout"] and elapsed >= args["timeout"]:
+                return dict(failed=True, ansible_job_id=jid,
+                            msg="%s did not finish in %d s (timeout); the job goes on on the host: follow it with "
+                                "async_status jid=%s" % (self._label, args["timeout"], jid))
+            if elapsed >= next_line:
+                stage = self._look(audit=False, stage=True).get("stage") or {}
+                display.display(progress_line(self._host, self._label, stage.get("name", "running"), elapsed))
+                next_line += args["report_every"]
+            time.sleep(max(args["poll"], 1))
+        self._job_status(jid, mode="cleanup")
+        job = dict((key, value) for key, value in status.items() if key not in _JOB_KEYS)
+        job["elapsed"] = int(time.monotonic() - started)
+        if job.get("failed"):
+            job["msg"] = job_failure(status)
+            if self._display_verbosity() < 1:
+                for key in ("stdout", "stderr", "cmd", "invocation"):
+                    job.pop(key, None)
+        return job
+
+    @staticmethod
+    def _display_verbosity():
+        return display.verbosity

@@ -1,0 +1,237 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: package_lock
+short_description: Wait for the package manager's locks, tell a running install from an interrupted one, follow an install
+version_added: 0.2.0
+description:
+  - Reads who holds the APT and dpkg locks (C(/var/lib/dpkg/lock-frontend), C(/var/lib/dpkg/lock),
+    C(/var/cache/apt/archives/lock), C(/var/lib/apt/lists/lock)) and, when none is held, whether dpkg's last run
+    was interrupted (its journal in C(/var/lib/dpkg/updates), or packages that C(dpkg --audit) lists).
+  - RV(state) is V(running) while a process holds a lock (an install or an index refresh still going on, for
+    example after the controller that started it was killed), V(interrupted) when no process holds one and dpkg
+    left work behind (repair it with C(dpkg --configure -a)), else V(free).
+  - With O(timeout), the action plugin waits until no process holds a lock, at most O(timeout) seconds, and prints
+    every O(report_every) seconds which process it waits for; it fails naming the process and O(timeout_name)
+    when the time is up.
+  - With O(jid), the action plugin follows a task started with C(async) and C(poll=0) (the install) until it
+    ends, asking for its status every O(poll) seconds, and prints every O(report_every) seconds the task's own name,
+    the stage of the install (download, unpack, configure, DKMS build, initramfs) and the seconds since it started;
+    it returns the job's result. A failed job's C(msg) is its error lines (C(E:)), at most 300 characters; its
+    whole output is kept in the result only with C(-v).
+author:
+  - gpuhost.provision developers (@gpuhost)
+options:
+  locks:
+    description:
+      - The lock files to look at.
+    type: list
+    elements: path
+    default: [/var/lib/dpkg/lock-frontend, /var/lib/dpkg/lock, /var/cache/apt/archives/lock, /var/lib/apt/lists/lock]
+  audit:
+    description:
+      - When no lock is held, run C(dpkg --audit) (read-only) and read dpkg's journal for RV(state) and RV(pending).
+    type: bool
+    default: true
+  stage:
+    description:
+      - Also report the stage an install is in (RV(stage)), from the processes that run.
+    type: bool
+    default: false
+  timeout:
+    description:
+      - Seconds to wait while a process holds one of O(locks); V(0) only looks.
+    type: int
+    default: 0
+  timeout_name:
+    description:
+      - The name of the setting that gives O(timeout), for the message when the time is up.
+    type: str
+    default: timeout
+  jid:
+    description:
+      - The job id of an asynchronous task to follow until it ends (its C(ansible_job_id)).
+    type: str
+  poll:
+    description:
+      - Seconds between two looks at the locks or the job.
+    type: int
+    default: 2
+  report_every:
+    description:
+      - Seconds between two progress lines.
+    type: int
+    default: 15
+extends_documentation_fragment:
+  - gpuhost.provision.read_only
+attributes:
+  action:
+    support: full
+    description: The waiting loops run on the controller, which prints the progress lines.
+  async:
+    support: none
+    description: It follows asynchronous tasks itself (O(jid)).
+  idempotent:
+    support: full
+    description: Read only.
+  platform:
+    support: full
+    platforms: posix
+    description: Debian and Ubuntu (APT, dpkg); the locks are fcntl(2) record locks, as apt and dpkg take them.
+notes:
+  - A holder is found with C(F_GETLK), which does not take the lock. A lock taken with flock(2) (the C(flock)
+    command) is a different kind that apt and dpkg neither take nor see.
+  - With O(jid) the job's result file is removed once it has been read, as C(async_status) with C(mode=cleanup)
+    does.
+seealso:
+  - module: ansible.builtin.async_status
+"""
+
+EXAMPLES = r"""
+- name: Wait up to 5 minutes for another apt or dpkg run to finish
+  gpuhost.provision.package_lock:
+    timeout: 300
+    timeout_name: nvidia_driver_lock_timeout
+  register: __lock
+
+- name: Repair an interrupted dpkg run
+  ansible.builtin.command:
+    argv: [dpkg, --configure, -a]
+  changed_when: true
+  when: __lock.state == 'interrupted'
+
+- name: Start the install
+  ansible.builtin.apt:
+    name: hello
+  async: 3600
+  poll: 0
+  register: __job
+
+- name: Install hello (stage and elapsed time every 15 s)
+  gpuhost.provision.package_lock:
+    jid: "{{ __job.ansible_job_id }}"
+    timeout: 3600
+"""
+
+RETURN = r"""
+state:
+  description: V(running), V(interrupted) or V(free) (see the description); after a wait, the state it ended in.
+  returned: always
+  type: str
+  sample: interrupted
+holders:
+  description: The locks held, each with the holder's C(pid) and C(command) (V(0) and empty when the holder is in
+    another PID namespace).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{lock: /var/lib/apt/lists/lock, pid: 812, command: apt-get update}]
+waited_for:
+  description: The holders found when the wait began (empty when nothing was held).
+  returned: when O(timeout) is set
+  type: list
+  elements: dict
+waited:
+  description: Seconds waited for the locks.
+  returned: when O(timeout) is set
+  type: int
+  sample: 12
+journal:
+  description: The files of dpkg's journal (C(/var/lib/dpkg/updates), without C(tmp.i)).
+  returned: always
+  type: list
+  elements: str
+pending:
+  description: The packages that C(dpkg --audit) lists (half-installed, half-configured, awaiting triggers).
+  returned: always
+  type: list
+  elements: str
+  sample: [gpuhost-killed]
+stage:
+  description: The stage an install is in, with the command that shows it.
+  returned: when O(stage) is set
+  type: dict
+  sample: {name: DKMS build, command: /bin/bash /usr/sbin/dkms autoinstall}
+msg:
+  description: One line.
+  returned: always
+  type: str
+  sample: "dpkg was interrupted: gpuhost-killed"
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._common import C_LOCALE
+from ansible_collections.gpuhost.provision.plugins.module_utils._package_lock import (
+    ARGUMENT_SPEC,
+    audit_packages,
+    descendants,
+    holder_text,
+    holders,
+    install_stage,
+    journal_entries,
+    processes,
+    state,
+    timeout_message,
+)
+
+
+def look(module):
+    """The module's answer for one look at the host."""
+    held = holders(module.params["locks"])
+    journal, pending = [], []
+    if not held and module.params["audit"]:
+        journal = journal_entries()
+        dpkg = module.get_bin_path("dpkg")
+        if dpkg:
+            rc, out, err = module.run_command([dpkg, "--audit"], environ_update=C_LOCALE)
+            if rc not in (0, 1):
+                module.fail_json(msg="dpkg --audit failed (rc %s): %s" % (rc, " ".join(err.split())[:300]))
+            pending = audit_packages(out)
+    result = dict(changed=False, state=state(held, journal, pending), holders=held, journal=journal,
+                  pending=pending)
+    if module.params["stage"]:
+        # only the lock holders' own processes: a build elsewhere on the host is not the install's
+        name, command = install_stage(descendants(processes(), [item["pid"] for item in held]))
+        result["stage"] = dict(name=name, command=command)
+    if held:
+        result["msg"] = holder_text(held)
+    elif result["state"] == "interrupted":
+        result["msg"] = "dpkg was interrupted: %s" % (", ".join(pending) or "its journal has %d entries" % len(journal))
+    else:
+        result["msg"] = "no process holds the package manager's locks"
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=ARGUMENT_SPEC,
+        supports_check_mode=True,
+    )
+    if module.params["jid"]:
+        module.fail_json(msg="jid is followed by the action plugin on the controller: call the module as "
+                             "gpuhost.provision.package_lock, not through ansible.legacy")
+    # Without the action plugin (a direct call): wait here, without progress lines.
+    started = time.monotonic()
+    first = result = look(module)
+    while result["holders"] and time.monotonic() - started < module.params["timeout"]:
+        time.sleep(max(module.params["poll"], 1))
+        result = look(module)
+    if module.params["timeout"]:
+        result.update(waited=int(time.monotonic() - started), waited_for=first["holders"])
+        if result["holders"]:
+            result["msg"] = timeout_message(result["holders"], module.params["timeout"], module.params["timeout_name"])
+            module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""gpuhost.provision.package_lock's action under ansible-playbook with the default stdout callback, on the
+controller itself (a local connection): the lines an operator reads while a task waits for another process's lock
+and while an asynchronous job runs, counted in the real output, and a failed job's reason printed once with the
+task layout the nvidia_driver role uses (block, always)."""
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import time
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+
+PLAYBOOK = """
+- name: package_lock on the controller
+  hosts: ctl
+  gather_facts: false
+  tasks:
+    - name: Hold the test lock for 8 s from another process, as apt does (fcntl)
+      ansible.builtin.command:
+        argv: ["{python}", "-c", "{hold}", "{lock}", "8"]
+      async: 60
+      poll: 0
+      changed_when: false
+
+    - name: Let the holder take the lock
+      ansible.builtin.wait_for:
+        timeout: 1
+
+    - name: Wait for the test lock
+      gpuhost.provision.package_lock:
+        locks: ["{lock}"]
+        audit: false
+        timeout: 30
+        poll: 1
+        report_every: 2
+      register: waited
+
+    - name: Start a job of about 5 s
+      ansible.builtin.command:
+        argv: [sleep, "5"]
+      async: 60
+      poll: 0
+      register: job
+      changed_when: false
+
+    - name: Follow the job of about 5 s
+      gpuhost.provision.package_lock:
+        jid: "{{{{ job.ansible_job_id }}}}"
+        timeout: 60
+        poll: 1
+        report_every: 2
+      register: followed
+
+    - name: The results
+      ansible.builtin.debug:
+        msg: "RESULTS {{{{ {{'waited': waited.waited, 'waited_for': waited.waited_for | map(attribute='pid') | list,
+                              'state': waited.state, 'job_failed': followed.failed | default(false),
+                              'elapsed': followed.elapsed}} | to_json }}}}"
+
+    - name: An install that fails, as the role runs it
+      block:
+        - name: Start a job that fails as apt does on a full disk
+          ansible.builtin.shell:
+            cmd: >-
+              for i in $(seq 200); do echo "W: You may want to run apt-get update to correct these problems"; done;
+              echo "E: You do not have enough free space in /var/cache/apt/archives/." >&2; exit 100
+          async: 60
+          poll: 0
+          register: bad_job
+          changed_when: false
+
+        - name: Install the test packages
+          gpuhost.provision.package_lock:
+            jid: "{{{{ bad_job.ansible_job_id }}}}"
+            poll: 1
+          register: bad
+      always:
+        - name: Hold again
+          ansible.builtin.debug:
+            msg: held again
+          when: bad is not defined or bad is failed
+"""
+
+HOLD = "import fcntl, sys, time; f = open(sys.argv[1], 'r+'); fcntl.lockf(f, fcntl.LOCK_EX); time.sleep(float(sys.argv[2]))"
+
+
+def test_progress_lines_and_one_failure_reason(tmp_path):
+    lock = tmp_path / "lock"
+    lock.write_text("")
+    (tmp_path / "play.yml").write_text(PLAYBOOK.format(lock=lock, python=sys.executable, hold=HOLD), encoding="utf-8")
+    inventory = {"all": {"hosts": {"ctl": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}
+    (tmp_path / "inv.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_STDOUT_CALLBACK": "default"}
+    started = time.monotonic()
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
+                          str(tmp_path / "inv.yml"), str(tmp_path / "play.yml")],
+                         capture_output=True, text=True, env=env, check=False, cwd=tmp_path)
+    out = run.stdout
+    assert run.returncode == 2, out[-4000:]
+    lines = out.splitlines()
+
+    results = [line for line in lines if "RESULTS " in line]
+    assert results, out
+    holder = int(re.search(r'waited_for\\": \[(\d+)\]', results[0]).group(1))
+    waited = int(re.search(r'"waited\\": (\d+)', results[0]).group(1))
+    assert '\\"state\\": \\"free\\"' in results[0], results[0]
+
+    # waiting: a line at once and one every 2 s of the wait, naming the task, the process (python, its pid) and the
+    # lock (how long it waited depends on how soon the task started after the holder, on a loaded machine)
+    waiting = [line for line in lines if ": waiting for the package lock, " in line]
+    assert 1 <= waited <= 8 and 1 + (waited - 1) // 3 <= len(waiting) <= 1 + waited // 2, out
+    assert all(re.match(r"^ctl: Wait for the test lock: waiting for the package lock, \d+ s of 30 s: \S*python\S* "
+                        r"\(pid %d: .*\) holds %s$" % (holder, re.escape(str(lock))), line) for line in waiting), out
+
+    # following the job: the task's own name, the stage, the seconds since it started, every 2 s; no ASYNC POLL
+    progress = [line for line in lines if line.startswith("ctl: Follow the job of about 5 s: ")]
+    assert 1 <= len(progress) <= 3, out
+    assert all(re.match(r"^ctl: Follow the job of about 5 s: [a-zA-Z ]+, \d+ s$", line) for line in progress), out
+    assert "ASYNC POLL" not in out
+
+    assert time.monotonic() - started < 120
+
+    # the failed job's reason: its E: line, once in the whole output; the 200 warnings are not printed
+    assert out.count("E: You do not have enough free space in /var/cache/apt/archives/.") == 1, out
+    assert "You may want to run apt-get update" not in out
+    assert "held again" in out

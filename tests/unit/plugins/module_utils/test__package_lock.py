@@ -1,0 +1,231 @@
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""_package_lock: lock holders (a real fcntl lock held by another process), running vs interrupted, the stage of
+an install from process tables, and the shapes of the lines and messages."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.gpuhost.provision.plugins.module_utils import _package_lock as pl
+
+HOLD = ("import fcntl, sys, time\n"
+        "f = open(sys.argv[1], 'r+')\n"
+        "fcntl.{call}(f, fcntl.LOCK_EX)\n"
+        "print('held', flush=True)\n"
+        "time.sleep(30)\n")
+
+
+@pytest.fixture
+def held_lock(tmp_path):
+    """A lock file and a process holding it the way apt and dpkg do (fcntl record lock: Python's lockf)."""
+    path = tmp_path / "lock-frontend"
+    path.write_text("")
+    proc = subprocess.Popen([sys.executable, "-c", HOLD.format(call="lockf"), str(path)], stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == "held"
+    yield str(path), proc
+    proc.kill()
+    proc.wait()
+
+
+def test_lock_holder_names_the_process_that_holds_an_fcntl_lock(held_lock):
+    path, proc = held_lock
+    assert pl.lock_holder(path) == proc.pid
+    held = pl.holders([path, path + ".missing"])
+    assert held == [{"lock": path, "pid": proc.pid, "command": pl.command_text(pl.read_cmdline(proc.pid))}]
+    assert "python" in held[0]["command"]
+
+
+def test_lock_holder_after_the_holder_ended(held_lock):
+    path, proc = held_lock
+    proc.kill()
+    proc.wait()
+    assert pl.lock_holder(path) is None
+
+
+def test_flock_is_not_the_lock_apt_takes(tmp_path):
+    # flock(2) (the flock command) and fcntl(2) locks are independent on Linux: apt neither takes nor sees it
+    path = tmp_path / "lock"
+    path.write_text("")
+    proc = subprocess.Popen([sys.executable, "-c", HOLD.format(call="flock"), str(path)], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        assert pl.lock_holder(str(path)) is None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_missing_lock_file_is_free(tmp_path):
+    assert pl.lock_holder(str(tmp_path / "nothing")) is None
+
+
+# (what F_GETLK says per lock, /proc/PID/cmdline) -> holders, for the locks that Debian 12 apt takes during
+# `apt-get update` (lists lock only) and `apt-get install` (frontend, dpkg, archives)
+UPDATE = {"/var/lib/apt/lists/lock": 812}
+INSTALL = {"/var/lib/dpkg/lock-frontend": 901, "/var/lib/dpkg/lock": 901, "/var/cache/apt/archives/lock": 901}
+CMDLINES = {812: ["apt-get", "-q", "update"], 901: ["/usr/bin/apt-get", "-y", "-q", "install", "nvidia-driver"]}
+
+
+def recorded(locks):
+    return locks.get
+
+
+def test_holders_from_recorded_locks():
+    held = pl.holders(probe=recorded(UPDATE), cmdline=CMDLINES.get)
+    assert held == [{"lock": "/var/lib/apt/lists/lock", "pid": 812, "command": "apt-get -q update"}]
+    held = pl.holders(probe=recorded(INSTALL), cmdline=CMDLINES.get)
+    assert [h["lock"] for h in held] == list(pl.APT_LOCKS[:3])
+    assert pl.holder_text(held) == ("apt-get (pid 901: /usr/bin/apt-get -y -q install nvidia-driver) holds "
+                                    "/var/lib/dpkg/lock-frontend, /var/lib/dpkg/lock, /var/cache/apt/archives/lock")
+
+
+def test_holder_in_another_pid_namespace_or_gone():
+    held = pl.holders(probe=recorded({"/var/lib/dpkg/lock": 0, "/var/lib/apt/lists/lock": 77}),
+                      cmdline=lambda pid: None)
+    assert held == [{"lock": "/var/lib/dpkg/lock", "pid": 0, "command": ""},
+                    {"lock": "/var/lib/apt/lists/lock", "pid": 77, "command": ""}]
+    assert pl.holder_text(held) == ("a process outside this host's view (another PID namespace) holds "
+                                    "/var/lib/dpkg/lock; pid 77 holds /var/lib/apt/lists/lock")
+
+
+def test_command_text_is_one_bounded_line():
+    text = pl.command_text(["/bin/sh", "-c", "x\n" * 200])
+    assert "\n" not in text and len(text) == pl.COMMAND_CHARS and text.endswith("...")
+
+
+# dpkg --audit after a run killed in a postinst (Debian 12, as in molecule nvidia_driver-dpkg-interrupted)
+AUDIT = """The following packages are only half configured, probably due to problems
+configuring them the first time.  The configuration should be retried using
+dpkg --configure <package> or the configure menu option in dselect:
+ gpuhost-killed       dpkg is killed while it configures this package
+
+"""
+
+
+@pytest.mark.parametrize("held, journal, audit, expected", [
+    ([], [], "", "free"),
+    ([], ["0000"], "", "interrupted"),                       # journal not incorporated, nobody running
+    ([], [], AUDIT, "interrupted"),                          # half-configured package, nobody running
+    ([{"lock": "/var/lib/dpkg/lock", "pid": 901, "command": "dpkg"}], ["0000"], AUDIT, "running"),   # live install
+    ([{"lock": "/var/lib/apt/lists/lock", "pid": 812, "command": "apt-get update"}], [], "", "running"),
+])
+def test_running_interrupted_or_free(held, journal, audit, expected):
+    assert pl.state(held, journal, pl.audit_packages(audit)) == expected
+
+
+def test_audit_packages_and_journal(tmp_path):
+    assert pl.audit_packages(AUDIT) == ["gpuhost-killed"]
+    assert pl.audit_packages("") == []
+    (tmp_path / "tmp.i").write_text("")
+    assert pl.journal_entries(str(tmp_path)) == []
+    (tmp_path / "0001").write_text("")
+    (tmp_path / "0000").write_text("")
+    assert pl.journal_entries(str(tmp_path)) == ["0000", "0001"]
+    assert pl.journal_entries(str(tmp_path / "missing")) == []
+
+
+# Process tables during an apt install of the driver on Debian 12 ({pid: argv}), one per stage
+BASE = {1: ["/lib/systemd/systemd"], 700: ["/usr/bin/python3", "/root/.ansible/tmp/AnsiballZ_apt.py"],
+        710: ["/usr/bin/apt-get", "-y", "-o", "Dpkg::Options::=--force-confdef", "install", "nvidia-driver"]}
+DOWNLOAD = {**BASE, 720: ["/usr/lib/apt/methods/http"], 721: ["/usr/lib/apt/methods/gpgv"]}
+UNPACK = {**BASE, 730: ["/usr/bin/dpkg", "--status-fd", "36", "--no-triggers", "--unpack", "--auto-deconfigure",
+                        "/var/cache/apt/archives/nvidia-kernel-dkms_535.247.01-1~deb12u1_amd64.deb"]}
+CONFIGURE = {**BASE, 740: ["/usr/bin/dpkg", "--status-fd", "36", "--configure", "--pending"],
+             741: ["/usr/bin/perl", "-w", "/usr/share/debconf/frontend", "/var/lib/dpkg/info/nvidia-kernel-dkms.postinst",
+                   "configure"]}
+DKMS = {**CONFIGURE, 750: ["/bin/bash", "/usr/sbin/dkms", "autoinstall", "-k", "6.1.0-28-amd64"],
+        751: ["make", "-j16", "KERNELRELEASE=6.1.0-28-amd64", "modules"],
+        752: ["/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "-quiet", "nvidia/nv.c"]}
+INITRAMFS = {**CONFIGURE, 760: ["/bin/sh", "/usr/sbin/update-initramfs", "-u", "-k", "6.1.0-28-amd64"],
+             761: ["/bin/sh", "/usr/sbin/mkinitramfs", "-o", "/boot/initrd.img-6.1.0-28-amd64.new"]}
+
+
+@pytest.mark.parametrize("table, stage", [
+    (BASE, "resolving"),
+    (DOWNLOAD, "download"),
+    (UNPACK, "unpack"),
+    (CONFIGURE, "configure"),
+    (DKMS, "DKMS build"),
+    (INITRAMFS, "initramfs"),
+])
+def test_install_stage(table, stage):
+    assert pl.install_stage(table)[0] == stage
+
+
+def test_install_stage_names_the_command():
+    assert pl.install_stage(DKMS) == ("DKMS build", "/bin/bash /usr/sbin/dkms autoinstall -k 6.1.0-28-amd64")
+    # an option that only looks like a stage is not one: a dpkg query with --unpack in a file name
+    assert pl.install_stage({5: ["dpkg-query", "--unpack"]})[0] == "resolving"
+
+
+def test_processes_reads_this_namespace_with_parents():
+    table = pl.processes()
+    ppid, argv = table[os.getpid()]
+    assert ppid == os.getppid() and "python" in argv[0]
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        below = pl.descendants(pl.processes(), [os.getpid()])
+        assert below[child.pid] == ["sleep", "30"] and os.getppid() not in below
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_descendants_leave_out_other_processes():
+    # a build elsewhere on the host (pid 900, under pid 1) is not the install's (apt-get 710 holds the lock)
+    table = dict((pid, (1 if pid in (700, 900) else 700 if pid == 710 else 710, argv))
+                 for pid, argv in {**DKMS, 900: ["make", "all"]}.items() if pid != 1)
+    below = pl.descendants(table, [710])
+    assert 900 not in below and 700 not in below and 752 in below
+    assert pl.install_stage(pl.descendants(table, [999])) == ("resolving", "")
+
+
+def test_line_shapes():
+    held = [{"lock": "/var/lib/apt/lists/lock", "pid": 812, "command": "apt-get -q update"}]
+    assert pl.waiting_line("gpu01", "Wait for other apt and dpkg runs", held, 15.4, 300) == (
+        "gpu01: Wait for other apt and dpkg runs: waiting for the package lock, 15 s of 300 s: "
+        "apt-get (pid 812: apt-get -q update) holds /var/lib/apt/lists/lock")
+    assert pl.progress_line("gpu01", "Install the driver packages at the planned version", "DKMS build", 45.9) == (
+        "gpu01: Install the driver packages at the planned version: DKMS build, 45 s")
+    assert pl.timeout_message(held, 300, "nvidia_driver_lock_timeout") == (
+        "the package manager is still busy after 300 s: apt-get (pid 812: apt-get -q update) holds "
+        "/var/lib/apt/lists/lock; wait for it to finish (or end it), or raise nvidia_driver_lock_timeout")
+
+
+FULL_DISK = "W: Some index files failed to download.\n" * 5000 + \
+    "E: You don't have enough free space in /var/cache/apt/archives/.\n"
+
+
+@pytest.mark.parametrize("result, expected", [
+    ({"msg": "'/usr/bin/apt-get -y install nvidia-driver=1' failed: E: Version '1' for 'nvidia-driver' was not "
+             "found\n", "stderr": "E: Version '1' for 'nvidia-driver' was not found\n"},
+     "E: Version '1' for 'nvidia-driver' was not found"),
+    ({"msg": "failed", "stderr": FULL_DISK, "stdout": FULL_DISK},
+     "E: You don't have enough free space in /var/cache/apt/archives/."),
+    ({"msg": "No package matching 'nvidia-x' is available"}, "No package matching 'nvidia-x' is available"),
+    ({}, "failed (no message)"),
+])
+def test_job_failure(result, expected):
+    assert pl.job_failure(result) == expected
+
+
+def test_job_failure_is_bounded():
+    many = {"stderr": "\n".join("E: error number %d of many" % i for i in range(100))}
+    reason = pl.job_failure(many)
+    assert len(reason) == 300 and reason.endswith("...") and reason.startswith("E: error number 0 of many; E:")
+
+
+def test_wait_is_quick_for_a_lock_that_goes(held_lock):
+    path, proc = held_lock
+    started = time.monotonic()
+    proc.kill()
+    proc.wait()
+    assert pl.holders([path]) == [] and time.monotonic() - started < 5
