@@ -45,7 +45,9 @@ _value:
 import re
 
 NOT_RUN = "not run: unreachable, or stopped by the rollout guard (gpuhost_max_fail_percentage)"
-DRIVER_PACKAGES = ("nvidia-driver", "cuda-drivers", "nvidia-driver-cuda")
+# the package whose version is the driver's in each set the nvidia_driver role installs (libcuda1: Debian's compute
+# set; nvidia-headless-*: Ubuntu's)
+DRIVER_PACKAGES = ("nvidia-driver", "cuda-drivers", "nvidia-driver-cuda", "libcuda1")
 DNF_PIN = re.compile(r"^(?:nvidia-driver|cuda-drivers)-(?:[0-9]+:)?([0-9]+\.[0-9]+(?:\.[0-9]+)?)(?:-|$)")
 
 
@@ -54,7 +56,7 @@ def planned_version(would_install):
     'nvidia-driver-535-server=...', 'cuda-drivers-580.95.05-1'), or None."""
     for item in would_install or []:
         name, sep, version = item.partition("=")
-        if sep and (name in DRIVER_PACKAGES or name.startswith("nvidia-driver-")) and version:
+        if sep and (name in DRIVER_PACKAGES or name.startswith(("nvidia-driver-", "nvidia-headless-"))) and version:
             return version.split(":")[-1].split("-")[0]
         match = DNF_PIN.match(item)          # dnf: name-version
         if match:

@@ -10,7 +10,8 @@ name: reboot_decision
 short_description: The nvidia_driver role's reboot decision, an action and its reason
 version_added: 0.1.0
 description:
-  - From the driver check (M(gpuhost.provision.driver_version_check)'s answer) and the reboot policy, in this order -
+  - From the driver check (M(gpuhost.provision.driver_version_check)'s answer), the kernel module's parameters
+    (O(module_params)) and the reboot policy, in this order -
     V(none) (nothing required), V(skipped-never) (policy never), V(refused-no-module) (the kernel that would boot
     next has no nvidia module), V(refused-local) (the controller or a local connection), V(refused-container),
     V(refused-processes) (GPU compute processes run and the reboot is not forced), else V(reboot).
@@ -43,6 +44,12 @@ options:
     default: ""
   processes:
     description: The registered result of C(nvidia-smi --query-compute-apps=pid --format=csv,noheader) (rc, stdout).
+    type: dict
+  module_params:
+    description:
+      - What M(gpuhost.provision.nvidia_module_params) returns as C(reload) (C(needed), C(reasons)); when C(needed), the
+        loaded module must be loaded again for its parameters, which makes the reboot required as a driver change does
+        (the role reloads the modules first where nothing holds them).
     type: dict
 """
 

@@ -41,12 +41,28 @@ FIRST_TURING_DEVICE_ID = 0x1E00
 # Used to look for a branch on distributions that ship one package per branch (Ubuntu, CUDA repository).
 KNOWN_BRANCHES = (470, 525, 535, 545, 550, 555, 560, 565, 570, 575, 580, 590, 595, 610, 615)
 
+# NVIDIA's CUDA repository: <base>/<distribution id>/<arch>/, a flat APT repository or a DNF baseurl. Its signing key
+# is published in each of those directories, under the key id's last eight hex digits (NVIDIA, "Updating the CUDA Linux
+# GPG Repository Key", 2022): 3bf863cc.pub for Debian and Ubuntu (the key the cuda-keyring package installs),
+# D42D0685.pub for EL. A mirror of the repository carries the same files.
 CUDA_REPO_BASE = "https://developer.download.nvidia.com/compute/cuda/repos"
 CUDA_KEYRING_PACKAGE = "cuda-keyring"
 CUDA_KEYRING_VERSION = "1.1-1"
+CUDA_APT_KEY_FILE = "3bf863cc.pub"
+CUDA_EL_KEY_FILE = "D42D0685.pub"
 
-SOURCES = ("distro", "cuda_repo")
+# distro: the distribution's archive; cuda_repo: NVIDIA's CUDA repository (or a mirror of it); mirror: an APT
+# repository the site runs itself (url, suites, components, key), with the distribution's or the CUDA repository's
+# package names.
+SOURCES = ("distro", "cuda_repo", "mirror")
+APT_REPO_PACKAGES = ("distro", "cuda_repo")
 KERNEL_MODULES = ("auto", "open", "proprietary")
+# compute: the kernel module, nvidia-smi, NVML, nvidia-persistenced and CUDA's user-space library (libcuda) only, as a
+# server without a display needs; full: the whole driver, with the X/Wayland, OpenGL, Vulkan and video libraries.
+PACKAGE_FLAVOURS = ("compute", "full")
+# NVIDIA's driver installation guide, "Compute-only and Desktop Installation": from R560 the CUDA repositories for EL
+# split the driver into a compute-only set (nvidia-driver-cuda and a kmod package) and the desktop set.
+EL_COMPUTE_ONLY_FROM_BRANCH = 560
 EL_FAMILY_NAMES = ("RedHat", "Rocky", "AlmaLinux", "CentOS", "OracleLinux")
 
 
@@ -161,7 +177,10 @@ def family_of(distribution, os_family):
 
 def effective_source(family, source):
     if source not in SOURCES:
-        raise DriverPlanError("source must be distro or cuda_repo, not %r" % (source,))
+        raise DriverPlanError("source must be one of %s, not %r" % (", ".join(SOURCES), source))
+    if family == "el" and source == "mirror":
+        raise DriverPlanError("O(source): mirror names an APT repository; EL installs from NVIDIA's CUDA repository: "
+                              "point O(cuda_repo_url) at the site's mirror of it instead")
     return "cuda_repo" if family == "el" else source
 
 
@@ -175,12 +194,13 @@ def cuda_repo_id(family, distribution, major_version):
     return "rhel%s" % major
 
 
-def cuda_repo_url(repo_id, arch="x86_64"):
-    return "%s/%s/%s/" % (CUDA_REPO_BASE, repo_id, arch)
+def cuda_repo_url(repo_id, arch="x86_64", base=CUDA_REPO_BASE):
+    """The repository directory under ``base`` (NVIDIA's, or a mirror's URL of the same tree)."""
+    return "%s/%s/%s/" % (str(base).rstrip("/"), repo_id, arch)
 
 
-def cuda_keyring_url(repo_id, arch="x86_64"):
-    return "%s%s_%s_all.deb" % (cuda_repo_url(repo_id, arch), CUDA_KEYRING_PACKAGE, CUDA_KEYRING_VERSION)
+def cuda_keyring_url(repo_id, arch="x86_64", base=CUDA_REPO_BASE):
+    return "%s%s_%s_all.deb" % (cuda_repo_url(repo_id, arch, base), CUDA_KEYRING_PACKAGE, CUDA_KEYRING_VERSION)
 
 
 class PackageSet(object):
@@ -220,20 +240,31 @@ def _headers(family, build_module, kernel_release, kernels):
     return required + optional, optional
 
 
-def debian_distro_packages(flavor, branch, build_module, kernel_release, kernels=None):
-    """Debian contrib/non-free: one driver branch per release (``nvidia-driver``)."""
+def debian_distro_packages(flavor, branch, build_module, kernel_release, kernels=None, package_flavour="full"):
+    """Debian contrib/non-free: one driver branch per release.
+
+    ``full``: the ``nvidia-driver`` metapackage (which pulls in the X driver, GLX/EGL/Vulkan and VDPAU libraries) and
+    ``libcuda1`` (CUDA's user-space library, which nvidia-driver does not pull in);
+    ``compute``: ``libcuda1`` and the kernel module package without the metapackage, with
+    ``nvidia-smi``, NVML (``libnvidia-ml1``) and ``libnvidia-cfg1`` (which nvidia-persistenced loads): the smallest set
+    that gives the module, nvidia-smi, NVML, persistenced and libcuda (Debian has no headless metapackage)."""
     kmod = "nvidia-open-kernel-dkms" if flavor == "open" else "nvidia-kernel-dkms"
-    driver = ["nvidia-driver", kmod, "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1"]
+    # libcuda1 in both: nvidia-driver neither depends on it nor recommends it
+    top = ["libcuda1"] if package_flavour == "compute" else ["nvidia-driver", "libcuda1"]
+    driver = top + [kmod, "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1"]
     if branch is None or branch >= 525:
         driver.append("firmware-nvidia-gsp")      # GSP firmware: needed by open modules, used from R525
     headers, optional = _headers("debian", build_module, kernel_release, kernels)
     packages = driver + ["nvidia-persistenced", "python3-pynvml"] + headers
-    return PackageSet("nvidia-driver", packages, hold=driver + ["nvidia-persistenced"], versioned=driver,
+    return PackageSet(top[0], packages, hold=driver + ["nvidia-persistenced"], versioned=driver,
                       headers=headers, optional=optional)
 
 
-def ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precompiled_available=True, kernels=None):
-    """Ubuntu restricted: ``nvidia-driver-<branch>-server[-open]``; precompiled modules preferred."""
+def ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precompiled_available=True, kernels=None,
+                           package_flavour="full"):
+    """Ubuntu restricted: ``nvidia-driver-<branch>-server[-open]`` (full) or the headless metapackages (compute:
+    ``nvidia-headless-no-dkms-<branch>-server[-open]`` beside a precompiled module, ``nvidia-headless-<branch>-server[-open]``,
+    which pulls in the DKMS package, otherwise); precompiled modules preferred."""
     suffix = "-server-open" if flavor == "open" else "-server"
     driver = "nvidia-driver-%d%s" % (branch, suffix)
     utils = "nvidia-utils-%d-server" % branch
@@ -246,10 +277,14 @@ def ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precomp
     if flavour and precompiled_available:
         modules = "linux-modules-nvidia-%d%s-%s" % (branch, suffix, flavour)
         kmod = [modules]
+        if package_flavour == "compute":
+            driver = "nvidia-headless-no-dkms-%d%s" % (branch, suffix)
     else:
         kmod = ["nvidia-dkms-%d%s" % (branch, suffix)]
         notes.append("no precompiled linux-modules-nvidia package for kernel %s: DKMS builds the module" % kernel_release)
         headers, optional = _headers("ubuntu", build_module, kernel_release, kernels)
+        if package_flavour == "compute":
+            driver = "nvidia-headless-%d%s" % (branch, suffix)
     packages = [driver] + kmod + [utils, "python3-pynvml"] + headers
     # the driver, its utilities and its DKMS package are built from one source package at one version; the
     # precompiled module package follows the kernel's version, not the driver's
@@ -258,40 +293,67 @@ def ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precomp
                       modules_package=modules, notes=notes, optional=optional)
 
 
-def apt_cuda_repo_packages(flavor, branch, build_module, kernel_release, kernels=None):
-    """NVIDIA's CUDA repository on Debian/Ubuntu: ``cuda-drivers-<branch>`` or ``nvidia-open-<branch>``."""
+def apt_cuda_repo_packages(flavor, branch, build_module, kernel_release, kernels=None, package_flavour="full",
+                           keyring=True):
+    """NVIDIA's CUDA repository on Debian/Ubuntu: ``cuda-drivers-<branch>`` or ``nvidia-open-<branch>``, the whole
+    driver whichever ``package_flavour`` (a note says so for compute). ``keyring``: install NVIDIA's
+    ``cuda-keyring`` package (not where the role writes the repository's source and key itself)."""
     meta = "nvidia-open-%d" % branch if flavor == "open" else "cuda-drivers-%d" % branch
     headers, optional = _headers("apt", build_module, kernel_release, kernels)
-    packages = [CUDA_KEYRING_PACKAGE, meta, "python3-pynvml"] + headers
-    return PackageSet(meta, packages, hold=[meta], versioned=[meta], headers=headers, optional=optional)
+    packages = ([CUDA_KEYRING_PACKAGE] if keyring else []) + [meta, "python3-pynvml"] + headers
+    notes = ["O(package_flavour) compute: the CUDA repository's %s is the whole driver (the compute-only set is chosen "
+             "from the distribution's packages)" % meta] if package_flavour == "compute" else []
+    return PackageSet(meta, packages, hold=[meta], versioned=[meta], headers=headers, optional=optional, notes=notes)
 
 
-def el_packages(flavor, branch, build_module, kernel_release, major_version, kernels=None):
-    """CUDA repository on EL: module stream on 8/9, plain packages + versionlock on 10."""
+def el_packages(flavor, branch, build_module, kernel_release, major_version, kernels=None, package_flavour="full"):
+    """CUDA repository on EL: module stream on 8/9, plain packages + versionlock on 10.
+
+    ``compute`` on EL 10 from R560: ``nvidia-driver-cuda`` and the kmod package only (NVIDIA's compute-only set);
+    on EL 8/9 the module stream's profile installs the whole driver, and before R560 there is no compute-only set:
+    the whole driver then, with a note."""
     headers, optional = _headers("el", build_module, kernel_release, kernels)
+    notes = []
+    if package_flavour == "compute" and (str(major_version) in ("8", "9") or branch < EL_COMPUTE_ONLY_FROM_BRANCH):
+        notes.append("O(package_flavour) compute: %s installs the whole driver here" % (
+            "the module stream's profile on EL %s" % major_version if str(major_version) in ("8", "9")
+            else "R%d has no compute-only set (from R%d)" % (branch, EL_COMPUTE_ONLY_FROM_BRANCH)))
     if str(major_version) in ("8", "9"):
         stream = "nvidia-driver:%d-%s" % (branch, "open" if flavor == "open" else "dkms")
         packages = ["@%s" % stream, "nvidia-driver-cuda"] + headers
         # the enabled stream is the hold: dnf keeps the branch; no versionlock needed
-        return PackageSet("nvidia-driver", packages, hold=[], stream=stream, headers=headers, optional=optional)
+        return PackageSet("nvidia-driver", packages, hold=[], stream=stream, headers=headers, optional=optional,
+                          notes=notes)
+    kmod = "kmod-nvidia-open-dkms" if flavor == "open" else "kmod-nvidia-latest-dkms"
+    if package_flavour == "compute" and not notes:
+        driver = ["nvidia-driver-cuda", kmod]
+        return PackageSet("nvidia-driver-cuda", driver + headers, hold=driver, versioned=driver, headers=headers,
+                          optional=optional)
     meta = "nvidia-open" if flavor == "open" else "cuda-drivers"
-    driver = ["nvidia-driver", "nvidia-driver-cuda", "nvidia-driver-libs",
-              "kmod-nvidia-open-dkms" if flavor == "open" else "kmod-nvidia-latest-dkms"]
+    driver = ["nvidia-driver", "nvidia-driver-cuda", "nvidia-driver-libs", kmod]
     packages = [meta] + driver + headers
-    return PackageSet("nvidia-driver", packages, hold=driver, versioned=driver, headers=headers, optional=optional)
+    return PackageSet("nvidia-driver", packages, hold=driver, versioned=driver, headers=headers, optional=optional,
+                      notes=notes)
 
 
 def package_set(family, source, flavor, branch, build_module=True, kernel_release=None, major_version=None,
-                precompiled_available=True, kernels=None):
-    """The PackageSet for a resolved (family, source, flavor, branch); ``kernels``: see kernel_headers()."""
+                precompiled_available=True, kernels=None, package_flavour="full", keyring=True):
+    """The PackageSet for a resolved (family, source, flavor, branch); ``kernels``: see kernel_headers();
+    ``package_flavour``: compute or full (PACKAGE_FLAVOURS). ``source`` names the package names: a site's own
+    repository (mirror) uses the distribution's (distro) or the CUDA repository's (cuda_repo), which the caller
+    passes; ``keyring``: the CUDA repository's keyring package is installed (not where the role writes its key)."""
+    if package_flavour not in PACKAGE_FLAVOURS:
+        raise DriverPlanError("package_flavour must be one of %s, not %r"
+                              % (", ".join(PACKAGE_FLAVOURS), package_flavour))
     source = effective_source(family, source)
     if family == "el":
-        return el_packages(flavor, branch, build_module, kernel_release, major_version, kernels)
+        return el_packages(flavor, branch, build_module, kernel_release, major_version, kernels, package_flavour)
     if source == "cuda_repo":
-        return apt_cuda_repo_packages(flavor, branch, build_module, kernel_release, kernels)
+        return apt_cuda_repo_packages(flavor, branch, build_module, kernel_release, kernels, package_flavour, keyring)
     if family == "debian":
-        return debian_distro_packages(flavor, branch, build_module, kernel_release, kernels)
-    return ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precompiled_available, kernels)
+        return debian_distro_packages(flavor, branch, build_module, kernel_release, kernels, package_flavour)
+    return ubuntu_distro_packages(flavor, branch, build_module, kernel_release, precompiled_available, kernels,
+                                  package_flavour)
 
 
 def branch_candidates(family, source, requested_branch, min_driver):
@@ -299,7 +361,7 @@ def branch_candidates(family, source, requested_branch, min_driver):
 
     Debian's own archive ships one branch (``nvidia-driver``): None means "whatever it offers".
     """
-    if family == "debian" and effective_source(family, source) == "distro":
+    if family == "debian" and effective_source(family, source) in ("distro", "mirror"):
         return [requested_branch]
     if requested_branch is not None:
         return [requested_branch]
@@ -415,9 +477,10 @@ def refusal_message(cuda_version, min_driver, best, family_label, source, compat
     """One line: CUDA version, minimum driver, best candidate and the fix."""
     best_text = best if best else "none"
     if wanted_version:
-        return ("O(version) %s is not offered by the %s package sources (best candidate %s): set "
+        where = family_label if family_label.startswith("the ") else "the %s package sources" % family_label
+        return ("O(version) %s is not offered by %s (best candidate %s): set "
                 "O(version) to an available version or leave it empty"
-                % (wanted_version, family_label, best_text))
+                % (wanted_version, where, best_text))
     need = "CUDA %s (%s compatibility) needs driver >= %s" % (cuda_version, compatibility, min_driver) \
         if cuda_version else "branch R%s was requested" % branch
     if branch is not None and cuda_version:
@@ -425,6 +488,8 @@ def refusal_message(cuda_version, min_driver, best, family_label, source, compat
     fixes = []
     if source == "distro":
         fixes.append("use NVIDIA's CUDA repository with O(source): cuda_repo")
+    if source == "mirror":
+        fixes.append("add it to the repository in O(apt_repo)")
     if cuda_version:
         fixes.append("request a lower CUDA version (O(cuda_version))")
     if branch is not None:

@@ -18,8 +18,9 @@ import platform
 from ansible.module_utils import distro
 from ansible.module_utils.facts import ansible_collector, default_collectors
 from ansible.module_utils.facts.namespace import PrefixFactNamespace
+from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.gpuhost.provision.plugins.module_utils import _apt_sources
+from ansible_collections.gpuhost.provision.plugins.module_utils import _apt_repo, _apt_sources
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
     CudaCompatError,
     driver_at_least,
@@ -28,7 +29,10 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat imp
     table_from,
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages import (
+    CUDA_APT_KEY_FILE,
+    CUDA_EL_KEY_FILE,
     CUDA_KEYRING_PACKAGE,
+    CUDA_REPO_BASE,
     FABRIC_MANAGER_SERVICE,
     NVLSM_PACKAGE,
     DriverPlanError,
@@ -52,7 +56,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages
 from ansible_collections.gpuhost.provision.plugins.module_utils._host_driver import HostDriver
 from ansible_collections.gpuhost.provision.plugins.module_utils._kernels import installed_kernels
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line, pci_gpus, pci_nvswitches
-from ansible_collections.gpuhost.provision.plugins.module_utils._packages import AptPackages, DnfPackages
+from ansible_collections.gpuhost.provision.plugins.module_utils._packages import AptPackages, DnfPackages, same_uri
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state
 
 CUDA_KEYRING_FILE = "/usr/share/keyrings/cuda-archive-keyring.gpg"
@@ -83,7 +87,8 @@ class PlanRequest(object):
 
     FIELDS = ("cuda_version", "branch", "version", "kernel_module", "source", "compatibility", "build_module",
               "nvswitch", "distribution", "distribution_major_version", "distribution_release", "os_family",
-              "kernel", "architecture", "apt_sources_file", "refresh_cache", "existing", "cuda_table", "lock_timeout", "keep_index")
+              "kernel", "architecture", "apt_sources_file", "refresh_cache", "existing", "cuda_table",
+              "package_flavour", "cuda_repo_url", "cuda_repo_key_url", "apt_repo", "lock_timeout", "keep_index")
 
     def __init__(self, *, cuda_version: str | None = None, branch: int | None = None, version: str | None = None,
                  kernel_module: str = "auto", source: str = "distro", compatibility: str = "toolkit",
@@ -92,7 +97,8 @@ class PlanRequest(object):
                  os_family: str | None = None, kernel: str | None = None, architecture: str = "x86_64",
                  apt_sources_file: str = "/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources",
                  refresh_cache: bool = True, existing: str = "adopt", cuda_table: dict | None = None,
-                 lock_timeout: int = 0, keep_index: bool = False):
+                 package_flavour: str = "full", cuda_repo_url: str = CUDA_REPO_BASE, cuda_repo_key_url: str = "",
+                 apt_repo: dict | None = None, lock_timeout: int = 0, keep_index: bool = False):
         self.cuda_version = cuda_version
         self.branch = branch
         self.version = version
@@ -111,6 +117,10 @@ class PlanRequest(object):
         self.refresh_cache = refresh_cache
         self.existing = existing
         self.cuda_table = cuda_table
+        self.package_flavour = package_flavour
+        self.cuda_repo_url = cuda_repo_url
+        self.cuda_repo_key_url = cuda_repo_key_url
+        self.apt_repo = apt_repo
         self.lock_timeout = lock_timeout
         self.keep_index = keep_index
 
@@ -186,18 +196,34 @@ class Planner(object):
         self.result = None
         self.pci = []
         self.kernels = []
+        self.apt_repo = None       # the APT repository the role writes (_apt_repo), when there is one
+        self.names = None          # whose package names the sources use: distro or cuda_repo
 
     def _backend(self, stanzas, repo):
         if self.family == "el":
             return DnfPackages(self.module, repo_url=repo["url"] if repo else None)
-        return AptPackages(self.module, extra_stanzas=stanzas, trusted_repo_url=repo["url"] if repo else None,
-                           exclude_file=self.request.apt_sources_file, private=self.request.refresh_cache,
-                           sources_dir=_apt_sources.APT_SOURCES_DIR, lock_timeout=self.request.lock_timeout,
-                           keep_index=self.request.keep_index and not self.module.check_mode)
+        extra, required = list(stanzas), []
+        repo_file = self.apt_repo["sources_file"] if self.apt_repo else _apt_repo.SOURCES_FILE
+        planned = bool(self.apt_repo and not (self.apt_repo["key_current"] and self.apt_repo["sources_current"]))
+        if planned:
+            # looked up through the key just read, as the host will once the role wrote it
+            extra.append(_apt_repo.stanza(self.apt_repo, self.apt_repo["key_tmp"]))
+            required.append((self.apt_repo["url"], "%s does not answer as a signed APT repository: check the url, "
+                             "suites, components and key_url in O(%s) and that the host reaches it"
+                             % (_apt_repo.label(self.apt_repo), self.apt_repo["option"])))
+        # the private index is not kept for the install while it reads a repository through the key in this module's
+        # temporary directory: the install reads the source and key the role writes
+        return AptPackages(self.module, extra_stanzas=extra, trusted_repo_url=repo["url"] if repo else None,
+                           exclude_file=[self.request.apt_sources_file, repo_file], private=self.request.refresh_cache,
+                           sources_dir=_apt_sources.APT_SOURCES_DIR, required=required,
+                           lock_timeout=self.request.lock_timeout,
+                           keep_index=self.request.keep_index and not self.module.check_mode and not planned)
 
     @property
     def label(self):
         """'Debian 12 (distribution archive)', 'EL 9 (CUDA repository)': how messages name the package sources."""
+        if self.source == "mirror":
+            return _apt_repo.label(self.apt_repo)
         text = "%s %s" % ({"debian": "Debian", "ubuntu": "Ubuntu", "el": "EL"}[self.family],
                           self.request.distribution_major_version)
         return text + " (%s)" % ("distribution archive" if self.source == "distro" else "CUDA repository")
@@ -246,7 +272,9 @@ class Planner(object):
                       hold=pkgs.hold, stream=pkgs.stream, satisfied=True)
         result["notes"].extend(pkgs.notes)
         self.host_state(pkgs, install, pinned, pins)
-        result["package_manager_ready"] = bool(not stanzas and not repo and self.backend.host_ready(pinned))
+        planned = self.apt_repo and not (self.apt_repo["key_current"] and self.apt_repo["sources_current"])
+        result["package_manager_ready"] = bool(not stanzas and not repo and not planned
+                                               and self.backend.host_ready(pinned))
         need = "CUDA %s needs >= %s" % (result["cuda_version"], self.min_driver) if self.min_driver \
             else "branch R%s" % branch
         result["msg"] = "%s: %s %s (R%s, %s) from %s satisfies it" % (
@@ -286,14 +314,60 @@ class Planner(object):
             stanzas = _apt_sources.missing_component_stanzas(_apt_sources.host_sources(r.apt_sources_file),
                                                              self.family, r.distribution_release, extra)
         repo = None
+        self.names = self.source
         if self.source == "cuda_repo":
             el = self.family == "el"
+            base = r.cuda_repo_url or CUDA_REPO_BASE
             repo_id = cuda_repo_id(self.family, r.distribution, r.distribution_major_version)
-            repo = {"id": repo_id, "url": cuda_repo_url(repo_id, r.architecture),
-                    "keyring_url": None if el else cuda_keyring_url(repo_id, r.architecture),
-                    "keyring_file": None if el else CUDA_KEYRING_FILE,
-                    "gpgkey_url": "%sD42D0685.pub" % cuda_repo_url(repo_id, r.architecture) if el else None}
+            url = cuda_repo_url(repo_id, r.architecture, base)
+            if el or (same_uri(base, CUDA_REPO_BASE) and not r.cuda_repo_key_url):
+                # NVIDIA's own repository on APT hosts: its cuda-keyring package brings the key and the source
+                repo = {"id": repo_id, "url": url,
+                        "keyring_url": None if el else cuda_keyring_url(repo_id, r.architecture, base),
+                        "keyring_file": None if el else CUDA_KEYRING_FILE,
+                        "gpgkey_url": (r.cuda_repo_key_url or url + CUDA_EL_KEY_FILE) if el else None}
+            else:
+                # a mirror (cuda-keyring's source would name NVIDIA's host): the role writes source and key itself
+                self.apt_repo = self.read_apt_repo(_apt_repo.repo_from_options(
+                    {"url": url, "suites": ["/"], "key_url": r.cuda_repo_key_url or url + CUDA_APT_KEY_FILE,
+                     "packages": "cuda_repo"}, "cuda_repo_url"))
+                self.apt_repo.update(id=repo_id, key_option="cuda_repo_key_url")
+        elif self.source == "mirror":
+            if not r.apt_repo:
+                raise DriverPlanError("O(source): mirror needs O(apt_repo) (url, suites, components, key_url)")
+            self.apt_repo = self.read_apt_repo(_apt_repo.repo_from_options(r.apt_repo))
+            self.names = self.apt_repo["packages"]
         return stanzas, repo
+
+    def read_apt_repo(self, repo):
+        """The repository with its key read (into the module's tmpdir) and the host's files compared: whether the key
+        file and the sources file the role writes are current."""
+        fetch_path, kind, digest = _apt_repo.fetch_key(self.module, repo, self.fetch)
+        key_file = os.path.join(_apt_repo.KEYRING_DIR, _apt_repo.KEY_NAME + kind)
+        content = _apt_repo.render_sources(repo, key_file)
+        repo.update(key_file=key_file, key_tmp=fetch_path, key_sha1=digest, sources_file=_apt_repo.SOURCES_FILE,
+                    sources_content=content,
+                    key_current=_apt_repo.current(file_state(key_file), digest),
+                    sources_current=_apt_repo.current(file_state(_apt_repo.SOURCES_FILE),
+                                                      _apt_repo.sha1(content.encode("utf-8"))))
+        return repo
+
+    def fetch(self, url):
+        """(bytes or None, error) of an http(s) URL, through Ansible's fetch_url (proxy settings, CA bundle)."""
+        response, info = fetch_url(self.module, url, timeout=30)
+        if response is None or info.get("status") != 200:
+            return None, "HTTP %s: %s" % (info.get("status"), one_line(info.get("msg") or "no answer"))
+        return response.read(), None
+
+    def from_repo(self, available):
+        """``available`` ({name: [versions]}) narrowed to the versions the APT repository the role writes offers
+        (apt-cache policy's origins), when there is one: the driver must come from there."""
+        if not self.apt_repo or self.family == "el":
+            return available
+        origins = self.backend.origins(list(available))
+        return dict((name, [v for v in versions if any(same_uri(o, self.apt_repo["url"])
+                                                       for o in origins.get(name, {}).get(v, []))])
+                    for name, versions in available.items())
 
     def skeleton(self, stanzas, repo, switches, fm_required, fm_reason):
         """The result before a candidate is chosen: unsatisfied, with what was read from the host."""
@@ -311,29 +385,45 @@ class Planner(object):
                   "fabric_manager": {"required": fm_required, "reason": fm_reason, "package": None, "version": None,
                                      "nvlsm": None, "service": FABRIC_MANAGER_SERVICE if fm_required else None},
                   "apt_sources_file_exists": os.path.exists(self.request.apt_sources_file),
+                  "apt_repo": self.apt_repo_result(),
+                  "apt_repo_stale": self.apt_repo_stale(),
+                  "package_flavour": self.request.package_flavour,
                   "apt_sources_current": components_current(self.request.apt_sources_file, stanzas),
                   "existing_driver": self.host_driver.existing_driver(), "adopted": False}
         if resolution and resolution.warnings:
             result["notes"].extend(resolution.warnings)
         return result
 
+    def apt_repo_result(self):
+        """RV(apt_repo): what the role writes (no temporary path)."""
+        if not self.apt_repo:
+            return None
+        return dict((k, v) for k, v in self.apt_repo.items() if k != "key_tmp")
+
+    def apt_repo_stale(self):
+        """The repository files the role wrote earlier that are not the current ones (another key type, or none)."""
+        keep = [self.apt_repo["key_file"], self.apt_repo["sources_file"]] if self.apt_repo else []
+        paths = [_apt_repo.SOURCES_FILE] + [os.path.join(_apt_repo.KEYRING_DIR, _apt_repo.KEY_NAME + kind)
+                                            for kind in (".asc", ".gpg")]
+        return [path for path in paths if path not in keep and os.path.lexists(path)]
+
     def package_set(self, flavor, branch, precompiled_available=True):
         r = self.request
-        return package_set(self.family, self.source, flavor, branch, r.build_module, r.kernel,
+        return package_set(self.family, self.names, flavor, branch, r.build_module, r.kernel,
                            r.distribution_major_version, precompiled_available=precompiled_available,
-                           kernels=self.kernels)
+                           kernels=self.kernels, package_flavour=r.package_flavour, keyring=self.apt_repo is None)
 
     def candidate(self):
         """(package version, driver version, branch) of the lowest branch that has a fitting version; sets
         RV(best_candidate); raises Unsatisfied with the refusal when no branch has one."""
         r = self.request
         sets = []
-        for branch in branch_candidates(self.family, self.source, r.branch, self.min_driver):
+        for branch in branch_candidates(self.family, self.names, r.branch, self.min_driver):
             flavor = choose_kernel_module(r.kernel_module, branch, self.pci)[0] if branch is not None else "proprietary"
             sets.append((branch, self.package_set(flavor, branch)))
         self.backend.prefetch(sorted({name for _b, s in sets for name in [s.version_package] + list(s.packages)
                                       if not name.startswith("@") and name != CUDA_KEYRING_PACKAGE}))
-        available = self.backend.available(sorted({s.version_package for _b, s in sets}))
+        available = self.from_repo(self.backend.available(sorted({s.version_package for _b, s in sets})))
         best_overall = None
         chosen = None
         for branch, pkgs in sets:
@@ -356,7 +446,7 @@ class Planner(object):
         backend, el = self.backend, self.family == "el"
         pkgs = self.package_set(flavor, branch)
         details = backend.available(pkgs.packages) if not el else {}
-        if self.family == "ubuntu" and self.source == "distro" and pkgs.modules_package \
+        if self.family == "ubuntu" and self.names == "distro" and pkgs.modules_package \
                 and not details.get(pkgs.modules_package):
             pkgs = self.package_set(flavor, branch, precompiled_available=False)
             details = backend.available(pkgs.packages)
@@ -369,13 +459,15 @@ class Planner(object):
                                             "the module for those kernels without their headers)" % ", ".join(dropped))
         if el:
             return pkgs
+        pinned = self.from_repo(dict((name, details.get(name) or []) for name in pkgs.versioned))
         for name in pkgs.versioned:
-            if package_version not in details.get(name, []):
-                raise Unsatisfied(
-                    "%s does not offer %s %s to match %s %s (it offers %s): set O(kernel_module) to %s "
-                    "or use O(source): cuda_repo" % (
-                        self.label, name, package_version, pkgs.version_package, package_version,
-                        ", ".join(details.get(name) or []) or "none", "proprietary" if flavor == "open" else "open"))
+            if package_version not in pinned.get(name, []):
+                other = "proprietary" if flavor == "open" else "open"
+                fix = "add it to the repository in O(%s)" % self.apt_repo["option"] if self.apt_repo else \
+                    "set O(kernel_module) to %s or use O(source): cuda_repo" % other
+                raise Unsatisfied("%s does not offer %s %s to match %s %s (it offers %s): %s" % (
+                    self.label, name, package_version, pkgs.version_package, package_version,
+                    ", ".join(pinned.get(name) or []) or "none", fix))
         missing = [name for name in pkgs.packages if not name.startswith("@")
                    and name != CUDA_KEYRING_PACKAGE and not details.get(name)]
         if missing:
@@ -534,10 +626,12 @@ def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=
     apt_file = apt_sources_file
     current = result.get("apt_sources_current", False)
     hold_now = result["to_hold"] if hold else result["release"]
+    apt_repo = result.get("apt_repo")
+    repo_todo = bool(apt_repo and not (apt_repo["key_current"] and apt_repo["sources_current"]))
     todo = {
-        "sources": not adopted and (result["cuda_repo"] is not None or (not el and (
-            (bool(result["apt_sources"]) and not current)
-            or (not result["apt_sources"] and result["apt_sources_file_exists"])))),
+        "sources": not adopted and (result["cuda_repo"] is not None or repo_todo or bool(result.get("apt_repo_stale"))
+                                    or (not el and ((bool(result["apt_sources"]) and not current)
+                                                    or (not result["apt_sources"] and result["apt_sources_file_exists"])))),
         "install": not adopted and bool(result["to_install"] or (el and result["satisfied"])),
         "nouveau": not adopted and nouveau_file is not None and not file_current(files.get(nouveau_file),
                                                                                  rendered.get(nouveau_file)),
@@ -548,6 +642,11 @@ def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=
     if todo["sources"]:
         if result["cuda_repo"] is not None:
             would.append("add NVIDIA's CUDA repository %s" % result["cuda_repo"]["id"])
+        if repo_todo:
+            would.append("add the APT repository %s (%s, key %s)"
+                         % (apt_repo["url"], apt_repo["sources_file"], apt_repo["key_file"]))
+        if result.get("apt_repo_stale"):
+            would.append("remove %s" % ", ".join(result["apt_repo_stale"]))
         if result["apt_sources"] and not current:
             would.append("add components %s in %s" % (", ".join(_components(result)), apt_file))
         elif not result["apt_sources"] and result["apt_sources_file_exists"]:
@@ -578,7 +677,7 @@ def summary_line(plan, check, decision=None, check_mode=False):
         driver = "driver %s" % (check.get("installed_version") or check.get("driver_version") or "none")
     module = "%s (%s)" % (check["kernel_module_version"], check.get("kernel_module_flavor")) \
         if check.get("kernel_module_version") else "not loaded"
-    if not check.get("reboot_required"):
+    if not (check.get("reboot_required") or decision.get("required")):
         reboot = "not required"
     elif decision.get("action"):
         reboot = "required, %s - %s" % (decision["action"], decision.get("reason", ""))

@@ -113,3 +113,43 @@ def compare(wanted, live):
         return []
     return [{"name": name, "wanted": value, "live": live.get(name)}
             for name, value in sorted(wanted.items()) if not _same(value, live.get(name))]
+
+
+_OPTIONS_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)')
+
+
+def parse_options(text, module="nvidia"):
+    """{name: text} of the ``options <module> ...`` lines of a modprobe.d file (comments skipped, quotes removed)."""
+    found = {}
+    for raw in (text or "").splitlines():
+        words = raw.split("#", 1)[0].split(None, 2)
+        if len(words) == 3 and words[0] == "options" and words[1] == module:
+            for name, value in _OPTIONS_RE.findall(words[2]):
+                found[name] = value[1:-1] if value.startswith('"') and value.endswith('"') else value
+    return found
+
+
+def reload_need(wanted, live, configured=None):
+    """Does the loaded nvidia module have to be loaded again (a module reload or a reboot) for its parameters?
+
+    ``wanted``: normalise()'s answer; ``live``: read_live()'s answer (None: not loaded, nothing to do: the module takes
+    the file's parameters when it loads); ``configured``: parse_options() of the modprobe.d file before this run
+    writes it (None: no file). A wanted parameter the loaded module has at another value needs a reload; so does a
+    parameter the file set and no longer sets, when the loaded module still has the file's value (it keeps it until
+    it loads again). A wanted parameter the loaded module does not have at all is ``unknown``: loading the
+    module again would not give it one (a misspelt name, or a parameter of another driver branch).
+    Returns {needed, reasons: [one line each], unknown: [names], differ: compare()'s answer}."""
+    if live is None:
+        return {"needed": False, "reasons": [], "unknown": [], "differ": []}
+    differ = compare(wanted, live)
+    reasons = ["nvidia module parameter %s is %s, wanted %s" % (d["name"], d["live"], d["wanted"])
+               for d in differ if d["live"] is not None]
+    unknown = [d["name"] for d in differ if d["live"] is None]
+    # a removed parameter matters when the loaded module still has the value the file gave it
+    removed = sorted(name for name, value in (configured or {}).items()
+                     if name not in wanted and live.get(name) is not None and _same(value, live[name]))
+    if removed:
+        reasons.append("nvidia module parameter%s %s no longer set in modprobe.d, still %s in the loaded module"
+                       % ("s" if len(removed) > 1 else "", ", ".join(removed),
+                          ", ".join("%s=%s" % (name, live[name]) for name in removed)))
+    return {"needed": bool(reasons), "reasons": reasons, "unknown": unknown, "differ": differ}

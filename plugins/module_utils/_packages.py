@@ -79,8 +79,10 @@ def need_bin(module, name, manager):
 def render_deb822(stanzas, trusted=False):
     out = []
     for stanza in stanzas:
-        lines = ["Types: %s" % stanza["types"], "URIs: %s" % stanza["uris"],
-                 "Suites: %s" % " ".join(stanza["suites"]), "Components: %s" % " ".join(stanza["components"])]
+        lines = ["Types: %s" % stanza["types"], "URIs: %s" % stanza["uris"], "Suites: %s" % " ".join(stanza["suites"])]
+        if stanza["components"]:
+            # a flat repository (suite ending in /) has no Components field (sources.list(5))
+            lines.append("Components: %s" % " ".join(stanza["components"]))
         if stanza.get("signed_by"):
             lines.append("Signed-By: %s" % stanza["signed_by"])
         if trusted:
@@ -90,13 +92,17 @@ def render_deb822(stanzas, trusted=False):
 
 
 def parse_apt_policy(text):
-    """apt-cache policy output -> {package: {installed, candidate, versions: [..]}}."""
+    """apt-cache policy output -> {package: {installed, candidate, versions: [..], origins: {version: [URIs]}}}.
+
+    ``origins``: the URIs of the sources that offer each version (``500 http://m/debian bookworm/non-free amd64
+    Packages``), or paths (``/var/lib/dpkg/status`` for the installed one)."""
     result = {}
     current = None
     in_table = False
+    version = None
     for line in text.splitlines():
         if line and not line[0].isspace() and line.rstrip().endswith(":"):
-            current = {"installed": None, "candidate": None, "versions": []}
+            current = {"installed": None, "candidate": None, "versions": [], "origins": {}}
             result[line.rstrip()[:-1]] = current
             in_table = False
             continue
@@ -113,9 +119,19 @@ def parse_apt_policy(text):
             in_table = True
         elif in_table:
             match = re.match(r"^\s+(?:\*\*\*\s+)?(\S+)\s+-?\d+$", line)
+            origin = re.match(r"^\s+-?\d+\s+(\S+)", line)
             if match:
-                current["versions"].append(match.group(1))
+                version = match.group(1)
+                current["versions"].append(version)
+                current["origins"].setdefault(version, [])
+            elif origin and version is not None:
+                current["origins"][version].append(origin.group(1))
     return result
+
+
+def same_uri(a, b):
+    """Do two repository URIs name the same place (a trailing slash aside)?"""
+    return str(a or "").rstrip("/") == str(b or "").rstrip("/")
 
 
 def parse_dpkg_status(out, names):
@@ -333,17 +349,21 @@ class AptPackages(_Packages):
     ``extra_stanzas``: deb822 stanzas (dicts, see ``render_deb822``) the private index adds to the host's sources;
     ``trusted_repo_url``: a flat repository (suite ``/``) added as trusted, for reading version lists before its
     key is installed; ``exclude_file``: a sources file of the host left out of the private index;
-    ``private``: whether a private index may be downloaded at all (False: the host's index answers, as it is).
+    ``private``: whether a private index may be downloaded at all (False: the host's index answers, as it is);
+    ``required``: [(URI, message)] of planned sources that must answer: when apt-get update reports an error or a
+    warning about one of them (unreachable, no Release file, a signature it cannot verify), PackageQueryError says
+    ``message`` and apt's line.
     """
     manager = "apt"
     pin_separator = "="
 
     def __init__(self, module, extra_stanzas=(), trusted_repo_url=None, exclude_file=None, private=True,
-                 sources_dir=None, lock_timeout=0, keep_index=False):
+                 sources_dir=None, required=(), lock_timeout=0, keep_index=False):
         super(AptPackages, self).__init__(module)
         self.extra_stanzas = list(extra_stanzas or [])
         self.trusted_repo_url = trusted_repo_url
-        self.exclude_file = exclude_file
+        self.exclude_files = [exclude_file] if isinstance(exclude_file, str) else list(exclude_file or [])
+        self.required = list(required or [])
         self.private = private
         self.sources_dir = sources_dir or APT_SOURCES_DIR
         self.options = []
@@ -372,10 +392,10 @@ class AptPackages(_Packages):
         parts = os.path.join(base, "sources.list.d")
         for sub in ("lists/partial", "cache/archives/partial", "sources.list.d"):
             os.makedirs(os.path.join(base, sub), exist_ok=True)
-        own = os.path.realpath(self.exclude_file) if self.exclude_file else None
+        own = set(os.path.realpath(path) for path in self.exclude_files)
         for path in sorted(glob.glob(os.path.join(self.sources_dir, "*.list")) +
                            glob.glob(os.path.join(self.sources_dir, "*.sources"))):
-            if os.path.realpath(path) == own:
+            if os.path.realpath(path) in own:
                 continue
             os.symlink(path, os.path.join(parts, os.path.basename(path)))
         if self.extra_stanzas:
@@ -396,6 +416,12 @@ class AptPackages(_Packages):
         ]
         argv = [need_bin(self.module, "apt-get", "APT"), "-q", "update"] + self.options
         rc, out, err = self.module.run_command(argv, environ_update=ENV)
+        for uri, message in self.required:
+            # apt-get update exits 0 when a source is unreachable; it warns (W: Failed to fetch <uri>/...)
+            about = [line for line in (err + "\n" + out).splitlines() if re.match(r"^(E|W):", line)
+                     and str(uri).rstrip("/") in line]
+            if about:
+                raise PackageQueryError("%s: %s" % (message, bounded(about[0], 300)))
         if rc != 0:
             lines = [line for line in (err or out).splitlines() if re.match(r"^(E|W):", line)] or \
                 (err or out).splitlines() or ["no output"]
@@ -532,6 +558,11 @@ class AptPackages(_Packages):
 
     def available(self, packages):
         return self.offered(packages)[0]
+
+    def origins(self, packages):
+        """{name: {version: [source URIs]}} from the index that answered available() (call that first)."""
+        cache = self.private_policy if self.prepared else self.host_policy
+        return dict((name, (cache.get(name) or {}).get("origins", {})) for name in packages)
 
     def candidate(self, name, versions):
         """The version apt would install (its policy's Candidate), from the index that answered."""

@@ -27,21 +27,26 @@ def reboot_target(connection: str | None, controller_machine_id: str = "", targe
 
 
 def reboot_decision(check: dict, policy: str = "auto", force: bool = False, local_reason: str = "",
-                    in_container: bool = False, virtualization_type: str = "", processes: dict | None = None) -> dict:
-    """{required, policy, reasons, action, reason} from the driver check (driver_version_check's answer) and the
+                    in_container: bool = False, virtualization_type: str = "", processes: dict | None = None,
+                    module_params: dict | None = None) -> dict:
+    """{required, policy, reasons, action, reason} from the driver check (driver_version_check's answer), the kernel
+    module's parameters (``module_params``: nvidia_module_params' ``reload``, {needed, reasons}; a parameter the loaded
+    module has at another value than modprobe.d's needs the module loaded again, as a driver change does) and the
     reboot policy. The first rule that applies decides, in this order: nothing required (none); policy never
     (skipped-never); the kernel that would boot next has no nvidia module (refused-no-module); the controller or a
     local connection (refused-local); a container (refused-container); GPU compute processes running, unless forced
     (refused-processes); otherwise reboot. ``processes``: the result of ``nvidia-smi --query-compute-apps=pid``
     (rc, stdout), or None when it was not asked."""
     check = check or {}
-    required = bool(check.get("reboot_required"))
-    reasons = list(check.get("reboot_reasons") or [])
+    params = module_params or {}
+    required = bool(check.get("reboot_required")) or bool(params.get("needed"))
+    reasons = list(check.get("reboot_reasons") or []) + (list(params.get("reasons") or []) if params.get("needed")
+                                                         else [])
     boot_kernel = check.get("boot_kernel") or ""
     processes = processes or {}
     busy = processes.get("rc", 1) == 0 and bool(str(processes.get("stdout") or "").strip())
     if not required:
-        action, reason = "none", "the loaded kernel module matches the installed driver"
+        action, reason = "none", "the loaded kernel module matches the installed driver and its parameters"
     elif policy == "never":
         action, reason = "skipped-never", "nvidia_driver_reboot is never: reboot this host yourself"
     elif boot_kernel and boot_kernel in (check.get("kernels_without_module") or []):

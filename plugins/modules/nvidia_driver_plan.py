@@ -48,11 +48,75 @@ options:
     default: auto
   source:
     description:
-      - V(distro) uses the distribution's own archive; V(cuda_repo) NVIDIA's CUDA repository. EL has no
-        distribution driver and always uses the CUDA repository.
+      - V(distro) uses the distribution's own archive; V(cuda_repo) NVIDIA's CUDA repository (or a mirror of it,
+        O(cuda_repo_url)); V(mirror) an APT repository of the site's own (O(apt_repo)). EL has no distribution driver
+        and always uses the CUDA repository.
     type: str
-    choices: [distro, cuda_repo]
+    choices: [distro, cuda_repo, mirror]
     default: distro
+  cuda_repo_url:
+    description:
+      - The base URL of NVIDIA's CUDA repository, under which C(<distribution id>/<architecture>/) lives (C(debian12),
+        C(ubuntu2204), C(rhel9)); a site's mirror of that tree works the same.
+      - With NVIDIA's own URL and no O(cuda_repo_key_url), APT hosts install NVIDIA's C(cuda-keyring) package from it
+        (the key and a source naming NVIDIA's host). Otherwise the plan returns the source and key to write
+        (RV(apt_repo)), the key from O(cuda_repo_key_url) or the repository directory's C(3bf863cc.pub); EL reads the
+        key from O(cuda_repo_key_url) or the directory's C(D42D0685.pub).
+    type: str
+    default: https://developer.download.nvidia.com/compute/cuda/repos
+  cuda_repo_key_url:
+    description:
+      - The CUDA repository's signing key (http, https or file URL, or a path on the host); empty, the key the
+        repository publishes (see O(cuda_repo_url)).
+    type: str
+    default: ""
+  apt_repo:
+    description:
+      - With O(source=mirror), the APT repository the driver comes from; no other source is needed for the driver's
+        packages. The plan reads its key, looks the driver up in it (the driver's packages must come from this
+        repository, by apt-cache policy's origins) and refuses in one line naming this option when the repository
+        does not answer, its signature does not verify with the key, or it lacks the driver at the wanted version.
+      - RV(apt_repo) says what to write (a deb822 source with C(Signed-By), the key under C(/etc/apt/keyrings)).
+    type: dict
+    suboptions:
+      url:
+        description: The repository's URL (http, https or file), as C(URIs) in a deb822 source.
+        type: str
+        required: true
+      suites:
+        description: Its suites, or V(/) alone for a flat repository (no components then).
+        type: list
+        elements: str
+        default: ["/"]
+      components:
+        description: Its components (e.g. V(main), V(non-free)); empty for a flat repository.
+        type: list
+        elements: str
+        default: []
+      key_url:
+        description: Its signing key, ASCII-armored or binary (http, https or file URL, or a path on the host).
+        type: str
+        required: true
+      packages:
+        description:
+          - Whose package names it carries - V(distro) the distribution's (Debian's C(nvidia-driver), C(libcuda1)...,
+            Ubuntu's C(nvidia-driver-<branch>-server)...), V(cuda_repo) NVIDIA's CUDA repository's (C(cuda-drivers-<branch>)).
+        type: str
+        choices: [distro, cuda_repo]
+        default: distro
+  package_flavour:
+    description:
+      - V(compute) installs only what a server without a display needs - the kernel module, C(nvidia-smi), NVML,
+        C(nvidia-persistenced) and CUDA's user-space library (Debian C(libcuda1) instead of the C(nvidia-driver)
+        metapackage; Ubuntu C(nvidia-headless-<branch>-server) or, beside a precompiled module,
+        C(nvidia-headless-no-dkms-<branch>-server); EL 10 from R560 C(nvidia-driver-cuda) and the kmod package).
+      - V(full) the whole driver with the X, OpenGL, Vulkan and video libraries (Debian C(nvidia-driver), Ubuntu
+        C(nvidia-driver-<branch>-server), the CUDA repository's C(cuda-drivers-<branch>)).
+      - Where a source has no compute-only set (NVIDIA's CUDA repository on APT hosts, EL 8/9 module streams, EL before
+        R560) the whole driver is planned, with a note.
+    type: str
+    choices: [compute, full]
+    default: full
   compatibility:
     description: V(toolkit) or V(minor) compatibility, as in M(gpuhost.provision.driver_version_check).
     type: str
@@ -355,6 +419,28 @@ apt_sources:
   type: list
   elements: dict
   sample: [{types: deb, uris: "http://deb.debian.org/debian", suites: ["bookworm"], components: ["non-free"]}]
+apt_repo:
+  description:
+    - The APT repository the role writes (O(source=mirror), or a mirror of the CUDA repository), null otherwise -
+      C(url), C(suites), C(components), C(key_url), C(packages), C(key_file) (under C(/etc/apt/keyrings), C(.asc) or
+      C(.gpg) by the key's form), C(key_sha1), C(key_current), C(sources_file), C(sources_content) (the deb822 source
+      with C(Signed-By)) and C(sources_current).
+  returned: always
+  type: dict
+  sample: {url: "http://127.0.0.1:8080/debian", suites: [gpuhost], components: [main],
+           key_file: /etc/apt/keyrings/gpuhost-nvidia-driver.asc, key_current: false,
+           sources_file: /etc/apt/sources.list.d/gpuhost-nvidia-driver-repo.sources, sources_current: false}
+apt_repo_stale:
+  description: Files of an APT repository the role wrote before that the current plan does not use (to remove).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+package_flavour:
+  description: O(package_flavour) as planned.
+  returned: always
+  type: str
+  sample: compute
 cuda_repo:
   description: NVIDIA's CUDA repository for this host (id, url, keyring_url); null unless used.
   returned: always
@@ -534,7 +620,17 @@ def main():
             branch=dict(type="int"),
             version=dict(type="str"),
             kernel_module=dict(type="str", default="auto", choices=["auto", "open", "proprietary"]),
-            source=dict(type="str", default="distro", choices=["distro", "cuda_repo"]),
+            source=dict(type="str", default="distro", choices=["distro", "cuda_repo", "mirror"]),
+            cuda_repo_url=dict(type="str", default="https://developer.download.nvidia.com/compute/cuda/repos"),
+            cuda_repo_key_url=dict(type="str", default="", no_log=False),
+            apt_repo=dict(type="dict", options=dict(
+                url=dict(type="str", required=True),
+                suites=dict(type="list", elements="str", default=["/"]),
+                components=dict(type="list", elements="str", default=[]),
+                key_url=dict(type="str", required=True, no_log=False),
+                packages=dict(type="str", default="distro", choices=["distro", "cuda_repo"]),
+            )),
+            package_flavour=dict(type="str", default="full", choices=["compute", "full"]),
             compatibility=dict(type="str", default="toolkit", choices=["toolkit", "minor"]),
             build_module=dict(type="bool", default=True),
             distribution=dict(type="str"),
@@ -560,6 +656,7 @@ def main():
             rendered=dict(type="dict", default={}),
         ),
         required_one_of=[["cuda_version", "branch"]],
+        required_if=[["source", "mirror", ["apt_repo"]]],
         supports_check_mode=True,
     )
     params = module.params

@@ -25,6 +25,12 @@ options:
     description: Parameter name -> value (number, boolean or string).
     type: dict
     default: {}
+  file:
+    description:
+      - The modprobe.d file that sets the parameters, read as it is now, before a caller writes O(wanted) into it. A
+        parameter it sets and O(wanted) no longer has, which the loaded module still has at the file's value, also
+        needs the module loaded again (RV(reload)).
+    type: path
 attributes:
   platform:
     support: full
@@ -70,7 +76,23 @@ problems:
   returned: always
   type: list
   elements: str
+configured:
+  description: The parameters O(file) sets now (C(options nvidia ...) lines), empty without O(file) or without the file.
+  returned: always
+  type: dict
+  sample: {NVreg_PreserveVideoMemoryAllocations: "1"}
+reload:
+  description:
+    - Whether the loaded module must be loaded again (a module reload or a reboot) for O(wanted) to take effect
+      (C(needed)), why (C(reasons), one line each) and the wanted parameters the loaded module does not have at all
+      (C(unknown); loading it again would not give it them). Never needed while no nvidia module is loaded.
+    - The nvidia_driver role's reboot decision (P(gpuhost.provision.reboot_decision#filter)) reads it.
+  returned: always
+  type: dict
+  sample: {needed: true, reasons: ["nvidia module parameter NVreg_EnableGpuFirmware is 18, wanted 0"], unknown: []}
 """
+
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -80,13 +102,16 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._module_params i
     ModuleParamsError,
     compare,
     normalise,
+    parse_options,
     read_live,
     read_proc,
+    reload_need,
 )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=dict(wanted=dict(type="dict", default={})), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=dict(wanted=dict(type="dict", default={}), file=dict(type="path")),
+                           supports_check_mode=True)
     try:
         wanted = normalise(module.params["wanted"], "wanted")
     except ModuleParamsError as exc:
@@ -94,11 +119,17 @@ def main() -> None:
     live, source = read_live(SYS_PARAMETERS), SYS_PARAMETERS
     if live is None:
         live, source = read_proc(PROC_PARAMETERS), PROC_PARAMETERS
+    configured = {}
+    if module.params["file"] and os.path.isfile(module.params["file"]):
+        with open(module.params["file"], encoding="utf-8", errors="replace") as handle:
+            configured = parse_options(handle.read())
+    need = reload_need(wanted, live, configured)
     differ = compare(wanted, live)
     problems = ["nvidia module parameter %s is %s, wanted %s (/etc/modprobe.d): reboot, or reload the nvidia modules"
                 % (d["name"], "absent" if d["live"] is None else d["live"], d["wanted"]) for d in differ]
     module.exit_json(changed=False, loaded=live is not None, source=source if live is not None else None,
-                     live=dict((name, (live or {}).get(name)) for name in wanted), differ=differ, problems=problems)
+                     live=dict((name, (live or {}).get(name)) for name in wanted), differ=differ, problems=problems,
+                     configured=configured, reload=dict((key, need[key]) for key in ("needed", "reasons", "unknown")))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,13 @@ options:
     description: The host is a container (a reload is never attempted from one).
     type: bool
     default: false
+  module_params:
+    description:
+      - The parameters the nvidia module should have (as C(nvidia_driver_module_params) writes them into modprobe.d,
+        which C(modprobe) reads when it loads the module). After the call the loaded module's parameters are compared
+        with them (RV(module_params)), so a reload done for changed parameters proves here that they took effect.
+    type: dict
+    default: {}
 attributes:
   check_mode:
     support: full
@@ -81,6 +88,13 @@ loaded_version:
   returned: always
   type: str
   sample: 535.309.01
+module_params:
+  description:
+    - The loaded module's parameters after the call against O(module_params), as M(gpuhost.provision.nvidia_module_params)
+      returns C(reload) - C(needed) (the module must still be loaded again for them), C(reasons), C(unknown).
+  returned: always
+  type: dict
+  sample: {needed: false, reasons: [], unknown: []}
 """
 
 import os
@@ -89,6 +103,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._common import run_c_locale
 from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_sysfs import read_text
+from ansible_collections.gpuhost.provision.plugins.module_utils._module_params import (
+    ModuleParamsError,
+    normalise,
+    read_live,
+    reload_need,
+)
 from ansible_collections.gpuhost.provision.plugins.module_utils._module_reload import (
     NVIDIA_MODULES,
     decide,
@@ -112,9 +132,14 @@ def run_module() -> None:
         argument_spec=dict(
             state=dict(type="str", default="query", choices=["query", "reloaded"]),
             in_container=dict(type="bool", default=False),
+            module_params=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
+    try:
+        wanted = normalise(module.params["module_params"], "module_params")
+    except ModuleParamsError as exc:
+        module.fail_json(msg=str(exc))
     decision = read_decision(module.params["in_container"])
     reload_now = module.params["state"] == "reloaded" and decision["possible"]
     if reload_now and not module.check_mode:
@@ -124,8 +149,10 @@ def run_module() -> None:
             if rc != 0:
                 module.fail_json(msg="%s failed (rc %s): %s; run the nvidia_driver role again or reboot the host"
                                  % (" ".join(argv), rc, " ".join((err or out).split())), decision=decision)
+    need = reload_need(wanted, read_live(os.path.join(SYS_MODULE, "nvidia", "parameters")))
     module.exit_json(changed=reload_now, reloaded=reload_now, decision=decision,
-                     loaded_version=read_text(os.path.join(SYS_MODULE, "nvidia", "version")))
+                     loaded_version=read_text(os.path.join(SYS_MODULE, "nvidia", "version")),
+                     module_params=dict((key, need[key]) for key in ("needed", "reasons", "unknown")))
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ def tags_output():
 
 
 def test_provisioned_or_untouched(host):
-    driver = host.run("dpkg-query -W -f='${db:Status-Abbrev}' nvidia-driver")
+    driver = host.run("dpkg-query -W -f='${db:Status-Abbrev}' libcuda1")  # the compute set's (the default)
     unit = host.file("/etc/systemd/system/nvidia-persistenced.service")
     if node(host) == "node3":
         # failed in its pre-flight: nothing installed, no unit, no user

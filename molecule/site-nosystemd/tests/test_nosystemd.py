@@ -16,8 +16,8 @@ def test_pid1_is_not_systemd(host):
 
 
 def test_the_driver_is_installed_and_held_but_no_unit_or_user_was_made(host):
-    assert host.package("nvidia-driver").is_installed
-    assert "nvidia-driver" in host.run("apt-mark showhold").stdout.split()
+    assert host.package("libcuda1").is_installed      # the compute set (nvidia_driver_package_flavour's default)
+    assert "libcuda1" in host.run("apt-mark showhold").stdout.split()
     assert not host.file("/etc/systemd/system/nvidia-persistenced.service").exists
     assert not host.user("nvidia-persistenced").exists
 

@@ -88,6 +88,13 @@ CASES = {
         {"n1": {**GOOD, "nvidia_driver_module_params": {"NVreg_RegistryDwords": 'a"b'}}}, None,
         {"n1": "input: nvidia_driver_module_params: NVreg_RegistryDwords must be a number, a boolean or a non-empty "
                "string without double quotes or newlines"}, {}),
+    "a site's own repository without its key": (
+        {"n1": {**GOOD, "nvidia_driver_source": "mirror", "nvidia_driver_apt_repo": {"url": "http://192.0.2.9/debian"}}},
+        None, {"n1": "input: nvidia_driver_source: mirror needs nvidia_driver_apt_repo with url and key_url"}, {}),
+    "a package flavour the role does not know": (
+        {"n1": {**GOOD, "nvidia_driver_package_flavour": "desktop"}}, None,
+        {"n1": "input: role nvidia_driver: value of nvidia_driver_package_flavour must be one of: compute, full, got: "
+               "desktop (see ansible-doc -t role gpuhost.provision.nvidia_driver)"}, {}),
     "half a Machine Owner Key": (
         {"n1": {**GOOD, "nvidia_driver_mok_key": "/root/mok.key"}}, None,
         {"n1": "input: Set both nvidia_driver_mok_key (the private key) and nvidia_driver_mok_cert"}, {}),

@@ -45,3 +45,6 @@ def test_planned_version_of_other_families():
     assert planned_version(["cuda-drivers=1:580.95.05-1"]) == "580.95.05"
     assert planned_version(["nvidia-driver-3:580.95.05-1.el9"]) == "580.95.05"
     assert planned_version(["python3-pynvml", "nvidia-driver"]) is None
+    # the compute sets (nvidia_driver_package_flavour: compute)
+    assert planned_version(["libcuda1=535.309.01-0+deb12u1", "nvidia-kernel-dkms=535.309.01-0+deb12u1"]) == "535.309.01"
+    assert planned_version(["nvidia-headless-no-dkms-570-server=570.195.03-0ubuntu0.24.04.1"]) == "570.195.03"

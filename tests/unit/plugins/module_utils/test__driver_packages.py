@@ -123,15 +123,15 @@ def test_headers_follow_installed_kernels_in_the_package_set():
 # family, source, flavor, branch, build, kernel, major -> packages, hold, stream
 RESOLUTION = [
     ("debian", "distro", "proprietary", 535, False, "6.1.0-18-amd64", "12",
-     ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
+     ["nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
       "nvidia-persistenced", "python3-pynvml"],
-     ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
+     ["nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
       "nvidia-persistenced"], None),
     ("debian", "distro", "open", 550, True, "6.12.0-1-amd64", "13",
-     ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+     ["nvidia-driver", "libcuda1", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
       "firmware-nvidia-gsp", "nvidia-persistenced", "python3-pynvml", "linux-headers-6.12.0-1-amd64",
       "linux-headers-amd64"],
-     ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+     ["nvidia-driver", "libcuda1", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
       "firmware-nvidia-gsp", "nvidia-persistenced"], None),
     ("ubuntu", "distro", "proprietary", 535, True, "5.15.0-91-generic", "22",
      ["nvidia-driver-535-server", "linux-modules-nvidia-535-server-generic", "nvidia-utils-535-server",
@@ -323,7 +323,8 @@ def _recorded_index():
             lambda names: dict((n, provided.get(n, [])) for n in names))
 
 
-D12_ROOTS = ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp"]
+D12_ROOTS = ["nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+             "firmware-nvidia-gsp"]
 
 
 def test_closure_of_the_debian12_driver_at_the_main_archive_version():
@@ -332,7 +333,9 @@ def test_closure_of_the_debian12_driver_at_the_main_archive_version():
     for name in ("nvidia-driver-libs", "nvidia-driver-bin", "xserver-xorg-video-nvidia", "nvidia-vdpau-driver",
                  "nvidia-alternative", "nvidia-kernel-support", "libgl1-nvidia-glvnd-glx", "libnvidia-eglcore"):
         assert pins[name] == "535.261.03-1", name
-    assert set(pins.values()) == {"535.261.03-1"} and len(pins) == 21
+    assert set(pins.values()) == {"535.261.03-1"} and len(pins) == 24
+    # libcuda1's own: the PTX JIT and the PKCS#11 library of the same source and version
+    assert pins["libnvidia-ptxjitcompiler1"] == pins["libnvidia-pkcs11-openssl3"] == "535.261.03-1"
     assert list(pins)[:len(D12_ROOTS)] == D12_ROOTS
     # other source packages are left to apt, even at a matching version (nvidia-modprobe 535.309.01 below)
     for name in ("nvidia-support", "nvidia-modprobe", "nvidia-installer-cleanup", "libc6", "dkms"):
@@ -346,7 +349,7 @@ def test_closure_at_the_security_version_has_the_same_names():
 
 
 def test_closure_of_the_open_module_follows_its_own_support_package():
-    roots = ["nvidia-driver", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+    roots = ["nvidia-driver", "libcuda1", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
              "firmware-nvidia-gsp"]
     pins = dp.version_closure(roots, "535.261.03-1", *_recorded_index())
     # nvidia-driver's kernel alternative is satisfied by what nvidia-open-kernel-dkms provides
@@ -397,3 +400,73 @@ def test_closure_takes_an_exact_requirement_of_another_source_and_a_virtual_prov
                                                                    ("nvidia-kmod-570", "570.172.08-1")]})
     assert pins == {"cuda-drivers-570": "570.172.08-1", "nvidia-driver-570": "570.172.08-1",
                     "nvidia-kmod-570": "570.172.08-1"}
+
+
+def test_cuda_urls_under_a_mirror():
+    base = "http://repo.site.internal/nvidia/cuda/"
+    assert dp.cuda_repo_url("rhel9", base=base) == "http://repo.site.internal/nvidia/cuda/rhel9/x86_64/"
+    assert dp.cuda_keyring_url("debian12", base=base) == (
+        "http://repo.site.internal/nvidia/cuda/debian12/x86_64/cuda-keyring_1.1-1_all.deb")
+
+
+def test_mirror_source_is_for_apt_hosts():
+    assert dp.effective_source("debian", "mirror") == "mirror"
+    with pytest.raises(dp.DriverPlanError, match=r"point O\(cuda_repo_url\) at the site's mirror"):
+        dp.effective_source("el", "mirror")
+
+
+# Package flavours: (family, source, module flavour, branch, kernel, major, flavour) -> (version package, packages, hold)
+U_KERNEL = "5.15.0-91-generic"
+
+
+@pytest.mark.parametrize("family, source, flavor, branch, kernel, major, flavour, top, packages", [
+    # Debian: libcuda1 in place of the nvidia-driver metapackage
+    ("debian", "distro", "proprietary", 535, None, "12", "compute", "libcuda1",
+     ["libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
+      "nvidia-persistenced", "python3-pynvml"]),
+    ("debian", "distro", "open", 550, None, "13", "full", "nvidia-driver",
+     ["nvidia-driver", "libcuda1", "nvidia-open-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+      "firmware-nvidia-gsp", "nvidia-persistenced", "python3-pynvml"]),
+    # Ubuntu: headless without DKMS beside the precompiled module; headless (with DKMS) without one
+    ("ubuntu", "distro", "open", 570, U_KERNEL, "22", "compute", "nvidia-headless-no-dkms-570-server-open",
+     ["nvidia-headless-no-dkms-570-server-open", "linux-modules-nvidia-570-server-open-generic",
+      "nvidia-utils-570-server", "python3-pynvml"]),
+    ("ubuntu", "distro", "proprietary", 535, None, "24", "compute", "nvidia-headless-535-server",
+     ["nvidia-headless-535-server", "nvidia-dkms-535-server", "nvidia-utils-535-server", "python3-pynvml"]),
+    ("ubuntu", "distro", "proprietary", 535, U_KERNEL, "22", "full", "nvidia-driver-535-server",
+     ["nvidia-driver-535-server", "linux-modules-nvidia-535-server-generic", "nvidia-utils-535-server",
+      "python3-pynvml"]),
+    # EL 10 from R560: NVIDIA's compute-only set
+    ("el", "cuda_repo", "open", 570, None, "10", "compute", "nvidia-driver-cuda",
+     ["nvidia-driver-cuda", "kmod-nvidia-open-dkms"]),
+    ("el", "cuda_repo", "open", 570, None, "10", "full", "nvidia-driver",
+     ["nvidia-open", "nvidia-driver", "nvidia-driver-cuda", "nvidia-driver-libs", "kmod-nvidia-open-dkms"]),
+])
+def test_package_flavours(family, source, flavor, branch, kernel, major, flavour, top, packages):
+    pkgs = dp.package_set(family, source, flavor, branch, build_module=False, kernel_release=kernel,
+                          major_version=major, package_flavour=flavour)
+    assert pkgs.version_package == top and pkgs.packages == packages
+    assert not [note for note in pkgs.notes if "package_flavour" in note]
+    assert top in pkgs.hold and (top in pkgs.versioned or family == "ubuntu")
+
+
+@pytest.mark.parametrize("family, source, branch, major, note", [
+    ("el", "cuda_repo", 570, "9", "the module stream's profile on EL 9 installs the whole driver here"),
+    ("el", "cuda_repo", 550, "10", "R550 has no compute-only set (from R560) installs the whole driver here"),
+    ("debian", "cuda_repo", 570, "12", "the CUDA repository's cuda-drivers-570 is the whole driver"),
+])
+def test_compute_flavour_where_the_source_has_no_compute_set(family, source, branch, major, note):
+    full = dp.package_set(family, source, "proprietary", branch, False, major_version=major, package_flavour="full")
+    compute = dp.package_set(family, source, "proprietary", branch, False, major_version=major,
+                             package_flavour="compute")
+    assert compute.packages == full.packages and len(compute.notes) == 1 and note in compute.notes[0]
+
+
+def test_package_flavour_must_be_known():
+    with pytest.raises(dp.DriverPlanError, match="package_flavour must be one of compute, full, not 'desktop'"):
+        dp.package_set("debian", "distro", "proprietary", 535, package_flavour="desktop")
+
+
+def test_cuda_repo_without_the_keyring_where_the_role_writes_the_key():
+    pkgs = dp.package_set("debian", "cuda_repo", "proprietary", 535, False, keyring=False)
+    assert "cuda-keyring" not in pkgs.packages and pkgs.packages[0] == "cuda-drivers-535"

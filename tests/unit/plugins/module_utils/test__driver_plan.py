@@ -106,6 +106,10 @@ CHECK = {"installed_version": "535.309.01", "driver_version": None, "kernel_modu
     (_plan(), dict(CHECK, reboot_required=True, installed_version=None, driver_version=None, max_cuda_version=None), {},
      False, "driver none, kernel module not loaded, CUDA up to -; reboot required, not decided (the reboot section did "
      "not run)"),
+    # the driver is current, the loaded module's parameters are not: the decision says the reboot is required
+    (_plan(), CHECK, {"required": True, "action": "skipped-never", "reason": "nvidia_driver_reboot is never: reboot this "
+                      "host yourself"}, False, "driver 535.309.01, kernel module not loaded, CUDA up to 12.2.2; reboot "
+     "required, skipped-never - nvidia_driver_reboot is never: reboot this host yourself"),
     (_plan(adopted=True, msg="kept driver 580.159.04 (NVIDIA's .run installer), satisfies CUDA 12.2"), CHECK, None, False,
      "kept driver 580.159.04 (NVIDIA's .run installer), satisfies CUDA 12.2, kernel module not loaded, CUDA up to "
      "12.2.2; reboot not required"),

@@ -18,7 +18,9 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._module_params i
     ModuleParamsError,
     compare,
     normalise,
+    parse_options,
     read_live,
+    reload_need,
 )
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import FIXTURES
 
@@ -81,3 +83,48 @@ def test_bool_parameters_shown_as_y_n(tmp_path):
 def test_normalise_names_the_option():
     with pytest.raises(ModuleParamsError, match="^wanted: "):
         normalise({"bad name": 1}, "wanted")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('# Ansible managed\noptions nvidia NVreg_PreserveVideoMemoryAllocations=1 '
+     'NVreg_RegistryDwords="RMUseSwI2c=0x01;RMI2cSpeed=100"\n',
+     {"NVreg_PreserveVideoMemoryAllocations": "1", "NVreg_RegistryDwords": "RMUseSwI2c=0x01;RMI2cSpeed=100"}),
+    ("options nvidia-drm modeset=1\noptions nvidia NVreg_EnableMSI=0  # comment\n", {"NVreg_EnableMSI": "0"}),
+    ("", {}),
+    (None, {}),
+])
+def test_parse_options_reads_what_options_line_writes(text, expected):
+    assert parse_options(text) == expected
+
+
+def test_parse_options_round_trip():
+    wanted = normalise({"NVreg_RegistryDwords": "RMUseSwI2c=0x01;RMI2cSpeed=100", "NVreg_EnableGpuFirmware": 0})
+    assert parse_options(nvidia_module_options(wanted)) == wanted
+
+
+LIVE = {"NVreg_PreserveVideoMemoryAllocations": "0", "NVreg_EnableGpuFirmware": "18", "NVreg_EnableMSI": "1"}
+
+
+@pytest.mark.parametrize("wanted, live, configured, needed, reasons, unknown", [
+    # not loaded: it takes the file's parameters when it loads
+    ({"NVreg_EnableMSI": "0"}, None, None, False, [], []),
+    # already so (by value: 0x1 is 1)
+    ({"NVreg_EnableMSI": "0x1"}, LIVE, None, False, [], []),
+    # a changed parameter
+    ({"NVreg_PreserveVideoMemoryAllocations": "1"}, LIVE, {"NVreg_PreserveVideoMemoryAllocations": "0"}, True,
+     ["nvidia module parameter NVreg_PreserveVideoMemoryAllocations is 0, wanted 1"], []),
+    # a parameter the module does not have: a reload would not give it one
+    ({"NVreg_NoSuchThing": "1"}, LIVE, None, False, [], ["NVreg_NoSuchThing"]),
+    # removed from the file while the module still has the file's value
+    ({}, LIVE, {"NVreg_EnableMSI": "1"}, True,
+     ["nvidia module parameter NVreg_EnableMSI no longer set in modprobe.d, still NVreg_EnableMSI=1 in the loaded "
+      "module"], []),
+    # removed, but the loaded module does not have the file's value (it never loaded with it): nothing to undo
+    ({}, LIVE, {"NVreg_EnableMSI": "0"}, False, [], []),
+    ({"NVreg_EnableMSI": "1"}, LIVE, {"NVreg_EnableMSI": "1", "NVreg_EnableGpuFirmware": "18"}, True,
+     ["nvidia module parameter NVreg_EnableGpuFirmware no longer set in modprobe.d, still NVreg_EnableGpuFirmware=18 "
+      "in the loaded module"], []),
+])
+def test_reload_need(wanted, live, configured, needed, reasons, unknown):
+    need = reload_need(wanted, live, configured)
+    assert (need["needed"], need["reasons"], need["unknown"]) == (needed, reasons, unknown)

@@ -27,17 +27,40 @@ POLICY_DEBIAN12 = """nvidia-driver:
 def test_parse_apt_policy_recorded_output():
     parsed = pk.parse_apt_policy(POLICY_DEBIAN12)
     assert parsed == {"nvidia-driver": {"installed": None, "candidate": D12_VER,
-                                        "versions": [D12_VER, "535.247.01-1~deb12u1"]}}
+                                        "versions": [D12_VER, "535.247.01-1~deb12u1"],
+                                        "origins": {D12_VER: ["http://deb.debian.org/debian"],
+                                                    "535.247.01-1~deb12u1": ["http://deb.debian.org/debian"]}}}
     installed = pk.parse_apt_policy(POLICY_DEBIAN12.replace("Installed: (none)", "Installed: " + D12_VER)
                                     .replace("     535.309", " *** 535.309"))
     assert installed["nvidia-driver"]["installed"] == D12_VER
     assert installed["nvidia-driver"]["versions"][0] == D12_VER
 
 
+# apt-cache policy of a package installed from a local repository and offered by a flat one too: each version's
+# origins, dpkg's status among them.
+POLICY_MIRROR = """libcuda1:
+  Installed: 535.309.01-0+deb12u1
+  Candidate: 535.309.01-0+deb12u1
+  Version table:
+ *** 535.309.01-0+deb12u1 500
+        500 http://127.0.0.1:8080/debian gpuhost/main amd64 Packages
+        500 http://127.0.0.1:8081/flat  Packages
+        100 /var/lib/dpkg/status
+"""
+
+
+def test_parse_apt_policy_origins():
+    parsed = pk.parse_apt_policy(POLICY_MIRROR)["libcuda1"]
+    assert parsed["origins"] == {D12_VER: ["http://127.0.0.1:8080/debian", "http://127.0.0.1:8081/flat",
+                                           "/var/lib/dpkg/status"]}
+    assert pk.same_uri("http://127.0.0.1:8081/flat/", parsed["origins"][D12_VER][1])
+    assert not pk.same_uri("http://127.0.0.1:8080/debian2", parsed["origins"][D12_VER][0])
+
+
 def test_parse_apt_policy_unknown_package_has_no_versions():
     # apt-cache policy prints the name and nothing else for a package no source knows
     assert pk.parse_apt_policy("nvidia-cuda-mps:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\n") == {
-        "nvidia-cuda-mps": {"installed": None, "candidate": None, "versions": []}}
+        "nvidia-cuda-mps": {"installed": None, "candidate": None, "versions": [], "origins": {}}}
 
 
 @pytest.mark.parametrize("line, expected", [

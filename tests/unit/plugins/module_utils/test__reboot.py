@@ -17,8 +17,11 @@ BUSY = {"rc": 0, "stdout": "4242\n"}
 
 
 @pytest.mark.parametrize("check, kwargs, action, reason", [
-    ({"reboot_required": False}, {}, "none", "the loaded kernel module matches the installed driver"),
-    (None, {}, "none", "the loaded kernel module matches the installed driver"),
+    ({"reboot_required": False}, {}, "none", "the loaded kernel module matches the installed driver and its parameters"),
+    (None, {}, "none", "the loaded kernel module matches the installed driver and its parameters"),
+    # parameters that match (or no loaded module) decide nothing
+    ({"reboot_required": False}, {"module_params": {"needed": False, "reasons": []}}, "none",
+     "the loaded kernel module matches the installed driver and its parameters"),
     (DUE, {"policy": "never", "local_reason": "over a local connection"}, "skipped-never",
      "nvidia_driver_reboot is never: reboot this host yourself"),
     (dict(DUE, kernels_without_module=["6.1.0-28-amd64"]), {"local_reason": "over a local connection"},
@@ -41,6 +44,34 @@ def test_reboot_decision(check, kwargs, action, reason):
     assert decision["action"] == action and decision["reason"] == reason
     assert decision["required"] is bool((check or {}).get("reboot_required"))
     assert decision["policy"] == kwargs.get("policy", "auto") and "\n" not in decision["reason"]
+
+
+PARAMS = {"needed": True, "reasons": ["nvidia module parameter NVreg_EnableGpuFirmware is 18, wanted 0"],
+          "unknown": []}
+
+
+@pytest.mark.parametrize("check, kwargs, action, reason", [
+    # the driver is current, its parameters are not: the module must load again, as after a driver change
+    ({"reboot_required": False}, {}, "reboot", "rebooting: nvidia module parameter NVreg_EnableGpuFirmware is 18, "
+     "wanted 0"),
+    (None, {"policy": "never"}, "skipped-never", "nvidia_driver_reboot is never: reboot this host yourself"),
+    ({"reboot_required": False}, {"in_container": True, "virtualization_type": "podman"}, "refused-container",
+     "not rebooting a podman container: the kernel module belongs to its host"),
+    ({"reboot_required": False}, {"processes": BUSY}, "refused-processes",
+     "GPU compute processes are running: stop them or set nvidia_driver_reboot_force"),
+    # both: every reason is said
+    (DUE, {}, "reboot", "rebooting: loaded module 535.261.03, installed 535.309.01; nvidia module parameter "
+     "NVreg_EnableGpuFirmware is 18, wanted 0"),
+])
+def test_reboot_decision_for_module_parameters(check, kwargs, action, reason):
+    decision = reboot_decision(check, module_params=PARAMS, **kwargs)
+    assert decision["required"] is True and decision["action"] == action and decision["reason"] == reason
+    assert PARAMS["reasons"][0] in decision["reasons"]
+
+
+def test_reasons_of_parameters_that_need_nothing_are_not_reboot_reasons():
+    decision = reboot_decision(DUE, module_params={"needed": False, "reasons": ["stale"]})
+    assert decision["reasons"] == DUE["reboot_reasons"]
 
 
 @pytest.mark.parametrize("args, expected", [

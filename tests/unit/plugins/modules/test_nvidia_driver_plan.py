@@ -12,7 +12,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.gpuhost.provision.plugins.modules import driver_version_check as dvc
-from ansible_collections.gpuhost.provision.plugins.module_utils import _apt_sources
+from ansible_collections.gpuhost.provision.plugins.module_utils import _apt_repo, _apt_sources
 from ansible_collections.gpuhost.provision.plugins.module_utils import _driver_plan
 from ansible_collections.gpuhost.provision.plugins.module_utils import _packages as plan_packages
 from ansible_collections.gpuhost.provision.plugins.modules import nvidia_driver_plan as plan
@@ -29,11 +29,12 @@ ROCKY9 = dict(distribution="Rocky", distribution_major_version="9", distribution
 
 D12_VER = "535.309.01-0+deb12u1"
 D12 = {n: [D12_VER, "535.247.01-1~deb12u1"] for n in (
-    "nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp")}
+    "nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+    "firmware-nvidia-gsp")}
 D12.update({"nvidia-open-kernel-dkms": ["535.261.03-1"], "nvidia-persistenced": ["535.171.04-1~deb12u1"],
             "python3-pynvml": ["11.525.112-1"], "linux-headers-6.1.0-18-amd64": ["6.1.76-1"]})
 D13_VER = "550.163.01-2"
-D13 = {n: [D13_VER] for n in ("nvidia-driver", "nvidia-kernel-dkms", "nvidia-open-kernel-dkms", "nvidia-smi",
+D13 = {n: [D13_VER] for n in ("nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-open-kernel-dkms", "nvidia-smi",
                               "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp", "nvidia-persistenced")}
 D13["python3-pynvml"] = ["12.550.89-3"]
 U22 = {"nvidia-driver-535-server": ["535.230.02-0ubuntu0.22.04.3"],
@@ -45,7 +46,8 @@ U22 = {"nvidia-driver-535-server": ["535.230.02-0ubuntu0.22.04.3"],
        "python3-pynvml": ["11.450.51-2"]}
 
 
-def policy_text(repo, names, installed=None):
+def policy_text(repo, names, installed=None, origins=None):
+    """apt-cache policy; ``origins`` {(name, version): URI} (default: a mirror of Debian's archive)."""
     out = []
     for name in names:
         versions = repo.get(name, [])
@@ -55,7 +57,8 @@ def policy_text(repo, names, installed=None):
         out.append("  Version table:")
         for version in versions:
             out.append("     %s 500" % version)
-            out.append("        500 http://mirror.example/debian suite/non-free amd64 Packages")
+            out.append("        500 %s suite/non-free amd64 Packages"
+                       % (origins or {}).get((name, version), "http://mirror.example/debian"))
     return "\n".join(out) + "\n"
 
 
@@ -91,6 +94,9 @@ class FakeHost(object):
         self.recorded_show = None            # apt-cache show answered from recorded output instead of ``control``
         self.python_apt = python_apt
         self.owners = {}                     # dpkg -S: {path: package}
+        self.origins = {}                    # apt-cache policy: {(name, version): source URI}
+        self.update = (0, "Reading package lists...\n", "")   # apt-get update into the private index
+        self.sources_seen = []               # the private index's planned sources files, as apt-get update saw them
         self.bins = set(bins) | {"dpkg"}
         self.calls = []
 
@@ -103,7 +109,12 @@ class FakeHost(object):
             held = [i.split("=")[0] for i in items if self.installed.get(i.split("=")[0], (None, False))[1]]
             return self.simulation or (0, simulation_text(items, held), "")
         if tool == "apt-get":
-            return 0, "Reading package lists...\n", ""
+            parts = [a.split("=", 1)[1] for a in args if a.startswith("Dir::Etc::SourceParts=")]
+            for path in sorted(os.listdir(parts[0])) if parts else []:
+                if path.startswith("gpuhost-"):
+                    with open(os.path.join(parts[0], path)) as handle:
+                        self.sources_seen.append(handle.read())
+            return self.update
         if tool == "apt-cache":
             private = any(a.startswith("Dir::State::Lists=") for a in args)
             repo = self.repo if private else self.host_repo
@@ -119,7 +130,7 @@ class FakeHost(object):
             if verb == "showpkg":
                 return 0, "".join("Package: %s\nReverse Provides: \n%s\n" % (
                     n, "".join("%s %s (= )\n" % p for p in self.providers.get(n, []))) for n in names), ""
-            return 0, policy_text(repo, names), ""
+            return 0, policy_text(repo, names, origins=self.origins), ""
         if tool == "python3":
             return (0 if self.python_apt else 1), "", ""
         if tool == "dpkg":
@@ -206,7 +217,7 @@ def test_debian12_cuda_12_2_resolves_535(host, run_module):
     assert result["satisfied"] and result["branch"] == 535
     assert result["candidate_version"] == D12_VER and result["driver_version"] == "535.309.01"
     assert result["kernel_module"] == "proprietary"
-    assert result["install"][:2] == ["nvidia-driver=" + D12_VER, "nvidia-kernel-dkms=" + D12_VER]
+    assert result["install"][:3] == ["nvidia-driver=" + D12_VER, "libcuda1=" + D12_VER, "nvidia-kernel-dkms=" + D12_VER]
     assert "nvidia-persistenced" in result["install"] and "python3-pynvml" in result["install"]
     assert "nvidia-persistenced" in result["hold"] and "python3-pynvml" not in result["hold"]
     assert result["apt_sources"] == []
@@ -810,11 +821,15 @@ def _recorded(name):
 
 
 OLD, NEW = "535.261.03-1", "535.309.01-0+deb12u1"
-D12_SET = ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "firmware-nvidia-gsp",
-           "nvidia-legacy-check", "nvidia-driver-libs", "nvidia-driver-bin", "xserver-xorg-video-nvidia",
-           "nvidia-vdpau-driver", "nvidia-alternative", "nvidia-kernel-support", "libgl1-nvidia-glvnd-glx",
-           "nvidia-egl-icd", "libnvidia-glcore", "libglx-nvidia0", "nvidia-egl-common", "libegl-nvidia0",
-           "libnvidia-glvkspirv", "libnvidia-eglcore"]
+# the full set's seven roots, then what they pull in at the same version (libcuda1: libnvidia-ptxjitcompiler1 and
+# libnvidia-pkcs11-openssl3)
+D12_SET = ["nvidia-driver", "libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1",
+           "firmware-nvidia-gsp", "nvidia-legacy-check", "nvidia-driver-libs", "nvidia-driver-bin",
+           "xserver-xorg-video-nvidia", "nvidia-vdpau-driver", "nvidia-alternative", "libnvidia-ptxjitcompiler1",
+           "libnvidia-pkcs11-openssl3", "nvidia-kernel-support", "libgl1-nvidia-glvnd-glx", "nvidia-egl-icd",
+           "libnvidia-glcore", "libglx-nvidia0", "nvidia-egl-common", "libegl-nvidia0", "libnvidia-glvkspirv",
+           "libnvidia-eglcore"]
+ROOTS = 7
 
 
 def _bookworm(installed=None, simulation=None):
@@ -838,8 +853,8 @@ def test_an_exact_version_pins_and_holds_the_drivers_whole_set(host, run_module)
     host["fake"] = _bookworm()
     failed, result = run_module(plan, dict(cuda_version="12.2", version="535.261.03", build_module=False, **DEBIAN12))
     assert not failed, result["msg"]
-    assert result["install"] == ["%s=%s" % (name, OLD) for name in D12_SET[:6]] + [
-        "nvidia-persistenced", "python3-pynvml"] + ["%s=%s" % (name, OLD) for name in D12_SET[6:]]
+    assert result["install"] == ["%s=%s" % (name, OLD) for name in D12_SET[:ROOTS]] + [
+        "nvidia-persistenced", "python3-pynvml"] + ["%s=%s" % (name, OLD) for name in D12_SET[ROOTS:]]
     assert set(D12_SET) | {"nvidia-persistenced"} == set(result["hold"])
     assert result["to_install"] == result["install"] and result["to_hold"] == result["hold"]
     assert result["release"] == [] and result["driver_change"] is None
@@ -856,7 +871,7 @@ def test_the_plain_default_takes_the_security_version_for_the_whole_set(host, ru
     host["fake"] = _bookworm()
     failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
     assert not failed and result["driver_version"] == "535.309.01"
-    assert ["%s=%s" % (name, NEW) for name in D12_SET[6:]] == result["install"][-15:]
+    assert ["%s=%s" % (name, NEW) for name in D12_SET[ROOTS:]] == result["install"][-len(D12_SET[ROOTS:]):]
 
 
 def test_apt_refusing_the_planned_set_refuses_in_one_line_before_any_change(host, run_module):
@@ -891,10 +906,10 @@ def test_upgrade_and_downgrade_on_a_converged_host(host, run_module, before, ver
     failed, result = run_module(plan, args)
     assert not failed, result["msg"]
     assert result["driver_change"] == change
-    assert result["to_install"] == ["%s=%s" % (name, after) for name in D12_SET[:6]] + [
-        "%s=%s" % (name, after) for name in D12_SET[6:]]
+    assert result["to_install"] == ["%s=%s" % (name, after) for name in D12_SET[:ROOTS]] + [
+        "%s=%s" % (name, after) for name in D12_SET[ROOTS:]]
     # holds released only for the driver's own packages that move, and set again on them after the install
-    assert result["release"] == result["to_hold"] == D12_SET[:6] + D12_SET[6:]
+    assert result["release"] == result["to_hold"] == D12_SET[:ROOTS] + D12_SET[ROOTS:]
     assert "nvidia-persistenced" in result["held"] and "nvidia-persistenced" not in result["release"]
     # the held driver packages are named in the simulation and belong to the set: not refused
     assert [c for c in host["fake"].calls if c[0].endswith("apt-get") and "-s" in c]
@@ -908,6 +923,210 @@ def test_a_second_run_after_the_change_has_nothing_to_do(host, run_module):
     # the set came from dpkg's database; nothing was simulated
     assert not [c for c in host["fake"].calls if c[0].endswith("apt-get")]
     assert not [c for c in host["fake"].calls if c[0].endswith("apt-cache") and "show" in c]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The driver from an APT repository of the site's own (source: mirror), or from a mirror of NVIDIA's CUDA repository
+# ---------------------------------------------------------------------------------------------------------------------
+ARMORED = b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGV0ZXN0\n-----END PGP PUBLIC KEY BLOCK-----\n"
+LOCAL = "http://127.0.0.1:8080/debian"
+
+
+@pytest.fixture
+def mirror(host, tmp_path, monkeypatch):
+    """The role's repository files under tmp_path; a key on the host; Debian 12's driver offered by LOCAL."""
+    keyrings, parts = tmp_path / "keyrings", host["parts"]
+    keyrings.mkdir()
+    monkeypatch.setattr(_apt_repo, "KEYRING_DIR", str(keyrings))
+    monkeypatch.setattr(_apt_repo, "SOURCES_FILE", str(parts / "gpuhost-nvidia-driver-repo.sources"))
+    key = tmp_path / "repo-key.asc"
+    key.write_bytes(ARMORED)
+    host["fake"].origins = dict(((name, version), LOCAL) for name, versions in D12.items() for version in versions)
+    host["key"], host["keyrings"] = key, keyrings
+    host["apt_repo"] = {"url": LOCAL, "suites": ["gpuhost"], "components": ["main"], "key_url": str(key)}
+    return host
+
+
+def mirror_params(host, **extra):
+    params = dict(cuda_version="12.2", build_module=False, source="mirror", apt_repo=dict(host["apt_repo"]),
+                  option_prefix="nvidia_driver_", **DEBIAN12)
+    params.update(extra)
+    return params
+
+
+def test_mirror_plans_the_driver_from_the_repository_and_its_files(mirror, run_module):
+    failed, result = run_module(plan, mirror_params(mirror))
+    assert not failed and result["satisfied"], result
+    assert result["source"] == "mirror" and result["candidate_version"] == D12_VER
+    assert result["install"][0] == "nvidia-driver=" + D12_VER and result["apt_sources"] == []
+    assert result["msg"].endswith("from the APT repository %s gpuhost (nvidia_driver_apt_repo) satisfies it" % LOCAL)
+    repo = result["apt_repo"]
+    key_file = str(mirror["keyrings"] / "gpuhost-nvidia-driver.asc")
+    assert repo["key_file"] == key_file and not repo["key_current"] and not repo["sources_current"]
+    assert repo["sources_content"].splitlines()[1:] == [
+        "Types: deb", "URIs: " + LOCAL, "Suites: gpuhost", "Components: main", "Signed-By: " + key_file]
+    assert result["todo"]["sources"] and "key_tmp" not in repo
+    assert any(line.startswith("add the APT repository %s" % LOCAL) for line in result["would_change"])
+    # the private index read the repository through the key just read, not as trusted
+    seen = "\n".join(mirror["fake"].sources_seen)
+    assert "URIs: %s" % LOCAL in seen and "Signed-By: " in seen and "Trusted" not in seen
+    assert "gpuhost-nvidia-driver.asc" in seen.split("Signed-By: ")[1].split("\n")[0]
+
+
+def test_mirror_files_current_nothing_to_write(mirror, run_module):
+    failed, first = run_module(plan, mirror_params(mirror))
+    repo = first["apt_repo"]
+    with open(repo["key_file"], "wb") as handle:
+        handle.write(ARMORED)
+    with open(repo["sources_file"], "w") as handle:
+        handle.write(repo["sources_content"])
+    os.chmod(repo["key_file"], 0o644)
+    os.chmod(repo["sources_file"], 0o644)
+    mirror["fake"].host_repo = D12          # the host's index was refreshed after the role wrote them
+    mirror["fake"].sources_seen = []
+    failed, result = run_module(plan, mirror_params(mirror))
+    assert not failed and result["apt_repo"]["key_current"] and result["apt_repo"]["sources_current"]
+    assert not result["todo"]["sources"] and mirror["fake"].sources_seen == []
+
+
+def test_mirror_without_the_driver_is_refused_naming_the_variable(mirror, run_module):
+    # the packages are offered, but by another source than the repository: they must come from it
+    mirror["fake"].origins = {}
+    failed, result = run_module(plan, mirror_params(mirror))
+    assert failed and not result["satisfied"]
+    assert result["msg"] == ("CUDA 12.2 (toolkit compatibility) needs driver >= 535.54.03, but the best candidate the "
+                             "APT repository %s gpuhost (nvidia_driver_apt_repo) offers is none: add it to the "
+                             "repository in nvidia_driver_apt_repo, or request a lower CUDA version "
+                             "(nvidia_driver_cuda_version)" % LOCAL)
+
+
+def test_mirror_without_the_wanted_version_is_refused_naming_the_variables(mirror, run_module):
+    failed, result = run_module(plan, mirror_params(mirror, version="535.261.03"))
+    assert failed and result["msg"] == (
+        "nvidia_driver_version 535.261.03 is not offered by the APT repository %s gpuhost (nvidia_driver_apt_repo) "
+        "(best candidate %s): set nvidia_driver_version to an available version or leave it empty" % (LOCAL, D12_VER))
+
+
+def test_mirror_lacking_one_package_at_the_version_is_refused(mirror, run_module):
+    mirror["fake"].origins[("nvidia-smi", D12_VER)] = "http://deb.debian.org/debian"
+    failed, result = run_module(plan, mirror_params(mirror))
+    assert failed and result["msg"].startswith("the APT repository %s gpuhost (nvidia_driver_apt_repo) does not offer "
+                                               "nvidia-smi %s" % (LOCAL, D12_VER))
+    assert result["msg"].endswith("add it to the repository in nvidia_driver_apt_repo")
+
+
+def test_unreachable_mirror_is_refused_in_one_line(mirror, run_module):
+    mirror["fake"].update = (0, "Err:1 %s gpuhost InRelease\n" % LOCAL,
+                             "W: Failed to fetch %s/dists/gpuhost/InRelease  Could not connect to 127.0.0.1:8080 "
+                             "(127.0.0.1). - connect (111: Connection refused)\nW: Some index files failed to download."
+                             % LOCAL)
+    failed, result = run_module(plan, mirror_params(mirror))
+    assert failed and "\n" not in result["msg"]
+    assert result["msg"].startswith("the APT repository %s gpuhost (nvidia_driver_apt_repo) does not answer as a signed "
+                                    "APT repository: check the url, suites, components and key_url in "
+                                    "nvidia_driver_apt_repo and that the host reaches it: W: Failed to fetch" % LOCAL)
+
+
+def test_mirror_whose_signature_does_not_verify_is_refused(mirror, run_module):
+    mirror["fake"].update = (0, "", "W: GPG error: %s gpuhost InRelease: The following signatures couldn't be verified "
+                                    "because the public key is not available: NO_PUBKEY 0123456789ABCDEF\nE: The "
+                                    "repository '%s gpuhost InRelease' is not signed." % (LOCAL, LOCAL))
+    failed, result = run_module(plan, mirror_params(mirror))
+    assert failed and "nvidia_driver_apt_repo" in result["msg"] and "NO_PUBKEY" in result["msg"]
+
+
+@pytest.mark.parametrize("key, expected", [
+    (None, "nvidia_driver_apt_repo.key_url: cannot read the repository's signing key"),
+    (b"<html>not found</html>", "is not an OpenPGP public key"),
+])
+def test_a_bad_key_is_refused_before_apt_is_asked(mirror, run_module, key, expected):
+    if key is None:
+        mirror["key"].unlink()
+    else:
+        mirror["key"].write_bytes(key)
+    failed, result = run_module(plan, mirror_params(mirror))
+    assert failed and expected in result["msg"], result["msg"]
+    assert not [c for c in mirror["fake"].calls if c[0].endswith(("apt-get", "apt-cache"))]
+
+
+def test_a_key_over_http_that_does_not_answer(mirror, run_module, monkeypatch):
+    monkeypatch.setattr(_driver_plan, "fetch_url", lambda module, url, timeout=30: (None, {
+        "status": -1, "msg": "Request failed: <urlopen error [Errno 111] Connection refused>"}))
+    mirror["apt_repo"]["key_url"] = LOCAL + "/key.asc"
+    failed, result = run_module(plan, mirror_params(mirror))
+    assert failed and result["msg"] == (
+        "nvidia_driver_apt_repo.key_url: cannot read the repository's signing key %s/key.asc (HTTP -1: Request failed: "
+        "<urlopen error [Errno 111] Connection refused>): check the URL and that the host reaches it" % LOCAL)
+
+
+@pytest.mark.parametrize("apt_repo, expected", [
+    ({"url": "127.0.0.1:8080/debian"}, "nvidia_driver_apt_repo.url must be the repository's http://, https:// or "
+                                       "file:// URL"),
+    ({"suites": ["/"], "components": ["main"]}, "nvidia_driver_apt_repo: a flat repository (suite '/') has exactly one "
+                                                "suite and no components"),
+    ({"components": []}, "nvidia_driver_apt_repo.components: name the components of suite gpuhost"),
+])
+def test_bad_repository_options(mirror, run_module, apt_repo, expected):
+    mirror["apt_repo"].update(apt_repo)
+    failed, result = run_module(plan, mirror_params(mirror))
+    assert failed and result["msg"].startswith(expected), result["msg"]
+
+
+def test_mirror_on_el_names_the_cuda_repository_url(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.2", source="mirror", option_prefix="nvidia_driver_",
+                                           apt_repo={"url": LOCAL, "key_url": "/k.asc"}, **ROCKY9))
+    assert failed and result["msg"].endswith("point nvidia_driver_cuda_repo_url at the site's mirror of it instead")
+
+
+def test_cuda_repo_mirror_on_debian_writes_source_and_key_without_the_keyring(host, run_module, monkeypatch, tmp_path):
+    monkeypatch.setattr(_apt_repo, "KEYRING_DIR", str(tmp_path))
+    monkeypatch.setattr(_apt_repo, "SOURCES_FILE", str(host["parts"] / "gpuhost-nvidia-driver-repo.sources"))
+    asked = []
+    monkeypatch.setattr(_driver_plan, "fetch_url", lambda module, url, timeout=30: (
+        asked.append(url) or __import__("io").BytesIO(ARMORED), {"status": 200}))
+    base = "https://mirror.example.internal/cuda/repos/"
+    url = "https://mirror.example.internal/cuda/repos/debian12/x86_64/"
+    host["fake"] = FakeHost({"cuda-drivers-535": ["535.247.01-1"], "python3-pynvml": ["11.525.112-1"]})
+    host["fake"].origins = {("cuda-drivers-535", "535.247.01-1"): url}
+    failed, result = run_module(plan, dict(cuda_version="12.2", branch=535, build_module=False, source="cuda_repo",
+                                           cuda_repo_url=base, **DEBIAN12))
+    assert not failed and result["satisfied"], result
+    assert asked == [url + "3bf863cc.pub"] and result["cuda_repo"] is None
+    assert result["apt_repo"]["url"] == url and result["apt_repo"]["suites"] == ["/"]
+    assert "Components" not in result["apt_repo"]["sources_content"]
+    assert "cuda-keyring" not in result["packages"] and result["install"][0] == "cuda-drivers-535=535.247.01-1"
+
+
+def test_cuda_repo_mirror_on_el_reads_the_key_from_the_mirror(host, run_module):
+    host["fake"] = FakeHost({"nvidia-driver": ["570.172.08-1.el9"]}, bins=("dnf", "rpm"))
+    failed, result = run_module(plan, dict(cuda_version="12.8", build_module=False,
+                                           cuda_repo_url="http://repo.site.internal/nvidia/cuda", **ROCKY9))
+    assert not failed and result["satisfied"], result
+    assert result["cuda_repo"]["url"] == "http://repo.site.internal/nvidia/cuda/rhel9/x86_64/"
+    assert result["cuda_repo"]["gpgkey_url"] == "http://repo.site.internal/nvidia/cuda/rhel9/x86_64/D42D0685.pub"
+    assert any(a == "--repofrompath=gpuhost-cuda,http://repo.site.internal/nvidia/cuda/rhel9/x86_64/"
+               for c in host["fake"].calls for a in c)
+
+
+def test_stale_repository_files_are_removed_when_no_repository_is_used(host, run_module, monkeypatch, tmp_path):
+    monkeypatch.setattr(_apt_repo, "KEYRING_DIR", str(tmp_path))
+    stale = host["parts"] / "gpuhost-nvidia-driver-repo.sources"
+    monkeypatch.setattr(_apt_repo, "SOURCES_FILE", str(stale))
+    stale.write_text("Types: deb\n")
+    (tmp_path / "gpuhost-nvidia-driver.gpg").write_bytes(b"\x99")
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert not failed and result["apt_repo"] is None
+    assert result["apt_repo_stale"] == [str(stale), str(tmp_path / "gpuhost-nvidia-driver.gpg")]
+    assert result["todo"]["sources"]
+
+
+def test_compute_flavour_on_debian_installs_libcuda_not_the_desktop_driver(host, run_module):
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, package_flavour="compute",
+                                           **DEBIAN12))
+    assert not failed and result["satisfied"], result
+    assert result["install"][:2] == ["libcuda1=" + D12_VER, "nvidia-kernel-dkms=" + D12_VER]
+    assert "nvidia-driver" not in result["packages"] and "libcuda1" in result["hold"]
+    assert result["package_flavour"] == "compute" and result["msg"].startswith("CUDA 12.2 needs >= 535.54.03: libcuda1")
 
 
 def test_keep_index_keeps_the_private_index_for_a_real_install(host, run_module):

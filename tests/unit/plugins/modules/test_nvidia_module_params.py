@@ -65,3 +65,26 @@ def test_sys_tree_is_preferred(run_module, tree, monkeypatch):
 def test_bad_wanted_fails_one_line(run_module, tree):
     failed, r = run_module(mod, {"wanted": {"NVreg_X": 'a"b'}})
     assert failed and r["msg"].startswith("wanted: NVreg_X must be a number")
+
+
+def test_reload_is_needed_for_a_changed_parameter_and_reads_the_file_as_it_is(run_module, tree, tmp_path):
+    conf = tmp_path / "gpuhost-nvidia-params.conf"
+    conf.write_text("# Ansible managed\noptions nvidia NVreg_PreserveVideoMemoryAllocations=0 NVreg_EnableGpuFirmware=18\n")
+    failed, r = run_module(mod, {"wanted": {"NVreg_PreserveVideoMemoryAllocations": 1}, "file": str(conf)})
+    assert not failed and r["changed"] is False
+    assert r["configured"] == {"NVreg_PreserveVideoMemoryAllocations": "0", "NVreg_EnableGpuFirmware": "18"}
+    assert r["reload"] == {"needed": True, "unknown": [], "reasons": [
+        "nvidia module parameter NVreg_PreserveVideoMemoryAllocations is 0, wanted 1",
+        "nvidia module parameter NVreg_EnableGpuFirmware no longer set in modprobe.d, still NVreg_EnableGpuFirmware=18 "
+        "in the loaded module"]}
+
+
+def test_no_reload_without_a_file_when_all_match(run_module, tree, tmp_path):
+    failed, r = run_module(mod, {"wanted": {"NVreg_EnableGpuFirmware": 18}, "file": str(tmp_path / "absent.conf")})
+    assert not failed and r["configured"] == {} and r["reload"] == {"needed": False, "reasons": [], "unknown": []}
+
+
+def test_no_reload_while_no_module_is_loaded(run_module, tmp_path, monkeypatch):
+    monkeypatch.setattr(mod, "SYS_PARAMETERS", str(tmp_path / "none"))
+    failed, r = run_module(mod, {"wanted": {"NVreg_EnableMSI": 1}})
+    assert not failed and r["reload"]["needed"] is False

@@ -73,3 +73,33 @@ def test_a_failing_modprobe_fails_with_the_command(run_module, host, commands):
     failed, result = run_module(mod, {"state": "reloaded"})
     assert failed and result["msg"].startswith("/usr/sbin/modprobe -r nvidia failed (rc 1): modprobe: FATAL")
     assert [MODPROBE, "nvidia"] not in commands.argvs()
+
+
+def test_a_reload_for_parameters_proves_that_they_took_effect(run_module, host, commands, tmp_path):
+    # modprobe loads the module with modprobe.d's options: here the stand-in writes the value the file would give
+    params = tmp_path / "sys" / "module" / "nvidia" / "parameters"
+    params.mkdir()
+    (params / "NVreg_PreserveVideoMemoryAllocations").write_text("0\n")
+
+    def modprobe_with_options(argv):
+        if argv[0] == MODPROBE and argv[1] == "nvidia":
+            (params / "NVreg_PreserveVideoMemoryAllocations").write_text("1\n")
+        return argv[0] == MODPROBE
+
+    commands.on(modprobe_with_options)
+    host.modules("idle_headless")
+    wanted = {"NVreg_PreserveVideoMemoryAllocations": 1}
+    failed, before = run_module(mod, {"module_params": wanted})
+    assert not failed and before["module_params"] == {
+        "needed": True, "unknown": [],
+        "reasons": ["nvidia module parameter NVreg_PreserveVideoMemoryAllocations is 0, wanted 1"]}
+    failed, after = run_module(mod, {"state": "reloaded", "module_params": wanted})
+    assert not failed and after["reloaded"]
+    assert after["module_params"] == {"needed": False, "reasons": [], "unknown": []}
+
+
+def test_bad_module_params_fail_before_any_change(run_module, host, commands):
+    host.modules("idle_headless")
+    failed, result = run_module(mod, {"state": "reloaded", "module_params": {"NVreg_X": 'a"b'}})
+    assert failed and result["msg"].startswith("module_params: NVreg_X must be a number")
+    assert commands.argvs() == []
