@@ -16,7 +16,7 @@ DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
 REPORTS = {role: role + "_report" for role in ROLES if not role.startswith("_")}
 COMMON_CACHE_KEYS = ("__gpuhost_gpu_facts_read", "__gpuhost_systemd_running")
-MODULE_UTILS_LIMIT = 650
+MODULE_UTILS_LIMIT = 720
 
 
 def _layer(name):
