@@ -35,7 +35,8 @@ HOSTS = [int(h) for h in os.environ.get("BENCH_HOSTS", "1 4 8 16").split()]
 PIPELINING = os.environ.get("BENCH_PIPELINING", "off on").split()
 TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "900"))  # one ansible-playbook run
 EXTRA_VARS = os.environ.get("BENCH_EXTRA_VARS", "").split()  # each passed as -e
-CONNECTION = {"off": "containers.podman.podman", "on": "podman_pipelining"}
+# "on": the test hosts' connection (molecule/_shared/connection_plugins/podman.py), upstream's with pipelining
+CONNECTION = {"off": "containers.podman.podman", "on": "podman"}
 # P2 playbooks: site (always) and, with BENCH_P2_FLOOR=1, the engine floor at the same host counts in the same
 # rounds: how any play scales on this machine, next to site.yml.
 P2_BOOKS = os.environ.get("BENCH_P2_BOOKS", "site" + (" floor" if os.environ.get("BENCH_P2_FLOOR", "0") == "1" else "")).split()
@@ -60,7 +61,7 @@ def play(playbook, n, pipelining, tag, book_vars=()):
     profile = os.path.join(RESULTS, "profile-%s.json" % tag)
     env = dict(os.environ, ANSIBLE_PIPELINING="1" if pipelining == "on" else "0",
                ANSIBLE_CALLBACK_PLUGINS=os.path.join(BENCH, "callback_plugins"),
-               ANSIBLE_CONNECTION_PLUGINS=os.path.join(BENCH, "connection_plugins"),
+               ANSIBLE_CONNECTION_PLUGINS=os.path.join(ROOT, "molecule", "_shared", "connection_plugins"),
                ANSIBLE_CALLBACKS_ENABLED="bench_profile", BENCH_PROFILE_OUT=profile)
     argv = ["ansible-playbook", "-i", inventory(n), "--forks", str(n), "-e", "ansible_connection=" + CONNECTION[pipelining]]
     for extra in EXTRA_VARS + list(book_vars):

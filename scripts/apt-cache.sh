@@ -30,7 +30,15 @@ Port: $port
 BindAddress: $gw
 ExThreshold: 30
 CONF
-  apt-cacher-ng -c "$base/conf" ForeGround=0 "pidfile=$base/apt-cacher-ng.pid" >> "$base/log/start.log" 2>&1 || true
+  # The daemon outlives this script: it must not keep the caller's descriptors (a `flock` lock held around
+  # `make test`, say, would be held for as long as the cache runs).
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2> /dev/null
+    done
+    exec apt-cacher-ng -c "$base/conf" ForeGround=0 "pidfile=$base/apt-cacher-ng.pid"
+  ) >> "$base/log/start.log" 2>&1 || true
   for _ in $(seq 1 20); do answers "$gw" && break; sleep 0.5; done
   answers "$gw" || { echo "apt-cache: apt-cacher-ng did not answer on $gw:$port (see $base/log)" >&2; exit 1; }
 fi

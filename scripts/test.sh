@@ -8,7 +8,8 @@
 #   test.sh [lint|sanity|units|integration|molecule|packaging|runner ...]   (default: all, in that order)
 # Each step's time goes to bench/results/test-<UTC time>-<commit>.tsv (`step<TAB>rc<TAB>seconds`, git-ignored);
 # the slowest five steps are printed at the end. Molecule scenarios run GPUHOST_TEST_JOBS at a time (default 2;
-# scripts/molecule_suite.py), each into its own log, never two that share a container name or a host port.
+# scripts/molecule_suite.py), each into its own log, never two that share a container name or a host port, and
+# in the background while the steps without containers run (GPUHOST_TEST_OVERLAP=0: in their place instead).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -108,26 +109,40 @@ do_runner() {
 # environment definitions (scripts/packaging.sh)
 do_packaging() { step packaging bash scripts/packaging.sh; }
 
-# Every scenario (or those named in GPUHOST_SCENARIOS), GPUHOST_TEST_JOBS at a time; the package cache first
-do_molecule() {
-  local start name rc seconds done_file
-  start=$(date +%s)
-  bash scripts/build-images.sh debian12 debian13 || { record images 1 0; return; }
-  bash scripts/build-nvidia-image.sh || { record images-nvidia 1 0; return; }
-  printf '%s\t%s\t%s\n' images 0 "$(( $(date +%s) - start ))" >> "$times"  # timed, not counted as a test
-  apt_cache
-  done_file=$(mktemp)
-  # shellcheck disable=SC2086  # GPUHOST_SCENARIOS is a list of names
-  python scripts/molecule_suite.py run --jobs "${GPUHOST_TEST_JOBS:-2}" --logs "$logs" --results "$done_file" \
-    ${GPUHOST_SCENARIOS:-}
+# Every scenario (or those named in GPUHOST_SCENARIOS), GPUHOST_TEST_JOBS at a time; the package cache first.
+# molecule_start runs them in the background and molecule_finish waits for them and counts them, so that the steps
+# without containers (lint, sanity, tests, packaging: CPU-bound) run while the scenarios wait on their hosts
+# (package downloads, systemd, sleeps). GPUHOST_TEST_OVERLAP=0 runs them in their place in the order instead.
+molecule_pid="" molecule_done="" molecule_t0=0
+molecule_start() {
+  molecule_t0=$(date +%s)
+  molecule_done=$(mktemp)
+  (
+    start=$(date +%s)
+    bash scripts/build-images.sh debian12 debian13 || { printf 'images\t1\t0\n' >> "$molecule_done"; exit; }
+    bash scripts/build-nvidia-image.sh || { printf 'images-nvidia\t1\t0\n' >> "$molecule_done"; exit; }
+    printf '%s\t%s\t%s\n' images 0 "$(( $(date +%s) - start ))" >> "$times"  # timed, not counted as a test
+    apt_cache
+    # shellcheck disable=SC2086  # GPUHOST_SCENARIOS is a list of names
+    python scripts/molecule_suite.py run --jobs "${GPUHOST_TEST_JOBS:-2}" --logs "$logs" --results "$molecule_done" \
+      ${GPUHOST_SCENARIOS:-}
+  ) &
+  molecule_pid=$!
+}
+molecule_finish() {
+  local name rc seconds
+  [ -n "$molecule_pid" ] || return 0
+  wait "$molecule_pid"
+  molecule_pid=""
   while IFS=$'\t' read -r name rc seconds; do
     printf '%s\t%s\t%s\n' "$name" "$rc" "$seconds" >> "$times"
     if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
-  done < "$done_file"
-  rm -f "$done_file"
-  printf '%s\t%s\t%s\n' "molecule (all, wall)" 0 "$(( $(date +%s) - start ))" >> "$times"
-  echo "== molecule: $(( $(date +%s) - start ))s wall"
+  done < "$molecule_done"
+  rm -f "$molecule_done"
+  printf '%s\t%s\t%s\n' "molecule (all, wall)" 0 "$(( $(date +%s) - molecule_t0 ))" >> "$times"
+  echo "== molecule: $(( $(date +%s) - molecule_t0 ))s wall"
 }
+do_molecule() { [ -n "$molecule_pid" ] || { molecule_start; molecule_finish; }; }
 
 # The machine's APT package cache (apt-cacher-ng, scripts/apt-cache.sh): test hosts use it as their APT proxy
 # (molecule/_shared/prepare.yml), so each package is downloaded once per machine. GPUHOST_APT_CACHE=0: none.
@@ -146,7 +161,18 @@ bash scripts/venv.sh .venv python3 requirements/dev.lock || { echo "FAIL: creati
 bash scripts/collections.sh .venv > /dev/null || { echo "FAIL: containers.podman collection (scripts/collections.sh)"; exit 1; }
 
 [ "$#" -gt 0 ] || set -- lint sanity units integration molecule packaging runner
-for what in "$@"; do "do_$what"; done
+overlap=0
+if [ "${GPUHOST_TEST_OVERLAP:-1}" = 1 ] && [[ " $* " == *" molecule "* ]]; then
+  overlap=1
+  echo "== molecule scenarios in the background (GPUHOST_TEST_OVERLAP=0: in order)"
+  molecule_start
+fi
+for what in "$@"; do
+  # the runner test starts a container of its own: after the scenarios, not beside two of them
+  if [ "$overlap" = 1 ] && [ "$what" = runner ]; then molecule_finish; fi
+  "do_$what"
+done
+molecule_finish
 
 echo
 echo "slowest steps (all times: $times):"

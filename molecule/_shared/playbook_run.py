@@ -41,6 +41,7 @@ def _diff(name: str) -> set[str]:
 def run_playbook(playbook: str, extra_vars: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
     project = os.environ["MOLECULE_PROJECT_DIRECTORY"]
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".cache", "collections"),
+               ANSIBLE_CONNECTION_PLUGINS=os.path.join(project, "molecule", "_shared", "connection_plugins"),
                ANSIBLE_PIPELINING="True", ANSIBLE_FORCE_COLOR="False", ANSIBLE_NOCOLOR="1",
                # results as JSON on one line each, whatever the scenario's ansible.cfg says, so tests can match them
                ANSIBLE_CALLBACK_RESULT_FORMAT="json")

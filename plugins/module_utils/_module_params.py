@@ -15,6 +15,9 @@ import os
 import re
 
 SYS_PARAMETERS = "/sys/module/nvidia/parameters"
+# The driver's own listing of the same parameters, without the NVreg_ prefix ("EnableMSI: 1", strings in double
+# quotes); readable where a container hides /sys/module/nvidia/parameters but mounts /proc/driver/nvidia.
+PROC_PARAMETERS = "/proc/driver/nvidia/params"
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BARE_RE = re.compile(r"^[A-Za-z0-9_.,:+/=-]*$")
 
@@ -69,6 +72,24 @@ def read_live(directory=SYS_PARAMETERS):
                 live[name] = handle.read().strip()
         except OSError:
             live[name] = None          # some parameters are write-only or root-only
+    return live
+
+
+def read_proc(path=PROC_PARAMETERS):
+    """{NVreg_<name>: text} from the driver's /proc listing, or None when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    live = {}
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if sep and _NAME_RE.match(name.strip()):
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            live["NVreg_" + name.strip()] = value
     return live
 
 

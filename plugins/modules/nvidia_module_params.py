@@ -46,6 +46,14 @@ loaded:
   description: Whether the nvidia module is loaded (its parameters directory exists).
   returned: always
   type: bool
+source:
+  description:
+    - Where the values were read, C(/sys/module/nvidia/parameters), or the driver's own listing
+      C(/proc/driver/nvidia/params) where a container hides the first (names there lack the C(NVreg_) prefix, which
+      the module adds); null when the module is not loaded.
+  returned: always
+  type: str
+  sample: /sys/module/nvidia/parameters
 live:
   description: The loaded module's value of each wanted parameter (null when it has no such parameter).
   returned: always
@@ -67,11 +75,13 @@ problems:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._module_params import (
+    PROC_PARAMETERS,
     SYS_PARAMETERS,
     ModuleParamsError,
     compare,
     normalise,
     read_live,
+    read_proc,
 )
 
 
@@ -81,11 +91,13 @@ def main() -> None:
         wanted = normalise(module.params["wanted"], "wanted")
     except ModuleParamsError as exc:
         module.fail_json(msg=str(exc))
-    live = read_live(SYS_PARAMETERS)
+    live, source = read_live(SYS_PARAMETERS), SYS_PARAMETERS
+    if live is None:
+        live, source = read_proc(PROC_PARAMETERS), PROC_PARAMETERS
     differ = compare(wanted, live)
     problems = ["nvidia module parameter %s is %s, wanted %s (/etc/modprobe.d): reboot, or reload the nvidia modules"
                 % (d["name"], "absent" if d["live"] is None else d["live"], d["wanted"]) for d in differ]
-    module.exit_json(changed=False, loaded=live is not None,
+    module.exit_json(changed=False, loaded=live is not None, source=source if live is not None else None,
                      live=dict((name, (live or {}).get(name)) for name in wanted), differ=differ, problems=problems)
 
 

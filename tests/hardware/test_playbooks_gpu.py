@@ -18,7 +18,7 @@ import tempfile
 
 import pytest
 
-from _ansible import REPO, ansible_env
+from _ansible import REPO, ansible_env, smi
 from test_settings_mig_gpu import state
 
 pytestmark = pytest.mark.gpu
@@ -78,11 +78,16 @@ def test_site_check_keeps_the_driver_and_changes_nothing(record):
     proc = run_playbook("site.yml", {"nvidia_driver_cuda_version": CUDA}, check=True)
     files_after, gpu_after = snapshot(), state()
     changed = sorted(entry[0] for entry in files_before ^ files_after)
-    summary = re.findall(r'"((?:kept driver|driver) [^"]*\| would change: [^"]*)"', proc.stdout)
-    record["site_check"] = {"rc": proc.returncode, "summary": summary, "changed_paths": changed[:50],
+    # the host's one line (at most ~200 characters) and its row of the fleet table
+    summary = re.findall(r'"((?:kept driver|driver) [^"]*)"', proc.stdout)
+    driver = smi("--query-gpu=driver_version", "--format=csv,noheader").split()[0]
+    rows = re.findall(r'"(localhost \| [^"]*)"', proc.stdout)
+    record["site_check"] = {"rc": proc.returncode, "summary": summary, "rows": rows, "changed_paths": changed[:50],
                             "gpu_before": gpu_before, "gpu_after": gpu_after, "tail": proc.stdout[-4000:]}
     assert gpu_before == gpu_after, "GPU state changed in check mode"
     assert changed == [], changed[:50]
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert any(re.search(r"^kept driver \d+\.\d+(\.\d+)? \(.+\), satisfies CUDA %s, " % re.escape(CUDA), line)
-               and line.endswith("would change: nothing") for line in summary), summary
+    assert any(line.startswith("kept driver %s (" % driver) and line.endswith("| nothing to change")
+               and len(line) <= 210 for line in summary), summary
+    assert any(re.match(r"localhost \| ok \| %s \| \d+/\d+ \| no \| nothing$" % re.escape(driver), row)
+               for row in rows), rows

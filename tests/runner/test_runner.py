@@ -69,7 +69,8 @@ INVENTORY_VARS = {"nvidia_driver_cuda_version": "12.2", "nvidia_driver_reboot": 
 
 def _run(tmp_path: pathlib.Path, playbook: str, template: str, name: str, answers: dict | None = None):
     # Host variables as an AWX inventory would hold them; a container has no kernel of its own to build for.
-    inventory = {"gpu_nodes": {"hosts": {NODE: {"ansible_connection": "containers.podman.podman",
+    # "podman": the test hosts' pipelined podman connection (molecule/_shared/connection_plugins/podman.py)
+    inventory = {"gpu_nodes": {"hosts": {NODE: {"ansible_connection": "podman",
                                                 "ansible_python_interpreter": "/usr/bin/python3",
                                                 "nvidia_driver_build_module": False,
                                                 # no GPU in a test container: validate.yml must not call that a fault
@@ -80,6 +81,7 @@ def _run(tmp_path: pathlib.Path, playbook: str, template: str, name: str, answer
                                "vars": INVENTORY_VARS}}
     (tmp_path / name).mkdir()
     env = {"ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"), "ANSIBLE_PIPELINING": "True",
+           "ANSIBLE_CONNECTION_PLUGINS": str(ROOT / "molecule" / "_shared" / "connection_plugins"),
            "ANSIBLE_FORCE_COLOR": "False", "CONTAINERS_CONF": os.environ.get("CONTAINERS_CONF", "")}
     return ansible_runner.run(private_data_dir=str(tmp_path / name), project_dir=str(ROOT), playbook=playbook,
                               inventory=inventory, extravars=_awx_extravars(template, answers or {}), envvars=env,

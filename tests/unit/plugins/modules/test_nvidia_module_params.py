@@ -39,8 +39,27 @@ def test_all_match(run_module, tree):
 
 def test_not_loaded(run_module, tmp_path, monkeypatch):
     monkeypatch.setattr(mod, "SYS_PARAMETERS", str(tmp_path / "none"))
+    monkeypatch.setattr(mod, "PROC_PARAMETERS", str(tmp_path / "none-either"))
     failed, r = run_module(mod, {"wanted": {"NVreg_EnableMSI": 1}})
     assert not failed and r["loaded"] is False and r["problems"] == [] and r["live"] == {"NVreg_EnableMSI": None}
+    assert r["source"] is None
+
+
+def test_proc_listing_where_sys_is_hidden(run_module, tmp_path, monkeypatch):
+    """A container that hides /sys/module/nvidia/parameters but shows the driver's /proc listing (the GPU machine)."""
+    monkeypatch.setattr(mod, "SYS_PARAMETERS", str(tmp_path / "none"))
+    monkeypatch.setattr(mod, "PROC_PARAMETERS", os.path.join(FIXTURES, "proc_driver_nvidia_params_580", "params"))
+    failed, r = run_module(mod, {"wanted": {"NVreg_EnableMSI": True, "NVreg_EnablePCIeGen3": 1,
+                                            "NVreg_RegistryDwords": "RMUseSwI2c=0x01"}})
+    assert not failed and r["loaded"] is True and r["source"].endswith("/params")
+    assert r["live"] == {"NVreg_EnableMSI": "1", "NVreg_EnablePCIeGen3": "0", "NVreg_RegistryDwords": ""}
+    assert [d["name"] for d in r["differ"]] == ["NVreg_EnablePCIeGen3", "NVreg_RegistryDwords"]
+
+
+def test_sys_tree_is_preferred(run_module, tree, monkeypatch):
+    monkeypatch.setattr(mod, "PROC_PARAMETERS", os.path.join(FIXTURES, "proc_driver_nvidia_params_580", "params"))
+    failed, r = run_module(mod, {"wanted": {"NVreg_EnableGpuFirmware": 18}})
+    assert not failed and r["source"] == str(tree) and r["differ"] == []
 
 
 def test_bad_wanted_fails_one_line(run_module, tree):
