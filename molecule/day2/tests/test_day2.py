@@ -60,8 +60,9 @@ def _run(playbook, extra=None, check=False, rc=0):
     assert run.returncode == rc, run.stdout[-4000:] + run.stderr[-2000:]
     rows = [line.strip() for line in run.stdout.splitlines() if NODE + " |" in line]
     assert rows, run.stdout[-3000:]
-    print("%s %s%s: rc %d | %s | changed paths: %s" % (playbook, json.dumps(extra or {}), " --check" if check else "",
-                                                     run.returncode, rows[-1][:600], changed))
+    mode = " --check" if check else ""
+    print("%s %s%s: rc %d | %s | changed paths: %s"
+          % (playbook, json.dumps(extra or {}), mode, run.returncode, rows[-1][:600], changed))
     return run, changed, rows[-1]
 
 
