@@ -33,7 +33,7 @@ CONF
   # The daemon outlives this script: it must not keep the caller's descriptors (a `flock` lock held around
   # `make test`, say, would be held for as long as the cache runs).
   (
-    for fd in /proc/$BASHPID/fd/*; do
+    for fd in "/proc/$BASHPID/fd"/*; do
       fd=${fd##*/}
       [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2> /dev/null
     done

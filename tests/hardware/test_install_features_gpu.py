@@ -35,7 +35,7 @@ def live_params():
     if not values and os.path.exists(PROC):
         with open(PROC, encoding="utf-8") as handle:
             for line in handle:
-                name, _, value = line.partition(":")
+                name, _sep, value = line.partition(":")
                 values["NVreg_" + name.strip()] = value.strip()
     return {name: value for name, value in values.items() if value.isdigit()}
 
