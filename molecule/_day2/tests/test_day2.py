@@ -103,24 +103,23 @@ def test_2_check_mode_of_the_upgrade_changes_nothing_and_names_it(host):
     assert _node(host)[0] == "idle"
 
 
-def test_3_upgrade_then_a_second_run_changes_nothing(host):
-    _run_out, _changed, row = _run("playbooks/driver_change.yml", {"nvidia_driver_version": NEW})
-    assert "| changed | %s -> %s | slurm: drained, then resumed |" % (OLD, NEW) in row, row
-    _assert_at(host, NEW, OLD)
+def _change_then_again(host, playbook, extra, before, after):
+    """A change from `before` to `after` (drained, then resumed), then driver_change.yml at `after`: nothing changes."""
+    _run_out, _changed, row = _run(playbook, extra)
+    assert "| changed | %s -> %s | slurm: drained, then resumed |" % (before, after) in row, row
+    _assert_at(host, after, before)
     assert _node(host)[0] == "idle"
-    _run_out, changed, row = _run("playbooks/driver_change.yml", {"nvidia_driver_version": NEW})
-    assert changed == [] and "| ok | %s | - |" % NEW in row, (changed, row)
-    _assert_at(host, NEW, OLD)
+    _run_out, changed, row = _run("playbooks/driver_change.yml", {"nvidia_driver_version": after})
+    assert changed == [] and "| ok | %s | - |" % after in row, (changed, row)
+    _assert_at(host, after, before)
+
+
+def test_3_upgrade_then_a_second_run_changes_nothing(host):
+    _change_then_again(host, "playbooks/driver_change.yml", {"nvidia_driver_version": NEW}, OLD, NEW)
 
 
 def test_4_rollback_then_a_second_run_changes_nothing(host):
-    _run_out, _changed, row = _run("playbooks/driver_rollback.yml")
-    assert "| changed | %s -> %s | slurm: drained, then resumed |" % (NEW, OLD) in row, row
-    _assert_at(host, OLD, NEW)
-    assert _node(host)[0] == "idle"
-    _run_out, changed, row = _run("playbooks/driver_change.yml", {"nvidia_driver_version": OLD})
-    assert changed == [] and "| ok | %s | - |" % OLD in row, (changed, row)
-    _assert_at(host, OLD, NEW)
+    _change_then_again(host, "playbooks/driver_rollback.yml", None, NEW, OLD)
 
 
 def _wait_for(host, command, want, seconds=60):
