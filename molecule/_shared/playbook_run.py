@@ -4,7 +4,8 @@
 A refusal must leave the host untouched: ``run_and_diff`` snapshots ``podman diff`` of every instance, runs
 ansible-playbook with the scenario's inventory (group_vars included) and extra variables, snapshots again and
 returns the paths that changed, apart from those in vars/zero_change.yml (Ansible's own temporary files, the
-journal: the list the shared check-mode zero-change assertion reads too).
+journal: the list the shared check-mode zero-change assertion reads too) and the scenario's own
+``gpuhost_zero_change_ignore`` (its inventory's group_vars/all, as check_zero_change.yml reads it).
 """
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ import molecule_hosts
 # the paths every run may change, shared with check_zero_change.yml
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "vars", "zero_change.yml"), encoding="utf-8") as _f:
     IGNORE = re.compile("|".join("(?:%s)" % r for r in yaml.safe_load(_f)["gpuhost_zero_change_always_ignore"]))
+
+
+def scenario_ignore() -> list[str]:
+    """The scenario's gpuhost_zero_change_ignore, from the group_vars molecule wrote beside its inventory."""
+    path = os.path.join(os.path.dirname(os.environ.get("MOLECULE_INVENTORY_FILE", "")), "group_vars", "all")
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as handle:
+        return list((yaml.safe_load(handle) or {}).get("gpuhost_zero_change_ignore") or [])
 
 
 def _diff(name: str) -> set[str]:
@@ -49,8 +59,9 @@ def run_playbook(playbook: str, extra_vars: dict | None = None, check: bool = Fa
 def run_and_diff(playbook: str, extra_vars: dict | None = None, check: bool = False):
     """(completed process, sorted list of '<kind> <path>' that changed on any instance)."""
     names = molecule_hosts.instances()
+    scenario = re.compile("|".join("(?:%s)" % r for r in scenario_ignore()) or "(?!)")
     before = {name: _diff(name) for name in names}
     result = run_playbook(playbook, extra_vars, check)
     changed = sorted("%s: %s" % (name, entry) for name in names for entry in _diff(name) - before[name]
-                     if not IGNORE.match(entry.split(" ", 1)[1]))
+                     if not IGNORE.match(entry.split(" ", 1)[1]) and not scenario.match(entry.split(" ", 1)[1]))
     return result, changed
