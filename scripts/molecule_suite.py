@@ -11,8 +11,8 @@ and nowhere else; one line is printed when a scenario starts and one when it end
 failing scenario's last lines are printed under its name. Two scenarios never run together when they would use
 the same container name or publish the same host port (read from the scenario's platforms merged over
 molecule/base.yml, as molecule merges them). The longest scenarios start first: the expected time of each is
-the last time recorded for a passing run of it in bench/results/test-*.tsv (scripts/test.sh writes them), 120 s
-when none is.
+the last time recorded for a passing run of it in bench/results/test-*.tsv (scripts/test.sh writes them), else
+its time in molecule/seconds.tsv (kept in the repository, for a clean clone), else 120 s.
 FILE gets one line per scenario: `molecule-<name><TAB>rc<TAB>seconds`.
 """
 from __future__ import annotations
@@ -31,6 +31,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MOLECULE = ROOT / "molecule"
 DEFAULT_SECONDS = 120
+SECONDS_FILE = MOLECULE / "seconds.tsv"
 
 
 def scenarios() -> list[str]:
@@ -65,9 +66,20 @@ def resources(name: str) -> set[str]:
     return held
 
 
+def kept_seconds() -> dict[str, int]:
+    """molecule/seconds.tsv: `scenario<TAB>seconds` lines, `#` comments."""
+    kept: dict[str, int] = {}
+    if SECONDS_FILE.is_file():
+        for line in SECONDS_FILE.read_text(encoding="utf-8").splitlines():
+            fields = line.split("\t")
+            if not line.startswith("#") and len(fields) == 2 and fields[1].isdigit():
+                kept[fields[0]] = int(fields[1])
+    return kept
+
+
 def expected_seconds() -> dict[str, int]:
-    """The last recorded time of each scenario that passed, from the oldest to the newest results file."""
-    seen: dict[str, int] = {}
+    """The kept times, then the last recorded time of each scenario that passed, oldest to newest results file."""
+    seen: dict[str, int] = kept_seconds()
     for path in sorted(glob.glob(str(ROOT / "bench" / "results" / "test-*.tsv")), key=os.path.getmtime):
         with open(path, encoding="utf-8") as handle:
             for line in handle:

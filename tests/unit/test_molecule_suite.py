@@ -66,3 +66,9 @@ def test_no_two_scenarios_share_a_container_name_or_a_host_port():
         for held in suite.resources(name):
             assert held not in owners, f"{held} is used by both {owners[held]} and {name}"
             owners[held] = name
+
+
+def test_every_scenario_has_a_kept_time_for_a_clean_clone():
+    kept = suite.kept_seconds()
+    assert sorted(kept) == suite.scenarios()
+    assert max(kept, key=kept.get) == "nvidia_driver-dkms"
