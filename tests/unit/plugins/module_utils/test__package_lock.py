@@ -172,6 +172,10 @@ def test_processes_reads_this_namespace_with_parents():
     assert ppid == os.getppid() and "python" in argv[0]
     child = subprocess.Popen(["sleep", "30"])
     try:
+        # on a loaded machine the child may not have exec'd yet (its command line empty or still python's)
+        deadline = time.monotonic() + 10
+        while pl.read_cmdline(str(child.pid)) != ["sleep", "30"] and time.monotonic() < deadline:
+            time.sleep(0.05)
         below = pl.descendants(pl.processes(), [os.getpid()])
         assert below[child.pid] == ["sleep", "30"] and os.getppid() not in below
     finally:
