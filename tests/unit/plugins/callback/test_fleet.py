@@ -130,7 +130,7 @@ ASYNC_PLAYBOOK = """
   gather_facts: false
   tasks:
     - name: Install the driver packages (long step)
-      ansible.builtin.command: sleep 5
+      ansible.builtin.command: sleep 8
       async: 60
       poll: 2
       changed_when: false
