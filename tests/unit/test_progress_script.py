@@ -14,7 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 def test_a_line_while_the_command_runs_its_output_and_its_status():
     run = subprocess.run(["bash", str(ROOT / "scripts" / "progress.sh"), "images: debootstrap",
-                          "sh", "-c", "echo started; sleep 3; echo done; exit 3"],
+                          "sh", "-c", "echo started; sleep 5; echo done; exit 3"],
                          capture_output=True, text=True, env={**os.environ, "GPUHOST_PROGRESS_EVERY": "1"},
                          timeout=30, check=False)
     assert run.returncode == 3, run
