@@ -13,7 +13,7 @@ Where the rest goes: every task's wall time (bench_profile callback), grouped in
 (the asynchronous apt run and its polling), the driver's pre-flight, the rest of the driver role, the other roles
 and the playbook's own tasks; the install's excess over the floor's apt-get install is the poll latency.
 
-Run it under the machine's podman lock: flock /tmp/gpuhost-podman.lock bash bench/first_install.sh
+Run it with: bash bench/first_install.sh (it starts test containers; run nothing else that does beside it)
 Prints markdown tables; the raw numbers go to bench/results/first-install-<time>.json (git-ignored), which
 `python3 bench/first_install.py FILE` prints again.
 """

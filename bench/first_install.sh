@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # First install vs the package-manager floor (bench/first_install.py), on fresh Debian 12 containers.
-#   flock /tmp/gpuhost-podman.lock bash bench/first_install.sh      BENCH_ROUNDS=2 (default): both orders
+#   bash bench/first_install.sh      BENCH_ROUNDS=2 (default): both orders
 # Uses the machine's package cache (scripts/apt-cache.sh) for both sides, as the molecule scenarios do;
 # GPUHOST_APT_PROXY= (empty) downloads directly.
 set -euo pipefail

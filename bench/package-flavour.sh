@@ -10,7 +10,7 @@
 # bench/results/package-flavour-<UTC time>.md. The download goes through the machine's package cache
 # (scripts/apt-cache.sh) when it answers, from the mirror in the image's own sources otherwise.
 # Starts podman containers: run it under the machine-wide lock,
-#   flock /tmp/gpuhost-podman.lock bash bench/package-flavour.sh [ROUNDS]      (default 2)
+#   bash bench/package-flavour.sh [ROUNDS]      (default 2)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-2}
