@@ -99,6 +99,7 @@ def test_2_check_mode_of_the_upgrade_changes_nothing_and_names_it(host):
     _run_out, changed, row = _run("playbooks/driver_change.yml", {"nvidia_driver_version": NEW}, check=True)
     assert changed == [], changed
     assert "| would change | %s -> %s |" % (OLD, NEW) in row, row
+    assert "slurm: would drain, then resume" in row and "drained, then resumed" not in row, row
     _assert_at(host, OLD, None)
     assert _node(host)[0] == "idle"
 
