@@ -207,7 +207,8 @@ def cmd_run(args) -> int:
             for row in startable(pending, [r[2] for r in running.values()], args.jobs):
                 label = row["name"] if row["command"] else f"molecule-{row['name']}"
                 log = open(logs / f"{label}.log", "w", encoding="utf-8")  # pylint: disable=consider-using-with
-                proc = subprocess.Popen(row["command"] or base + [row["name"]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
+                argv = row["command"] or base + [row["name"]]
+                proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
                                         stdin=subprocess.DEVNULL, cwd=ROOT, text=True, errors="replace")
                 actions: dict[str, float] = {}
                 copier = threading.Thread(target=copy_timed, args=(proc.stdout, log, time.monotonic(), actions),
