@@ -71,7 +71,8 @@ def test_no_two_scenarios_share_a_container_name_or_a_host_port():
 
 def test_every_scenario_has_a_kept_time_for_a_clean_clone():
     kept = suite.kept_seconds()
-    assert sorted(kept) == suite.scenarios()
+    # every scenario, and the runner test that scripts/test.sh runs in the same pool
+    assert sorted(kept) == sorted(suite.scenarios() + ["runner"])
     assert max(kept, key=kept.get) == "nvidia_driver-dkms"
 
 
