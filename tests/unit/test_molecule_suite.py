@@ -88,3 +88,11 @@ def test_copy_timed_prefixes_lines_and_adds_up_each_action(monkeypatch):
     # destroy 5->10 and 35->45 s, converge 10->35 s
     assert actions == {"destroy": 15.0, "converge": 25.0}
     assert suite.action_line(actions) == "destroy 15, converge 25"
+
+
+def test_an_extra_job_joins_the_pool_with_its_own_command_and_no_scenario_container():
+    rows = {r["name"]: r for r in suite.plan(["smoke"], {"runner": "python -m pytest -q tests/runner"})}
+    assert rows["runner"]["command"] == ["python", "-m", "pytest", "-q", "tests/runner"]
+    assert rows["runner"]["resources"] == {"job:runner"} and rows["smoke"]["command"] is None
+    # it can run beside any scenario
+    assert suite.startable([rows["runner"]], [rows["smoke"]["resources"]], 2) == [rows["runner"]]
