@@ -3,7 +3,7 @@
 
     molecule_suite.py plan                  each scenario: its containers, published ports, expected seconds
     molecule_suite.py count                 each scenario: platforms, testinfra tests molecule verify would run
-    molecule_suite.py run --jobs N --logs DIR --results FILE [SCENARIO ...]
+    molecule_suite.py run --jobs N --logs DIR --results FILE [--extra NAME=COMMAND ...] [SCENARIO ...]
 
 `run` starts `molecule test -s <scenario>` for up to N scenarios at once (default: all scenarios under molecule/
 that have a molecule.yml, names starting with `_` excluded). Each scenario's output goes to DIR/molecule-<name>.log
@@ -13,7 +13,10 @@ the same container name or publish the same host port (read from the scenario's 
 molecule/base.yml, as molecule merges them). The longest scenarios start first: the expected time of each is
 the last time recorded for a passing run of it in bench/results/test-*.tsv (scripts/test.sh writes them), else
 its time in molecule/seconds.tsv (kept in the repository, for a clean clone), else 120 s.
-FILE gets one line per scenario: `molecule-<name><TAB>rc<TAB>seconds`.
+FILE gets one line per scenario: `molecule-<name><TAB>rc<TAB>seconds`. `--extra NAME=COMMAND` runs one more
+job in the same pool (another test that starts containers of its own, such as tests/runner), logged to
+DIR/NAME.log and recorded as `NAME<TAB>rc<TAB>seconds`; it holds no container of a scenario. Each log line starts with the seconds
+since the scenario started, and the end line gives the seconds of each molecule action (create, converge, ...).
 """
 from __future__ import annotations
 
@@ -22,8 +25,10 @@ import glob
 import os
 import pathlib
 import re
+import shlex
 import subprocess
 import sys
+import threading
 import time
 
 import yaml
@@ -85,14 +90,17 @@ def expected_seconds() -> dict[str, int]:
             for line in handle:
                 fields = line.rstrip("\n").split("\t")
                 # passed runs only: a scenario that failed early says nothing about its length
-                if len(fields) >= 3 and fields[0].startswith("molecule-") and fields[1] == "0" and fields[2].isdigit():
-                    seen[fields[0][len("molecule-"):]] = int(fields[2])
+                if len(fields) >= 3 and fields[1] == "0" and fields[2].isdigit():
+                    seen[fields[0].removeprefix("molecule-")] = int(fields[2])
     return seen
 
 
-def plan(names: list[str]) -> list[dict]:
+def plan(names: list[str], extras: dict[str, str] | None = None) -> list[dict]:
     seconds = expected_seconds()
-    rows = [{"name": n, "resources": resources(n), "seconds": seconds.get(n, DEFAULT_SECONDS)} for n in names]
+    rows = [{"name": n, "resources": resources(n), "seconds": seconds.get(n, DEFAULT_SECONDS), "command": None}
+            for n in names]
+    rows += [{"name": n, "resources": {"job:" + n}, "seconds": seconds.get(n, DEFAULT_SECONDS),
+              "command": shlex.split(command)} for n, command in (extras or {}).items()]
     return sorted(rows, key=lambda r: (-r["seconds"], r["name"]))
 
 
@@ -156,45 +164,78 @@ def cmd_count(_args) -> int:
     return 0
 
 
+ACTION = re.compile(r"\[[^\]>]+ > (?P<action>[a-z_]+)\] Executing")
+
+
+def copy_timed(stream, log, start: float, actions: dict[str, float]) -> None:
+    """Copy a scenario's output into its log, each line behind the seconds since it started; add up the seconds
+    of each molecule action (`[scenario > action] Executing` starts one; destroy runs twice) into `actions`."""
+    current, since = None, 0.0
+    now = 0.0
+    for line in stream:
+        now = time.monotonic() - start
+        match = ACTION.search(line)
+        if match:
+            if current:
+                actions[current] = actions.get(current, 0.0) + now - since
+            current, since = match["action"], now
+        log.write(f"[{now:6.1f}s] {line}")
+        log.flush()
+    if current:
+        actions[current] = actions.get(current, 0.0) + now - since
+
+
+def action_line(actions: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds:.0f}" for name, seconds in actions.items())
+
+
 def cmd_run(args) -> int:
     names = args.scenarios or scenarios()
     unknown = sorted(set(names) - set(scenarios()))
     if unknown:
         print(f"molecule: no such scenario: {', '.join(unknown)}", file=sys.stderr)
         return 2
-    pending = plan(names)
+    extras = dict(item.split("=", 1) for item in args.extra)
+    pending = plan(names, extras)
     logs = pathlib.Path(args.logs)
     logs.mkdir(parents=True, exist_ok=True)
-    running: dict[str, tuple[subprocess.Popen, float, set[str], object]] = {}
+    running: dict[str, tuple[subprocess.Popen, float, set[str], object, threading.Thread, dict]] = {}
     failed = []
     base = ["molecule", "--base-config", str(MOLECULE / "base.yml"), "test", "-s"]
     with open(args.results, "a", encoding="utf-8") as results:
         while pending or running:
             for row in startable(pending, [r[2] for r in running.values()], args.jobs):
-                log = open(logs / f"molecule-{row['name']}.log", "w", encoding="utf-8")  # pylint: disable=consider-using-with
-                proc = subprocess.Popen(base + [row["name"]], stdout=log, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
-                                        stdin=subprocess.DEVNULL, cwd=ROOT)
-                running[row["name"]] = (proc, time.monotonic(), row["resources"], log)
+                label = row["name"] if row["command"] else f"molecule-{row['name']}"
+                log = open(logs / f"{label}.log", "w", encoding="utf-8")  # pylint: disable=consider-using-with
+                proc = subprocess.Popen(row["command"] or base + [row["name"]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
+                                        stdin=subprocess.DEVNULL, cwd=ROOT, text=True, errors="replace")
+                actions: dict[str, float] = {}
+                copier = threading.Thread(target=copy_timed, args=(proc.stdout, log, time.monotonic(), actions),
+                                          daemon=True)
+                copier.start()
+                running[label] = (proc, time.monotonic(), row["resources"], log, copier, actions)
                 pending.remove(row)
-                print(f"== molecule-{row['name']} started ({len(running)} running, {len(pending)} waiting)", flush=True)
+                print(f"== {label} started ({len(running)} running, {len(pending)} waiting)", flush=True)
             time.sleep(1)
-            for name, (proc, start, _res, log) in list(running.items()):
+            for name, (proc, start, _res, log, copier, actions) in list(running.items()):
                 rc = proc.poll()
                 if rc is None:
                     continue
+                copier.join()
                 log.close()
                 seconds = int(time.monotonic() - start)
                 del running[name]
-                results.write(f"molecule-{name}\t{rc}\t{seconds}\n")
+                results.write(f"{name}\t{rc}\t{seconds}\n")
                 results.flush()
                 if rc == 0:
-                    print(f"== PASS molecule-{name} ({seconds}s)", flush=True)
+                    print(f"== PASS {name} ({seconds}s{': ' if actions else ''}{action_line(actions)})", flush=True)
                 else:
                     failed.append(name)
-                    path = logs / f"molecule-{name}.log"
+                    path = logs / f"{name}.log"
                     tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
-                    print("\n".join(f"   molecule-{name}| {line}" for line in tail))
-                    print(f"== FAIL molecule-{name} ({seconds}s): see {path}", flush=True)
+                    print("\n".join(f"   {name}| {line}" for line in tail))
+                    print(f"== FAIL {name} ({seconds}s{': ' if actions else ''}{action_line(actions)}): see {path}",
+                          flush=True)
     return 1 if failed else 0
 
 
@@ -207,6 +248,7 @@ def main() -> int:
     run.add_argument("--jobs", type=int, default=2)
     run.add_argument("--logs", required=True)
     run.add_argument("--results", required=True)
+    run.add_argument("--extra", action="append", default=[], metavar="NAME=COMMAND")
     run.add_argument("scenarios", nargs="*")
     run.set_defaults(func=cmd_run)
     args = parser.parse_args()

@@ -4,6 +4,7 @@ conventions that keep them able to (molecule/README.md, "Scenarios run side by s
 from __future__ import annotations
 
 import importlib.util
+import io
 import pathlib
 
 import pytest
@@ -72,3 +73,17 @@ def test_every_scenario_has_a_kept_time_for_a_clean_clone():
     kept = suite.kept_seconds()
     assert sorted(kept) == suite.scenarios()
     assert max(kept, key=kept.get) == "nvidia_driver-dkms"
+
+
+def test_copy_timed_prefixes_lines_and_adds_up_each_action(monkeypatch):
+    clock = iter([10.0, 12.0, 15.0, 40.0, 50.0])
+    monkeypatch.setattr(suite.time, "monotonic", lambda: next(clock))
+    lines = ["INFO     [s > destroy] Executing\n", "PLAY [Destroy]\n", "INFO     [s > converge] Executing\n",
+             "INFO     [s > destroy] Executing\n", "done\n"]
+    log, actions = io.StringIO(), {}
+    suite.copy_timed(iter(lines), log, 5.0, actions)
+    assert log.getvalue().splitlines()[0] == "[   5.0s] INFO     [s > destroy] Executing"
+    assert log.getvalue().splitlines()[3].startswith("[  35.0s] ")
+    # destroy 5->10 and 35->45 s, converge 10->35 s
+    assert actions == {"destroy": 15.0, "converge": 25.0}
+    assert suite.action_line(actions) == "destroy 15, converge 25"

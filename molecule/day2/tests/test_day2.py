@@ -20,7 +20,9 @@ NODE = "gpuhost-day2-debian12"
 OLD, NEW = "535.261.03", "535.309.01"
 REASON = "gpuhost.provision driver change"
 FACT = "/etc/ansible/facts.d/gpuhost.fact"
-DRIVER_SET = {"nvidia-driver", "nvidia-driver-libs", "nvidia-driver-bin", "nvidia-alternative"}
+# the compute set's packages at the driver's version (the role's default nvidia_driver_package_flavour)
+PRIMARY = "libcuda1"
+DRIVER_SET = {"libcuda1", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1", "libnvidia-cfg1", "nvidia-alternative"}
 
 
 def _state(host):
@@ -43,10 +45,11 @@ def _assert_at(host, version, previous):
     assert DRIVER_SET <= held, held
     assert set(versions) <= held, (versions, held)
     assert fact["version"] == version and fact["previous_version"] == previous, fact
-    assert fact["packages"]["nvidia-driver"] == versions["nvidia-driver"], (fact, versions)
+    assert fact["packages"][PRIMARY] == versions[PRIMARY], (fact, versions)
+    assert "nvidia-driver" not in versions, versions  # the compute set: no X driver metapackage
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", fact["changed_at"]), fact
-    print("dpkg-query nvidia-driver %s (%d packages of nvidia-graphics-drivers) | held %d: %s | fact %s"
-          % (versions["nvidia-driver"], len(versions), len(held), " ".join(sorted(held)), json.dumps(fact)))
+    print("dpkg-query %s %s (%d packages of nvidia-graphics-drivers) | held %d: %s | fact %s"
+          % (PRIMARY, versions[PRIMARY], len(versions), len(held), " ".join(sorted(held)), json.dumps(fact)))
     return fact
 
 
@@ -82,8 +85,8 @@ def test_1_pinned_on_a_fresh_host_after_the_running_job_ended(host):
     done = [line for line in log if re.search(r"_job_complete: JobId=1 done", line)]
     resumed = [line for line in log if re.search(r"update_node: node %s state set to IDLE" % NODE, line)]
     assert started and drained and done and resumed, "\n".join(log[-40:])
-    installed = [line for line in _dpkg_log(host) if re.search(r" install nvidia-driver:amd64 <none> %s" % OLD, line)]
-    assert installed, "nvidia-driver was not installed by converge"
+    installed = [line for line in _dpkg_log(host) if re.search(r" install %s:amd64 <none> %s" % (PRIMARY, OLD), line)]
+    assert installed, "%s was not installed by converge" % PRIMARY
     install_time = datetime.datetime.strptime(installed[0][:19], "%Y-%m-%d %H:%M:%S")
     changed_at = datetime.datetime.strptime(fact["changed_at"], "%Y-%m-%dT%H:%M:%SZ")
     # the job runs -> drain -> the job ends (5 s after it saw the drain) -> the packages change -> resume
@@ -169,7 +172,7 @@ def test_6_a_failed_validation_puts_the_previous_driver_back_and_the_node_stays_
     assert "Fail the hosts that have problems" in row and "CUDA 12.4" in row, row
     assert row.endswith("; rolled back to %s" % OLD) or "; rolled back to %s" % OLD in row, row
     # the packages did change to the new driver, and then back
-    changes = [line.split()[3:6] for line in _dpkg_log(host)[logged:] if " upgrade nvidia-driver:amd64 " in line]
+    changes = [line.split()[3:6] for line in _dpkg_log(host)[logged:] if " upgrade %s:amd64 " % PRIMARY in line]
     assert [c[2].split("-")[0] for c in changes] == [NEW, OLD], changes
     # the fact records the last change: back from the new driver
     _assert_at(host, OLD, NEW)
