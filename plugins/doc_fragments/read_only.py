@@ -15,4 +15,7 @@ attributes:
   diff_mode:
     support: none
     description: Nothing changes, so there is no diff.
+  idempotent:
+    support: full
+    description: Read only.
 """

@@ -45,7 +45,7 @@ _value:
   type: str
 """
 
-from ansible_collections.gpuhost.provision.plugins.module_utils._driver_plan import summary_line
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_sections import summary_line
 
 
 class FilterModule(object):

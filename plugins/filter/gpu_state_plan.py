@@ -73,16 +73,11 @@ _value:
           type: str
 """
 
-import re
-
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_selector import parse_selector
 from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_state import json_text as _json
-from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import (
-    Gpu,
-    SmiBackend,
-    normalize_pci_bus_id,
-)
+from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import Gpu, SmiBackend
 
 # In the order the boot script sets them (ECC mode last: it is a comment there, set by the role only).
 SETTING_NAMES = ("accounting_mode", "compute_mode", "application_clocks", "locked_graphics_clocks",
@@ -90,8 +85,6 @@ SETTING_NAMES = ("accounting_mode", "compute_mode", "application_clocks", "locke
 # Locked clock ranges: setting -> the backend's clock domain.
 LOCKED = {"locked_graphics_clocks": "graphics", "locked_memory_clocks": "memory"}
 COMPUTE_MODES = ("default", "exclusive_process", "prohibited")
-_UUID_RE = re.compile(r"^GPU-[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}$", re.I)
-_INDEX_RE = re.compile(r"^[0-9]+$")
 # The nvidia-smi backend's setter for each setting that the boot script runs.
 _SETTERS = {
     "accounting_mode": "set_accounting_mode",
@@ -113,16 +106,13 @@ class _Recorder(SmiBackend):
 
 
 def selector_id(selector):
-    """One GPU selector -> its normalised id ('all', 'index:0', 'uuid:gpu-...', 'pci:0000003b:00.0'), or None."""
-    text = str(selector).strip()
-    if text.lower() == "all":
-        return "all"
-    if _INDEX_RE.match(text):
-        return "index:%d" % int(text)
-    if _UUID_RE.match(text):
-        return "uuid:" + text.lower()
-    bus_id = normalize_pci_bus_id(text)
-    return "pci:" + bus_id.lower() if bus_id else None
+    """One GPU selector (module_utils/_gpu_selector.py's grammar, a MIG device excepted) -> its normalised id ('all',
+    'index:0', 'uuid:gpu-...', 'pci:0000003b:00.0'), or None."""
+    parsed = parse_selector(str(selector))
+    if parsed is None or parsed[0] == "mig":
+        return None
+    kind, value = parsed
+    return kind if kind == "all" else "%s:%s" % (kind, str(value).lower())
 
 
 def boot_argv(selector, name, value):

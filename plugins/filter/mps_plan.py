@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 name: mps_plan
-short_description: Check the mps role's inputs and order its pinned memory limits
+short_description: The mps role's plan - its inputs checked, and with a host snapshot what each section has to do
 version_added: 0.1.0
 description:
   - Checks the inputs of the C(mps) role that its argument spec cannot express, before anything changes, and
@@ -19,8 +19,15 @@ description:
   - C(pipe_directory) under C(/run) and C(log_directory) under C(/var/log), plain path segments (systemd creates
     them, C(RuntimeDirectory=) and C(LogsDirectory=)).
   - A bad input raises an error with one line that names the variable and what to write instead.
+  - With O(snapshot) (the pre-flight's M(gpuhost.provision.host_snapshot)) the plan for the host too - the start
+    decision, the package and its candidate (O(offer)), whether the unit and the client profile are current, the
+    sections with work in C(todo) (C(install), C(unit), C(service), C(verify)) and C(would_change); a refusal (mps_start
+    true without GPU or systemd, selected GPUs or pinned limits the host does not have, no package, no candidate, no
+    binary) raises an error with one line.
 author:
   - gpuhost.provision developers (@gpuhost)
+extends_documentation_fragment:
+  - gpuhost.provision.plan_filters
 options:
   _input:
     description: The role's inputs.
@@ -42,6 +49,54 @@ options:
       log_directory:
         description: C(mps_log_directory).
         type: str
+  snapshot:
+    description: M(gpuhost.provision.host_snapshot)'s answer (the binary, unit and profile files, the unit, the GPUs).
+    type: dict
+  offer:
+    description: M(gpuhost.provision.package_offer)'s answer, null where it did not run.
+    type: dict
+  facts:
+    description: distribution, distribution_major_version, distribution_release and pkg_mgr.
+    type: dict
+  install:
+    description: C(mps_install).
+    type: bool
+    default: true
+  package:
+    description: C(mps_package).
+    type: str
+    default: ""
+  known_packages:
+    description: The package by distribution.
+    type: dict
+  binary:
+    description: C(mps_binary).
+    type: str
+    default: ""
+  start:
+    description: C(mps_start) (auto, true or false).
+    type: raw
+    default: auto
+  unit_path:
+    description: The unit the role writes.
+    type: str
+    default: ""
+  unit_sha1:
+    description: The SHA-1 of the unit the role would write (rendered on the controller).
+    type: str
+    default: ""
+  profile:
+    description: C(mps_client_profile).
+    type: bool
+    default: true
+  profile_path:
+    description: The client profile the role writes or removes.
+    type: str
+    default: ""
+  profile_sha1:
+    description: The SHA-1 of the profile the role would write.
+    type: str
+    default: ""
 seealso:
   - name: CUDA environment variables
     description: The forms CUDA_VISIBLE_DEVICES takes (CUDA Programming Guide).
@@ -57,7 +112,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The plan.
+  description: The plan (with O(snapshot) also C(systemd), C(do_start), C(package), C(installed), C(candidate),
+    C(unit), C(unit_file_current), C(profile_current), C(active_after), C(todo) and C(would_change)).
   type: dict
   contains:
     mem_limits:
@@ -77,9 +133,9 @@ import json
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_selector import cuda_visible_device
+from ansible_collections.gpuhost.provision.plugins.module_utils._mps import MpsRefusal, mps_host_plan
 
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-SELECTOR_RE = re.compile(r"^([0-9]+|GPU-%s|MIG-%s|MIG-GPU-%s/[0-9]+/[0-9]+)\Z" % (_UUID, _UUID, _UUID))
 MEM_LIMIT_RE = re.compile(r"^[1-9][0-9]*[MG]\Z")
 PIPE_RE = re.compile(r"^/run(/(?!\.\.?(/|$))[A-Za-z0-9_.@-]+)+\Z")
 LOG_RE = re.compile(r"^/var/log(/(?!\.\.?(/|$))[A-Za-z0-9_.@-]+)+\Z")
@@ -106,7 +162,7 @@ def _check_gpus(gpus):
     is_list = isinstance(gpus, (list, tuple))
     items = list(gpus) if is_list else []
     bad = [item for item in items if isinstance(item, bool)]
-    bad += [_text(item) for item in items if not isinstance(item, bool) and not SELECTOR_RE.match(_text(item))]
+    bad += [_text(item) for item in items if not isinstance(item, bool) and not cuda_visible_device(_text(item))]
     seen, twice = [], []
     for item in map(_text, items):
         if item in seen and item not in twice:
@@ -177,8 +233,9 @@ def _check_directories(pipe, log):
                        "(LogsDirectory=): use e.g. /var/log/nvidia-mps" % _json(log))
 
 
-def mps_plan(inputs):
-    """The mps role's inputs -> {mem_limits}; raises AnsibleFilterError with one line on a bad input."""
+def mps_plan(inputs, snapshot=None, **host):
+    """The mps role's inputs -> {mem_limits}, and with ``snapshot`` the host's plan (mps_host_plan's keywords in
+    ``host``); raises AnsibleFilterError with one line on a bad input or a refusal."""
     try:
         if not isinstance(inputs, dict):
             raise _Invalid("expected a dict of the role's inputs, got %s" % _json(inputs))
@@ -187,8 +244,11 @@ def mps_plan(inputs):
         _check_percentage(inputs.get("active_thread_percentage"))
         limits = _mem_limits(inputs.get("pinned_mem_limit"), gpus)
         _check_directories(inputs.get("pipe_directory"), inputs.get("log_directory"))
-        return {"mem_limits": limits}
-    except _Invalid as exc:
+        plan = {"mem_limits": limits}
+        if snapshot is not None:
+            plan.update(mps_host_plan(snapshot, gpus=gpus, pinned_mem_limit=inputs.get("pinned_mem_limit"), **host))
+        return plan
+    except (_Invalid, MpsRefusal) as exc:
         raise AnsibleFilterError("mps_plan: %s" % exc) from None
 
 

@@ -70,7 +70,7 @@ def render_sources(repo, key_file):
 
 
 def stanza(repo, key_file):
-    """The same source as a stanza for the private package index (_packages.render_deb822)."""
+    """The same source as a stanza for the private package index (_package_parsers.render_deb822)."""
     return {"types": "deb", "uris": repo["url"], "suites": list(repo["suites"]), "components": list(repo["components"]),
             "signed_by": key_file}
 

@@ -13,7 +13,7 @@ import glob
 import os
 import re
 
-from ansible_collections.gpuhost.provision.plugins.module_utils._packages import deb822_paragraphs
+from ansible_collections.gpuhost.provision.plugins.module_utils._package_parsers import deb822_paragraphs
 
 # Overridable by tests (module-internal).
 APT_SOURCES_LIST = "/etc/apt/sources.list"

@@ -17,22 +17,29 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat imp
     resolve_min_driver,
     table_from,
 )
-from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
 
 
 class DriverCheck(object):
     """check = DriverCheck(host, cuda_version=..., compatibility=...); result, warnings = check.run()."""
 
-    def __init__(self, host, cuda_version=None, driver_version=None, compatibility="toolkit", cuda_table=None):
+    def __init__(self, host, cuda_version=None, driver_version=None, compatibility="toolkit", cuda_table=None,
+                 resolved=None):
         self.host = host
         self.cuda_version = cuda_version
         self.driver_version = driver_version
         self.compatibility = compatibility
         self.cuda_table = cuda_table
+        # (table, resolution) where the caller already resolved cuda_version against cuda_table (nvidia_driver_plan's
+        # Planner): the CUDA request is resolved once per module execution
+        self.resolved = resolved
 
     def validate(self):
         """Check the inputs before reading the host; raises CudaCompatError."""
         candidate = normalize_driver_version(self.driver_version) if self.driver_version is not None else None
+        if self.resolved is not None:
+            self.table, resolution = self.resolved
+            return candidate, resolution
         self.table = table_from(self.cuda_table)
         resolution = None
         if self.cuda_version is not None:

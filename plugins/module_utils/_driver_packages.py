@@ -425,8 +425,8 @@ def _stanza_at(stanzas, version, sources, relation=None):
 def version_closure(roots, version, show, providers):
     """Every package that installing ``roots`` at package ``version`` pulls in at that same version: {name: version}.
 
-    ``show(names)`` answers {name: [stanza, ...]} as ``_packages.parse_apt_show`` reads ``apt-cache show``;
-    ``providers(names)`` answers {virtual name: [(package, version), ...]} as ``_packages.parse_apt_showpkg`` reads
+    ``show(names)`` answers {name: [stanza, ...]} as ``_package_parsers.parse_apt_show`` reads ``apt-cache show``;
+    ``providers(names)`` answers {virtual name: [(package, version), ...]} as ``_package_parsers.parse_apt_showpkg`` reads
     ``apt-cache showpkg`` (``nvidia-kernel-dkms`` depends on the virtual ``nvidia-kernel-support--v1``).
     Starting from the roots, each package's Pre-Depends and Depends are followed; a dependency joins the set when
     the sources offer it at ``version`` and it is built from one of the roots' source packages or asked for at

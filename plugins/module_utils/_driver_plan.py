@@ -55,8 +55,11 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._host_driver import HostDriver
 from ansible_collections.gpuhost.provision.plugins.module_utils._kernels import installed_kernels
-from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line, pci_gpus, pci_nvswitches
-from ansible_collections.gpuhost.provision.plugins.module_utils._packages import AptPackages, DnfPackages, same_uri
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
+from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import pci_gpus, pci_nvswitches
+from ansible_collections.gpuhost.provision.plugins.module_utils._package_parsers import same_uri
+from ansible_collections.gpuhost.provision.plugins.module_utils._packages import AptPackages, DnfPackages
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_sections import components_current
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state
 
 CUDA_KEYRING_FILE = "/usr/share/keyrings/cuda-archive-keyring.gpg"
@@ -296,8 +299,8 @@ class Planner(object):
             raise DriverPlanError("set O(cuda_version) (what the workloads need) or O(branch)")
         self.family = family_of(r.distribution, r.os_family)
         self.source = effective_source(self.family, r.source)
-        table = table_from(r.cuda_table)
-        self.resolution = resolve_min_driver(r.cuda_version, r.compatibility, table) if r.cuda_version else None
+        self.table = table_from(r.cuda_table)
+        self.resolution = resolve_min_driver(r.cuda_version, r.compatibility, self.table) if r.cuda_version else None
         self.min_driver = self.resolution.min_driver if self.resolution else None
         if self.min_driver and r.branch is not None and not driver_at_least("%d.999.99" % r.branch, self.min_driver):
             raise DriverPlanError("branch R%d is older than the minimum driver %s for CUDA %s: raise "
@@ -586,118 +589,3 @@ class Planner(object):
             result["notes"].append("NVSwitch board with a driver kept as it is: install nvidia-fabricmanager %s the way "
                                    "the driver was installed; the plan does not manage it" % version)
         return result
-
-
-def _components(result):
-    """The components the planned stanzas add, each once, in their order."""
-    found = []
-    for stanza in result["apt_sources"]:
-        found.extend(c for c in stanza["components"] if c not in found)
-    return found
-
-
-def components_current(path, stanzas):
-    """Does the components file the role owns already hold exactly these stanzas (0644 root:root)? Compared as APT
-    reads it, so the template's comment lines do not count."""
-    state = file_state(path)
-    if not stanzas or not file_current(state, state["sha1"]):
-        return False
-    with open(path) as handle:
-        have = _apt_sources.parse_deb822_sources(handle.read())
-    return have == [{"types": [s["types"]], "uris": [s["uris"]], "suites": list(s["suites"]),
-                     "components": list(s["components"]), "signed_by": s["signed_by"]} for s in stanzas]
-
-
-def file_current(state, sha1):
-    """Is a file the role writes from a template already what it renders (regular file, that SHA-1, 0644 root:root)?"""
-    return bool(state and sha1 and state.get("type") == "file" and state.get("sha1") == sha1
-                and state.get("mode") == "0644" and state.get("owner") == "root" and state.get("group") == "root")
-
-
-def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=None):
-    """What each section of the nvidia_driver role has to do, and what a run would change, from the plan's result.
-
-    ``files``: the state of the files the role manages (RV(files)); ``rendered``: {path: SHA-1 of what the role's
-    template renders for it}; ``apt_sources_file``: the components file the role owns (whether it is current is the
-    plan's ``apt_sources_current``); ``hold``: the role's switch;
-    ``nouveau_file``: the blacklist the role writes, None when it does not. Returns {todo: {section: bool},
-    hold_now: [names to hold after the install], would_change: [one line per change]}."""
-    adopted, el = result["adopted"], result["family"] == "el"
-    apt_file = apt_sources_file
-    current = result.get("apt_sources_current", False)
-    hold_now = result["to_hold"] if hold else result["release"]
-    apt_repo = result.get("apt_repo")
-    repo_todo = bool(apt_repo and not (apt_repo["key_current"] and apt_repo["sources_current"]))
-    todo = {
-        "sources": not adopted and (result["cuda_repo"] is not None or repo_todo or bool(result.get("apt_repo_stale"))
-                                    or (not el and ((bool(result["apt_sources"]) and not current)
-                                                    or (not result["apt_sources"] and result["apt_sources_file_exists"])))),
-        "install": not adopted and bool(result["to_install"] or (el and result["satisfied"])),
-        "nouveau": not adopted and nouveau_file is not None and not file_current(files.get(nouveau_file),
-                                                                                 rendered.get(nouveau_file)),
-        "hold": not adopted and bool(hold_now or (el and hold and result["satisfied"])),
-        "fabric_manager": bool(result["fabric_manager"]["required"]),
-    }
-    would = []
-    if todo["sources"]:
-        if result["cuda_repo"] is not None:
-            would.append("add NVIDIA's CUDA repository %s" % result["cuda_repo"]["id"])
-        if repo_todo:
-            would.append("add the APT repository %s (%s, key %s)"
-                         % (apt_repo["url"], apt_repo["sources_file"], apt_repo["key_file"]))
-        if result.get("apt_repo_stale"):
-            would.append("remove %s" % ", ".join(result["apt_repo_stale"]))
-        if result["apt_sources"] and not current:
-            would.append("add components %s in %s" % (", ".join(_components(result)), apt_file))
-        elif not result["apt_sources"] and result["apt_sources_file_exists"]:
-            would.append("remove %s (the host's sources have the components)" % apt_file)
-    if todo["install"] and result["to_install"]:
-        change = result["driver_change"]
-        what = "driver %s → %s" % (change["from"], change["to"]) if change else "driver %s" % result["driver_version"]
-        would.append("install %d package(s), %s%s" % (
-            len(result["to_install"]), what,
-            "; release the holds of %d of them for it" % len(result["release"]) if result["release"] else ""))
-    if todo["nouveau"]:
-        would.append("write %s (blacklist nouveau) and rebuild the initramfs" % nouveau_file)
-    if todo["hold"] and hold_now:
-        would.append("hold %d package(s)" % len(hold_now))
-    return {"todo": todo, "hold_now": hold_now, "would_change": would}
-
-
-def summary_line(plan, check, decision=None, check_mode=False):
-    """The line site.yml prints for the nvidia_driver role: driver (or its change), kernel module, CUDA, reboot; in
-    check mode, what a real run would change."""
-    check, decision = check or {}, decision or {}
-    change = plan.get("driver_change")
-    if plan.get("adopted"):
-        driver = plan["msg"]
-    elif change:
-        driver = "driver %s → %s%s" % (change["from"], change["to"], " (would change)" if check_mode else "")
-    else:
-        driver = "driver %s" % (check.get("installed_version") or check.get("driver_version") or "none")
-    module = "%s (%s)" % (check["kernel_module_version"], check.get("kernel_module_flavor")) \
-        if check.get("kernel_module_version") else "not loaded"
-    if not (check.get("reboot_required") or decision.get("required")):
-        reboot = "not required"
-    elif decision.get("action"):
-        reboot = "required, %s - %s" % (decision["action"], decision.get("reason", ""))
-    else:
-        reboot = "required, not decided (the reboot section did not run)"
-    line = "%s, kernel module %s, CUDA up to %s; reboot %s" % (driver, module, check.get("max_cuda_version") or "-",
-                                                               reboot)
-    if check_mode and plan.get("would_change"):
-        line += "; would " + "; ".join(plan["would_change"])
-    return line
-
-
-def preflight_line(result):
-    """What the pre-flight chose, on one line: the plan's message, the kernel module and why, Fabric Manager, the
-    components it will add."""
-    line = "%s; kernel module %s (%s)" % (result["msg"], result["kernel_module"], result["kernel_module_reason"])
-    fm = result["fabric_manager"]
-    if fm["required"]:
-        line += "; Fabric Manager %s %s (%s)" % (fm["package"], fm["version"], fm["reason"])
-    components = _components(result)
-    if components:
-        line += "; will add components: " + ", ".join(components)
-    return line

@@ -11,8 +11,8 @@ from ``_nvml.open_backend``.
 from __future__ import annotations
 
 import abc
-import re
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_selector import parse_selector
 from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_sysfs import normalize_pci_bus_id
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml_errors import (
     GpuLost,
@@ -224,11 +224,15 @@ def _invalid_selector(selector):
 
 
 def _match_selector(gpus, selector):
-    if isinstance(selector, bool) or not isinstance(selector, (int, str)):
-        raise _invalid_selector(selector)
+    parsed = parse_selector(selector)
     text = str(selector).strip()
-    if re.match(r"^\d+$", text):
-        index = int(text)
+    if parsed is None and text.lower().startswith("gpu-"):
+        raise UnknownGpuSelector("No GPU has UUID %s: list them with 'nvidia-smi -L'" % text)
+    if parsed is None or parsed[0] not in ("index", "uuid", "pci"):
+        raise _invalid_selector(selector if parsed is None and not isinstance(selector, str) else text)
+    kind, value = parsed
+    if kind == "index":
+        index = value
         for gpu in gpus:
             if gpu.index == index:
                 return gpu
@@ -236,16 +240,13 @@ def _match_selector(gpus, selector):
             raise UnknownGpuSelector("GPU index %d does not exist: no NVIDIA GPU is visible on this host" % index)
         raise UnknownGpuSelector(
             "GPU index %d does not exist: this host has %d GPU(s), indexes 0-%d" % (index, len(gpus), len(gpus) - 1))
-    if text.lower().startswith("gpu-"):
+    if kind == "uuid":
         for gpu in gpus:
             if gpu.uuid and gpu.uuid.lower() == text.lower():
                 return gpu
         raise UnknownGpuSelector("No GPU has UUID %s: list them with 'nvidia-smi -L'" % text)
-    bus_id = normalize_pci_bus_id(text)
-    if bus_id:
-        for gpu in gpus:
-            if gpu.pci_bus_id == bus_id:
-                return gpu
-        raise UnknownGpuSelector(
-            "No GPU at PCI bus id %s: list them with 'nvidia-smi --query-gpu=index,pci.bus_id --format=csv'" % bus_id)
-    raise _invalid_selector(text)
+    for gpu in gpus:
+        if gpu.pci_bus_id == value:
+            return gpu
+    raise UnknownGpuSelector(
+        "No GPU at PCI bus id %s: list them with 'nvidia-smi --query-gpu=index,pci.bus_id --format=csv'" % value)

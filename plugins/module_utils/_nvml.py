@@ -38,6 +38,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_sysfs impor
     persistenced_running,
     read_text,
 )
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml_errors import (
     CommandFailed,
     DriverLibraryMismatch,
@@ -48,7 +49,6 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._nvml_errors imp
     NotSupported,
     NvidiaError,
     UnknownGpuSelector,
-    one_line,
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml_pynvml import NvmlBackend, mig_profile_name
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml_smi import (

@@ -9,10 +9,7 @@ Import them through ``_nvml``, the entry point for GPU access.
 """
 from __future__ import annotations
 
-
-def one_line(text) -> str:
-    """Collapse whitespace so that a message is exactly one line."""
-    return " ".join(str(text).split())
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
 
 
 class NvidiaError(Exception):

@@ -20,6 +20,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_backend imp
     compute_mode_name,
 )
 from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_sysfs import normalize_pci_bus_id
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml_errors import (
     CommandFailed,
     DriverLibraryMismatch,
@@ -28,7 +29,6 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._nvml_errors imp
     LibraryNotFound,
     NoPermission,
     NotSupported,
-    one_line,
 )
 
 # nvidia-smi exit codes (nvidia-smi(1)), plus 18 for the driver/library mismatch.

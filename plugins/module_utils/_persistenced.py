@@ -9,6 +9,8 @@ Private module_utils: not an API.
 """
 from __future__ import annotations
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_current
+
 NOLOGIN = "/usr/sbin/nologin"
 
 
@@ -32,12 +34,6 @@ def vendor_unit(found):
         kind = "other"
     return {"path": found.get("path") or "", "exec_start": exec_start, "static": static, "kind": kind,
             "no_persistence_mode": "--no-persistence-mode" in exec_start}
-
-
-def _file_current(stat, sha1):
-    stat = stat or {}
-    return (stat.get("type") == "file" and bool(sha1) and stat.get("sha1") == sha1 and stat.get("mode") == "0644"
-            and stat.get("owner") == "root" and stat.get("group") == "root")
 
 
 def _modes_usable(snapshot):
@@ -65,7 +61,7 @@ def persistenced_plan(snapshot, method="daemon", user="nvidia-persistenced", sta
     unit = next(iter((snapshot.get("units") or {}).values()), {}) or {}
     files = snapshot.get("files") or {}
     unit_file = files.get(unit_path) or {}
-    current = _file_current(unit_file, unit_sha1)
+    current = file_current(unit_file, unit_sha1)
     # missing, a login shell, an unlocked password, or the uid of a regular user (the section warns about it)
     user_todo = daemon and user != "root" and (
         not account.get("exists") or account.get("shell") != nologin_shell or not account.get("locked")

@@ -83,3 +83,11 @@ def user_state(name):
     except OSError:
         pass
     return state
+
+
+def file_current(state, sha1, mode="0644", owner="root", group="root"):
+    """Whether ``state`` (file_state's answer) is a regular file with checksum ``sha1`` and the given mode and
+    owner (None: any): what a template or copy task would leave unchanged."""
+    state = state or {}
+    return (state.get("type") == "file" and bool(sha1) and state.get("sha1") == sha1 and state.get("mode") == mode
+            and owner in (None, state.get("owner")) and group in (None, state.get("group")))

@@ -21,6 +21,7 @@ description:
   - Decides what validate.yml reports, in RV(problems) (a C(Failure) of a health system, a failed diagnostic test)
     and RV(notes) (a C(Warning), DCGM not reachable).
 extends_documentation_fragment:
+  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 author:
   - gpuhost.provision developers (@gpuhost)
@@ -41,8 +42,6 @@ options:
     default: []
 attributes:
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts; DCGM optional.
 requirements:
   - DCGM (package C(datacenter-gpu-manager) or C(datacenter-gpu-manager-4-*)) and a running C(nv-hostengine) for a result.

@@ -36,6 +36,8 @@ options:
     description: The fact file.
     type: path
     default: /etc/ansible/facts.d/gpuhost.fact
+extends_documentation_fragment:
+  - gpuhost.provision.posix
 attributes:
   check_mode:
     support: full
@@ -47,8 +49,6 @@ attributes:
     support: full
     description: The same driver and packages leave the file alone.
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts with dpkg or rpm.
 requirements:
   - dpkg-query (APT hosts) or rpm (DNF hosts) to read the package versions.

@@ -49,12 +49,11 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - gpuhost.provision.posix
   - gpuhost.provision.read_only
   - gpuhost.provision.cuda_table
 attributes:
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts, with or without NVIDIA GPUs and driver.
 notes:
   - The table (see C(plugins/module_utils/_cuda_compat.py) and C(docs/cuda-table.md)) is NVIDIA's Linux
@@ -205,7 +204,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import CudaCompatError
 from ansible_collections.gpuhost.provision.plugins.module_utils import _host_driver, _secure_boot
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_check import DriverCheck
-from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
 
 # Overridable by tests (module-internal).
 SYS_MODULE_VERSION = "/sys/module/nvidia/version"

@@ -53,6 +53,8 @@ options:
     type: str
     default: auto
     choices: [auto, nvml, nvidia_smi]
+extends_documentation_fragment:
+  - gpuhost.provision.posix
 attributes:
   check_mode:
     support: full
@@ -65,8 +67,6 @@ attributes:
     support: full
     description: Stopping stopped or starting started services changes nothing.
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts with NVIDIA GPUs; systemd for the services.
 requirements:
   - systemd (systemctl) for the services; NVML (nvidia-ml-py) or nvidia-smi for the processes.

@@ -57,11 +57,10 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 attributes:
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts, with or without systemd.
 notes:
   - Reading the lock state needs read access to C(/etc/shadow) (root); otherwise C(locked) is null.

@@ -263,14 +263,10 @@ options:
     type: dict
     default: {}
 attributes:
-  idempotent:
-    support: full
-    description: Read only.
   platform:
-    support: full
-    platforms: posix
     description: Debian, Ubuntu and RHEL-compatible hosts.
 extends_documentation_fragment:
+  - gpuhost.provision.posix
   - gpuhost.provision.read_only
   - gpuhost.provision.cuda_table
 notes:
@@ -598,14 +594,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import CudaCompatError
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_check import DriverCheck
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages import DriverPlanError, name_options
-from ansible_collections.gpuhost.provision.plugins.module_utils._driver_plan import (
-    Planner,
-    PlanRequest,
-    host_facts,
-    preflight_line,
-    sections,
-)
-from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import one_line
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_plan import Planner, PlanRequest, host_facts
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_sections import preflight_line, sections
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
 from ansible_collections.gpuhost.provision.plugins.module_utils._packages import PackageQueryError
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state
 
@@ -668,9 +659,10 @@ def main():
         planner = Planner(module, PlanRequest.from_params(params))
         result = planner.plan()
         if params["driver_check"]:
+            # the request the planner resolved, passed on: resolved once per module execution
             result["driver_check"] = DriverCheck(planner.host_driver, cuda_version=result["cuda_version"],
                                                  compatibility=params["compatibility"],
-                                                 cuda_table=params["cuda_table"]).run()[0]
+                                                 resolved=(planner.table, planner.resolution)).run()[0]
     except (DriverPlanError, CudaCompatError, PackageQueryError) as exc:
         module.fail_json(msg=one_line(name_options(exc, prefix)))
     result["msg"] = name_options(result["msg"], prefix)

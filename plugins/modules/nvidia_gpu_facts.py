@@ -33,14 +33,13 @@ options:
     choices: [auto, nvml, nvidia_smi]
     default: auto
 extends_documentation_fragment:
+  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 attributes:
   facts:
     support: full
     description: Sets C(ansible_facts.nvidia).
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts with or without NVIDIA GPUs.
 requirements:
   - nvidia-ml-py (Python module C(pynvml)) on the target for the NVML backend, or C(nvidia-smi).

@@ -107,6 +107,7 @@ options:
       - ECC mode. The change is pending until the host reboots.
     type: bool
 extends_documentation_fragment:
+  - gpuhost.provision.posix
   - gpuhost.provision.gpu_selection
 attributes:
   check_mode:
@@ -116,8 +117,6 @@ attributes:
     support: full
     description: Returns the requested settings per GPU before and after.
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts with NVIDIA GPUs and driver.
 requirements:
   - nvidia-ml-py (Python module C(pynvml)) on the target for the NVML backend, or C(nvidia-smi).

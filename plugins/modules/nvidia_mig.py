@@ -52,6 +52,8 @@ options:
     type: str
     choices: [nvml]
     default: nvml
+extends_documentation_fragment:
+  - gpuhost.provision.posix
 attributes:
   check_mode:
     support: full
@@ -60,8 +62,6 @@ attributes:
     support: full
     description: Returns MIG mode and profile counts per GPU before and after.
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts with MIG-capable NVIDIA GPUs (A100, A30, H100, H200, B200 and later).
 requirements:
   - nvidia-ml-py (Python module C(pynvml)) on the target.

@@ -17,6 +17,7 @@ description:
   - A parameter that differs takes effect only when the module is loaded again (a reboot, or unloading and loading
     the nvidia modules). Without a loaded module there is nothing to compare.
 extends_documentation_fragment:
+  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 author:
   - gpuhost.provision developers (@gpuhost)
@@ -33,8 +34,6 @@ options:
     type: path
 attributes:
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts.
 seealso:
   - module: gpuhost.provision.driver_version_check

@@ -40,6 +40,8 @@ options:
         with them (RV(module_params)), so a reload done for changed parameters proves here that they took effect.
     type: dict
     default: {}
+extends_documentation_fragment:
+  - gpuhost.provision.posix
 attributes:
   check_mode:
     support: full
@@ -52,8 +54,6 @@ attributes:
     description: Reloading twice reloads twice; the role calls it only when the loaded module differs from the
       installed one.
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts with the NVIDIA kernel modules; never carried out in a container.
 requirements:
   - modprobe (kmod) and root for O(state=reloaded).

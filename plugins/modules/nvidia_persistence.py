@@ -30,6 +30,7 @@ options:
     required: true
     choices: [enabled, disabled]
 extends_documentation_fragment:
+  - gpuhost.provision.posix
   - gpuhost.provision.gpu_selection
 attributes:
   check_mode:
@@ -39,8 +40,6 @@ attributes:
     support: full
     description: Returns the persistence mode per GPU before and after.
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts with NVIDIA GPUs and driver.
 requirements:
   - nvidia-ml-py (Python module C(pynvml)) on the target for the NVML backend, or C(nvidia-smi).

@@ -69,6 +69,7 @@ options:
     type: int
     default: 15
 extends_documentation_fragment:
+  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 attributes:
   action:
@@ -77,12 +78,7 @@ attributes:
   async:
     support: none
     description: It follows asynchronous tasks itself (O(jid)).
-  idempotent:
-    support: full
-    description: Read only.
   platform:
-    support: full
-    platforms: posix
     description: Debian and Ubuntu (APT, dpkg); the locks are fcntl(2) record locks, as apt and dpkg take them.
 notes:
   - A holder is found with C(F_GETLK), which does not take the lock. A lock taken with flock(2) (the C(flock)

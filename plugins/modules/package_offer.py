@@ -49,14 +49,10 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 attributes:
-  idempotent:
-    support: full
-    description: Read only.
   platform:
-    support: full
-    platforms: posix
     description: Hosts with APT or DNF.
 notes:
   - Holds are read from dpkg (C(apt-mark hold)); on DNF the versionlock list is not read and RV(packages) reports
@@ -122,10 +118,10 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
 from ansible_collections.gpuhost.provision.plugins.module_utils._packages import (
     PackageQueryError,
     check_names,
-    one_line,
     packages_for,
 )
 

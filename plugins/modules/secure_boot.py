@@ -20,6 +20,7 @@ description:
     sign it or one that is not enrolled. RV(refusal) is then the one line to fail with. A precompiled module package
     (Ubuntu's signed C(linux-modules-nvidia-*)) builds nothing and is never refused.
 extends_documentation_fragment:
+  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 author:
   - gpuhost.provision developers (@gpuhost)
@@ -41,8 +42,6 @@ options:
     default: nvidia_driver_
 attributes:
   platform:
-    support: full
-    platforms: posix
     description: Linux hosts, UEFI or BIOS.
 seealso:
   - module: gpuhost.provision.driver_version_check

@@ -46,6 +46,8 @@ options:
     description: The variable named in the timeout message.
     type: str
     default: wait_timeout
+extends_documentation_fragment:
+  - gpuhost.provision.posix
 attributes:
   check_mode:
     support: full
@@ -57,8 +59,6 @@ attributes:
     support: full
     description: A drained node is not drained again; a node in service is not resumed.
   platform:
-    support: full
-    platforms: posix
     description: Any host with the Slurm client commands and the cluster's munge key.
 requirements:
   - The Slurm client commands C(sinfo), C(squeue) and C(scontrol) with an operator's rights (C(scontrol update)).

@@ -49,6 +49,8 @@ options:
         (an image being built); systemctl is never called for an offline tree.
     type: path
     default: /
+extends_documentation_fragment:
+  - gpuhost.provision.posix
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -61,8 +63,6 @@ attributes:
     support: full
   platform:
     description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 notes:
   - Removing a mask under C(/etc) or C(/run) needs root; run with C(become=true).
   - Use M(ansible.builtin.systemd_service) afterwards to enable or start the unit.

@@ -16,7 +16,7 @@ DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
 REPORTS = {role: role + "_report" for role in ROLES if not role.startswith("_")}
 COMMON_CACHE_KEYS = ("__gpuhost_gpu_facts_read", "__gpuhost_systemd_running")
-MODULE_UTILS_LIMIT = 720
+MODULE_UTILS_LIMIT = 650
 
 
 def _layer(name):
@@ -28,7 +28,7 @@ def _yaml_files(role):
 
 
 def test_the_filters_it_names_exist():
-    named = set(re.findall(r"`([a-z_]+)`", _layer("plugins/filter/").split("|")[2]))
+    named = set(re.findall(r"`([a-z0-9_]+)`", _layer("plugins/filter/").split("|")[2]))
     assert len(named) > 15
     missing = sorted(n for n in named if not (ROOT / "plugins" / "filter" / (n + ".py")).is_file())
     assert missing == []
@@ -39,7 +39,7 @@ def test_the_filters_it_names_exist():
 
 
 def test_the_module_utils_it_names_exist_and_stay_under_the_limit():
-    named = set(re.findall(r"`(_[a-z_]+\.py)`", _layer("plugins/module_utils/")))
+    named = set(re.findall(r"`(_[a-z0-9_]+\.py)`", _layer("plugins/module_utils/")))
     assert len(named) > 15
     assert sorted(n for n in named if not (ROOT / "plugins" / "module_utils" / n).is_file()) == []
     assert "none over %d lines" % MODULE_UTILS_LIMIT in _layer("plugins/module_utils/")

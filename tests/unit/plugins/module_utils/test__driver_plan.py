@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.gpuhost.provision.plugins.module_utils import _driver_plan as dplan
+from ansible_collections.gpuhost.provision.plugins.module_utils import _driver_sections as dsec
 
 APT_FILE = "/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources"
 NOUVEAU = "/etc/modprobe.d/gpuhost-blacklist-nouveau.conf"
@@ -38,7 +39,7 @@ def test_request_from_params_fills_the_release_from_the_host(monkeypatch):
 
 
 def test_a_converged_host_has_no_section_to_run():
-    out = dplan.sections(_plan(), {APT_FILE: None, NOUVEAU: CURRENT}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU)
+    out = dsec.sections(_plan(), {APT_FILE: None, NOUVEAU: CURRENT}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU)
     assert out == {"todo": {"sources": False, "install": False, "nouveau": False, "hold": False,
                             "fabric_manager": False}, "hold_now": [], "would_change": []}
 
@@ -46,7 +47,7 @@ def test_a_converged_host_has_no_section_to_run():
 def test_a_fresh_host_runs_every_section_and_says_what_would_change():
     plan = _plan(apt_sources=[{"components": ["contrib", "non-free"]}, {"components": ["non-free", "non-free-firmware"]}],
                  to_install=["nvidia-driver=535.309.01-0+deb12u1", "python3-pynvml"], to_hold=["nvidia-driver"])
-    out = dplan.sections(plan, {}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU)
+    out = dsec.sections(plan, {}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU)
     assert all(out["todo"][s] for s in ("sources", "install", "nouveau", "hold"))
     assert out["would_change"] == [
         "add components contrib, non-free, non-free-firmware in " + APT_FILE,
@@ -58,35 +59,35 @@ def test_a_fresh_host_runs_every_section_and_says_what_would_change():
 def test_an_upgrade_names_from_and_to_and_the_released_holds():
     change = {"from": "535.261.03", "to": "535.309.01"}
     plan = _plan(to_install=["a=2", "b=2"], release=["a", "b"], to_hold=["a", "b"], driver_change=change)
-    out = dplan.sections(plan, {}, {}, APT_FILE)
+    out = dsec.sections(plan, {}, {}, APT_FILE)
     assert out["would_change"] == ["install 2 package(s), driver 535.261.03 → 535.309.01; release the holds of 2 of "
                                    "them for it", "hold 2 package(s)"]
     # nvidia_driver_hold false: only the released holds are set again
-    assert dplan.sections(_plan(to_hold=["a", "c"], release=["a"]), {}, {}, APT_FILE, hold=False)["hold_now"] == ["a"]
+    assert dsec.sections(_plan(to_hold=["a", "c"], release=["a"]), {}, {}, APT_FILE, hold=False)["hold_now"] == ["a"]
 
 
 @pytest.mark.parametrize("state", [
     None, dict(CURRENT, sha1="old"), dict(CURRENT, mode="0600"), dict(CURRENT, owner="nobody"), dict(CURRENT, type="link"),
 ])
 def test_a_template_file_that_differs_is_written(state):
-    out = dplan.sections(_plan(), {NOUVEAU: state}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU)
+    out = dsec.sections(_plan(), {NOUVEAU: state}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU)
     assert out["todo"]["nouveau"]
 
 
 def test_sources_sections_for_the_cuda_repository_and_a_stale_components_file():
     repo = {"id": "debian12"}
-    assert dplan.sections(_plan(cuda_repo=repo), {}, {}, APT_FILE)["would_change"] == [
+    assert dsec.sections(_plan(cuda_repo=repo), {}, {}, APT_FILE)["would_change"] == [
         "add NVIDIA's CUDA repository debian12"]
-    out = dplan.sections(_plan(apt_sources_file_exists=True), {}, {}, APT_FILE)
+    out = dsec.sections(_plan(apt_sources_file_exists=True), {}, {}, APT_FILE)
     assert out["todo"]["sources"] and out["would_change"] == [
         "remove %s (the host's sources have the components)" % APT_FILE]
 
 
 def test_el_installs_and_locks_always_and_an_adopted_driver_runs_nothing():
-    out = dplan.sections(_plan(family="el"), {}, {}, APT_FILE)
+    out = dsec.sections(_plan(family="el"), {}, {}, APT_FILE)
     assert out["todo"]["install"] and out["todo"]["hold"] and out["would_change"] == []
-    out = dplan.sections(_plan(adopted=True, to_install=["x"], to_hold=["x"], apt_sources=[{"components": ["c"]}]),
-                         {}, {}, APT_FILE, nouveau_file=NOUVEAU)
+    out = dsec.sections(_plan(adopted=True, to_install=["x"], to_hold=["x"], apt_sources=[{"components": ["c"]}]),
+                        {}, {}, APT_FILE, nouveau_file=NOUVEAU)
     assert not any(out["todo"][s] for s in ("sources", "install", "nouveau", "hold"))
 
 
@@ -115,14 +116,14 @@ CHECK = {"installed_version": "535.309.01", "driver_version": None, "kernel_modu
      "12.2.2; reboot not required"),
 ])
 def test_summary_line(plan, check, decision, check_mode, expected):
-    assert dplan.summary_line(plan, check, decision, check_mode) == expected
+    assert dsec.summary_line(plan, check, decision, check_mode) == expected
 
 
 def test_preflight_line():
     plan = _plan(apt_sources=[{"components": ["contrib", "non-free"]}],
                  fabric_manager={"required": True, "package": "nvidia-fabricmanager-570", "version": "570.172.08-1",
                                  "reason": "4 NVSwitch bridge(s) on the PCI bus (00000000:05:00.0)"})
-    assert dplan.preflight_line(plan) == (
+    assert dsec.preflight_line(plan) == (
         plan["msg"] + "; kernel module proprietary (no GPU on the PCI bus: the default of R535); Fabric Manager "
         "nvidia-fabricmanager-570 570.172.08-1 (4 NVSwitch bridge(s) on the PCI bus (00000000:05:00.0)); will add "
         "components: contrib, non-free")
@@ -130,7 +131,7 @@ def test_preflight_line():
 
 def test_the_summary_filter_is_the_function():
     from ansible_collections.gpuhost.provision.plugins.filter.driver_summary import FilterModule
-    assert FilterModule().filters()["driver_summary"] is dplan.summary_line
+    assert FilterModule().filters()["driver_summary"] is dsec.summary_line
 
 
 def test_a_components_file_is_current_when_apt_reads_the_same_stanzas(tmp_path):
@@ -140,12 +141,12 @@ def test_a_components_file_is_current_when_apt_reads_the_same_stanzas(tmp_path):
     path.write_text("# Ansible managed\n\nTypes: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm "
                     "bookworm-updates\nComponents: contrib non-free\n")
     path.chmod(0o644)
-    assert dplan.components_current(str(path), stanzas)
-    assert not dplan.components_current(str(path), [dict(stanzas[0], components=["contrib"])])
-    assert not dplan.components_current(str(tmp_path / "absent.sources"), stanzas)
-    assert not dplan.components_current(str(path), [])
+    assert dsec.components_current(str(path), stanzas)
+    assert not dsec.components_current(str(path), [dict(stanzas[0], components=["contrib"])])
+    assert not dsec.components_current(str(tmp_path / "absent.sources"), stanzas)
+    assert not dsec.components_current(str(path), [])
     path.chmod(0o600)
-    assert not dplan.components_current(str(path), stanzas)
+    assert not dsec.components_current(str(path), stanzas)
     # the plan says so, and the sources section is skipped for it
     plan = _plan(apt_sources=stanzas, apt_sources_current=True)
-    assert not dplan.sections(plan, {}, {}, APT_FILE)["todo"]["sources"]
+    assert not dsec.sections(plan, {}, {}, APT_FILE)["todo"]["sources"]

@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from ansible_collections.gpuhost.provision.plugins.module_utils import _package_parsers as pp
 from ansible_collections.gpuhost.provision.plugins.module_utils import _packages as pk
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import FIXTURES
 
@@ -25,12 +26,12 @@ POLICY_DEBIAN12 = """nvidia-driver:
 
 
 def test_parse_apt_policy_recorded_output():
-    parsed = pk.parse_apt_policy(POLICY_DEBIAN12)
+    parsed = pp.parse_apt_policy(POLICY_DEBIAN12)
     assert parsed == {"nvidia-driver": {"installed": None, "candidate": D12_VER,
                                         "versions": [D12_VER, "535.247.01-1~deb12u1"],
                                         "origins": {D12_VER: ["http://deb.debian.org/debian"],
                                                     "535.247.01-1~deb12u1": ["http://deb.debian.org/debian"]}}}
-    installed = pk.parse_apt_policy(POLICY_DEBIAN12.replace("Installed: (none)", "Installed: " + D12_VER)
+    installed = pp.parse_apt_policy(POLICY_DEBIAN12.replace("Installed: (none)", "Installed: " + D12_VER)
                                     .replace("     535.309", " *** 535.309"))
     assert installed["nvidia-driver"]["installed"] == D12_VER
     assert installed["nvidia-driver"]["versions"][0] == D12_VER
@@ -50,16 +51,16 @@ POLICY_MIRROR = """libcuda1:
 
 
 def test_parse_apt_policy_origins():
-    parsed = pk.parse_apt_policy(POLICY_MIRROR)["libcuda1"]
+    parsed = pp.parse_apt_policy(POLICY_MIRROR)["libcuda1"]
     assert parsed["origins"] == {D12_VER: ["http://127.0.0.1:8080/debian", "http://127.0.0.1:8081/flat",
                                            "/var/lib/dpkg/status"]}
-    assert pk.same_uri("http://127.0.0.1:8081/flat/", parsed["origins"][D12_VER][1])
-    assert not pk.same_uri("http://127.0.0.1:8080/debian2", parsed["origins"][D12_VER][0])
+    assert pp.same_uri("http://127.0.0.1:8081/flat/", parsed["origins"][D12_VER][1])
+    assert not pp.same_uri("http://127.0.0.1:8080/debian2", parsed["origins"][D12_VER][0])
 
 
 def test_parse_apt_policy_unknown_package_has_no_versions():
     # apt-cache policy prints the name and nothing else for a package no source knows
-    assert pk.parse_apt_policy("nvidia-cuda-mps:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\n") == {
+    assert pp.parse_apt_policy("nvidia-cuda-mps:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\n") == {
         "nvidia-cuda-mps": {"installed": None, "candidate": None, "versions": [], "origins": {}}}
 
 
@@ -71,12 +72,12 @@ def test_parse_apt_policy_unknown_package_has_no_versions():
     ("", (None, False)),
 ])
 def test_parse_dpkg_status(line, expected):
-    assert pk.parse_dpkg_status(line, ["nvidia-driver"]) == {"nvidia-driver": expected}
+    assert pp.parse_dpkg_status(line, ["nvidia-driver"]) == {"nvidia-driver": expected}
 
 
 def test_parse_name_version_lines_keeps_order_and_drops_repeats():
     out = "a\t1.0-1\na\t1.1-1\na\t1.0-1\nb\t2-1\nnot a line\n"
-    assert pk.parse_name_version_lines(out) == {"a": ["1.0-1", "1.1-1"], "b": ["2-1"]}
+    assert pp.parse_name_version_lines(out) == {"a": ["1.0-1", "1.1-1"], "b": ["2-1"]}
 
 
 @pytest.mark.parametrize("names, ok", [
@@ -137,7 +138,7 @@ def _apt(name):
 
 
 def test_parse_apt_show_reads_every_version_with_its_source_and_dependencies():
-    shown = pk.parse_apt_show(_apt("debian12_show.txt"))
+    shown = pp.parse_apt_show(_apt("debian12_show.txt"))
     versions = [s["version"] for s in shown["nvidia-driver"]]
     assert versions == ["535.309.01-0+deb12u1", "535.261.03-1"]
     old = shown["nvidia-driver"][1]
@@ -159,24 +160,24 @@ def test_parse_apt_show_reads_every_version_with_its_source_and_dependencies():
     (None, []),
 ])
 def test_parse_relations(text, expected):
-    assert pk.parse_relations(text) == expected
+    assert pp.parse_relations(text) == expected
 
 
 def test_parse_apt_showpkg_reverse_provides():
-    providers = pk.parse_apt_showpkg(_apt("debian12_showpkg.txt"))
+    providers = pp.parse_apt_showpkg(_apt("debian12_showpkg.txt"))
     assert ("nvidia-kernel-support", "535.261.03-1") in providers["nvidia-kernel-support--v1"]
     assert ("nvidia-kernel-support", "535.309.01-0+deb12u1") in providers["nvidia-kernel-support--v1"]
 
 
 def test_apt_simulation_of_a_mixed_set_is_refused_with_apts_reason():
-    answer = pk.parse_apt_simulation(100, _apt("debian12_simulate_mixed.out"), _apt("debian12_simulate_mixed.err"))
+    answer = pp.parse_apt_simulation(100, _apt("debian12_simulate_mixed.out"), _apt("debian12_simulate_mixed.err"))
     assert not answer["ok"] and answer["changes"] == []
     assert answer["reason"] == ("libnvidia-cfg1 : Depends: nvidia-alternative (= 535.261.03-1) but 535.309.01-0+deb12u1 "
                                 "is to be installed; E: Unable to correct problems, you have held broken packages.")
 
 
 def test_apt_simulation_of_the_closure_goes_ahead():
-    answer = pk.parse_apt_simulation(0, _apt("debian12_simulate_closure.out"), _apt("debian12_simulate_closure.err"))
+    answer = pp.parse_apt_simulation(0, _apt("debian12_simulate_closure.out"), _apt("debian12_simulate_closure.err"))
     assert answer["ok"] and answer["reason"] is None and answer["held"] == [] and answer["removals"] == []
     changes = dict((c["name"], c) for c in answer["changes"])
     assert changes["nvidia-driver"] == {"name": "nvidia-driver", "from": None, "to": "535.261.03-1"}
@@ -185,16 +186,16 @@ def test_apt_simulation_of_the_closure_goes_ahead():
 
 
 def test_apt_simulation_names_held_packages_it_would_change():
-    answer = pk.parse_apt_simulation(0, _apt("debian12_simulate_held.out"), _apt("debian12_simulate_held.err"))
+    answer = pp.parse_apt_simulation(0, _apt("debian12_simulate_held.out"), _apt("debian12_simulate_held.err"))
     assert answer["ok"] and answer["held"] == ["nvidia-modprobe"]
     assert answer["changes"] == [{"name": "nvidia-modprobe", "from": "535.161.07-1~deb12u1",
                                   "to": "535.309.01-0+deb12u1"}]
 
 
 def test_apt_simulation_reason_is_bounded_and_removals_are_read():
-    answer = pk.parse_apt_simulation(100, "Remv nvidia-kernel-dkms [535.261.03-1]\n", "E: " + "x" * 900)
+    answer = pp.parse_apt_simulation(100, "Remv nvidia-kernel-dkms [535.261.03-1]\n", "E: " + "x" * 900)
     assert answer["removals"] == [{"name": "nvidia-kernel-dkms", "version": "535.261.03-1"}]
-    assert not answer["ok"] and len(answer["reason"]) == pk.REASON_LIMIT and answer["reason"].endswith("...")
+    assert not answer["ok"] and len(answer["reason"]) == pp.REASON_LIMIT and answer["reason"].endswith("...")
 
 
 def test_parse_dpkg_control_reads_installed_packages_only():
@@ -203,7 +204,7 @@ def test_parse_dpkg_control_reads_installed_packages_only():
            "rc \told-thing\t1.0\t\t\t\t\t\n"
            "hi \tnvidia-kernel-support\t535.261.03-1\tnvidia-graphics-drivers\t535.261.03-1\t\t"
            "nvidia-alternative (= 535.261.03-1)\tnvidia-kernel-support--v1, nvidia-kernel-support-any\n")
-    stanzas, providers = pk.parse_dpkg_control(out)
+    stanzas, providers = pp.parse_dpkg_control(out)
     assert sorted(stanzas) == ["nvidia-driver", "nvidia-kernel-support"]
     assert stanzas["nvidia-driver"][0]["depends"] == [[("nvidia-installer-cleanup", None, None)],
                                                       [("nvidia-driver-libs", "=", "535.261.03-1")]]
@@ -233,8 +234,8 @@ DNF_PROBLEM = """Error:
 
 
 def test_dnf_simulation():
-    answer = pk.parse_dnf_simulation(1, DNF_RESOLVED, "")
+    answer = pp.parse_dnf_simulation(1, DNF_RESOLVED, "")
     assert answer["ok"] and [c["name"] for c in answer["changes"]] == ["nvidia-driver", "nvidia-driver-libs"]
     assert answer["changes"][0]["to"] == "570.172.08-1.el10"
-    answer = pk.parse_dnf_simulation(1, "", DNF_PROBLEM)
+    answer = pp.parse_dnf_simulation(1, "", DNF_PROBLEM)
     assert not answer["ok"] and answer["reason"].startswith("Error:; Problem: package nvidia-driver-3:570.172.08")

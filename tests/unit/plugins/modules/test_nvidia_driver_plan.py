@@ -14,6 +14,7 @@ from ansible.module_utils import basic
 from ansible_collections.gpuhost.provision.plugins.modules import driver_version_check as dvc
 from ansible_collections.gpuhost.provision.plugins.module_utils import _apt_repo, _apt_sources
 from ansible_collections.gpuhost.provision.plugins.module_utils import _driver_plan
+from ansible_collections.gpuhost.provision.plugins.module_utils import _package_parsers as plan_parsers
 from ansible_collections.gpuhost.provision.plugins.module_utils import _packages as plan_packages
 from ansible_collections.gpuhost.provision.plugins.modules import nvidia_driver_plan as plan
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import FIXTURES
@@ -137,7 +138,7 @@ class FakeHost(object):
             path = args[-1]
             return (0, "%s: %s\n" % (self.owners[path], path), "") if path in self.owners else \
                 (1, "", "dpkg-query: no path found matching pattern %s\n" % path)
-        if tool == "dpkg-query" and args[-1] == plan_packages.DPKG_CONTROL_FORMAT:
+        if tool == "dpkg-query" and args[-1] == plan_parsers.DPKG_CONTROL_FORMAT:
             # every installed package with its dependencies, as dpkg's database has them (control: see show_text)
             lines = []
             for name, (version, held) in self.installed.items():
@@ -802,6 +803,27 @@ def test_driver_check_equals_driver_version_check_for_a_kept_driver(host, run_mo
     assert check == _driver_version_check(host, run_module, monkeypatch, cuda_version="12.4")
 
 
+def test_the_cuda_request_is_resolved_once_with_the_driver_check(host, run_module, monkeypatch):
+    # the planner resolves the CUDA version against the table; the driver check reuses that answer
+    from ansible_collections.gpuhost.provision.plugins.module_utils import _driver_check
+    calls = []
+
+    def counting(real):
+        def resolve(*args, **kwargs):
+            calls.append(args[0])
+            return real(*args, **kwargs)
+        return resolve
+    for where in (_driver_plan, _driver_check):
+        monkeypatch.setattr(where, "resolve_min_driver", counting(where.resolve_min_driver))
+    _lay_driver(host, "580.159.04", runfile=True, kernel="580.159.04")
+    failed, result = run_module(plan, dict(cuda_version="12.4", driver_check=True, cuda_table={"12.4": "550"},
+                                           **DEBIAN12))
+    assert not failed, result
+    assert calls == ["12.4"]
+    assert result["driver_check"]["required_min_driver"].startswith("550")   # the cuda_table row
+    assert result["driver_check"]["cuda_version"] == "12.4" and result["driver_check"]["compatible"] is True
+
+
 def test_driver_check_sees_an_installed_driver_newer_than_the_loaded_module(host, run_module, monkeypatch):
     _lay_driver(host, "535.183.01", kernel="535.183.01")
     host["fake"] = FakeHost(D12, installed={"nvidia-driver": ("535.247.01-1~deb12u1", False)})
@@ -834,11 +856,11 @@ ROOTS = 7
 
 def _bookworm(installed=None, simulation=None):
     """A Debian 12 host whose index is the recorded one: both driver versions offered."""
-    shown = plan_packages.parse_apt_show(_recorded("debian12_show.txt"))
+    shown = plan_parsers.parse_apt_show(_recorded("debian12_show.txt"))
     repo = dict((name, [s["version"] for s in stanzas]) for name, stanzas in shown.items())
     repo.update({"nvidia-persistenced": ["535.171.04-1~deb12u1"], "python3-pynvml": ["11.525.112-1"]})
     fake = FakeHost(repo, host_repo=repo, installed=installed, simulation=simulation,
-                    providers=plan_packages.parse_apt_showpkg(_recorded("debian12_showpkg.txt")))
+                    providers=plan_parsers.parse_apt_showpkg(_recorded("debian12_showpkg.txt")))
     fake.recorded_show = _recorded("debian12_show.txt")
     return fake
 
