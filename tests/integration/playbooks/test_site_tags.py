@@ -29,7 +29,7 @@ INCLUDE_NAMES = {"gpu_state": "GPU settings kept across boots (gpu_state)", "mps
 ALWAYS = ["Skip the hosts that the input checks held back", "Summary", "Say what was done on this host (one line)",
           "Say in full what was done on this host (-v)",
           "Stop the rollout when too many hosts failed (gpuhost_max_fail_percentage)",
-          "Show every targeted host with its result", "Fail with the reason in the fleet table"]
+          "Show every targeted host with its result", "Fail, pointing at the reason in the fleet table"]
 
 
 def section_tags(role):
