@@ -35,7 +35,9 @@ ALWAYS = ["Skip the hosts that the input checks held back", "Summary", "Say what
 def section_tags(role):
     """The tags that roles/<role>/tasks/main.yml gives its sections, except the role's own and the pre-flight's."""
     tags = []
-    for task in yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text(encoding="utf-8")):
+    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text(encoding="utf-8"))
+    # a section may sit in a block (the driver's install steps, whose always section cleans up)
+    for task in [t for task in tasks for t in [task] + task.get("block", [])]:
         for tag in task.get("tags", []):
             if tag not in tags and tag not in (role, role + "_preflight", "always"):
                 tags.append(tag)
