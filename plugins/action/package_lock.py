@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Controller side of gpuhost.provision.package_lock: the waiting loops, with a progress line every report_every
 seconds printed through Display (so every stdout callback shows it, the default one included). The host side
-(who holds which lock, dpkg's journal, the stage of an install) is the module of the same name."""
+(who holds which lock of APT/dpkg or DNF/rpm, dpkg's journal, the stage of an install) is the module of the same
+name."""
 from __future__ import annotations
 
 import time
@@ -48,7 +49,8 @@ class ActionModule(ActionBase):
 
     def _look(self, audit, stage=False):
         return self._execute_module(module_name="gpuhost.provision.package_lock", task_vars=self._vars,
-                                    module_args=dict(locks=self._args["locks"], audit=audit, stage=stage))
+                                    module_args=dict(package_manager=self._args["package_manager"],
+                                                     locks=self._args["locks"], audit=audit, stage=stage))
 
     def _wait(self):
         """Until no process holds a lock (at most timeout s), a line every report_every s naming the holder."""

@@ -23,7 +23,8 @@ description:
     playbook itself (the summary line of each host, the fleet table; the messages of roles' own C(debug) tasks are
     not shown), failures that no C(rescue) handles, unreachable hosts, retries, the progress of long tasks (async
     polls), warnings, diffs, and the recap. A failure inside a C(block) with a C(rescue) is left to the playbook,
-    which reports it (C(gpuhost.provision.site) puts it in the fleet table and fails the host with it at the end).
+    which reports it (C(gpuhost.provision.site) puts it in the fleet table and fails the host at the end, naming
+    the failed task).
   - >-
     A failure whose reason the output has already shown for that host (an earlier failure, or a row of a table that a
     C(debug) task printed, such as C(gpuhost.provision.site)'s fleet table) prints C((the reason is shown above))

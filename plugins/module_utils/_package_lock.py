@@ -14,6 +14,15 @@ locks, in the order apt takes them:
 - ``/var/cache/apt/archives/lock``: an apt download;
 - ``/var/lib/apt/lists/lock``: ``apt-get update`` (the index), which holds no other lock.
 
+DNF (4, EL 8-10) and rpm lock otherwise (dnf's ``dnf/lock.py``, rpm's ``lib/rpmlock.c``):
+
+- dnf writes its PID into a lock file for as long as it holds the lock and removes the file at the end; a file
+  whose process has ended is free (dnf's own rule): ``/var/cache/dnf/metadata_lock.pid`` (reading or refreshing the
+  repositories' metadata), ``/var/cache/dnf/download_lock.pid`` (downloading packages),
+  ``/var/lib/dnf/rpmdb_lock.pid`` (the transaction: check, test, run, verify);
+- rpm takes an fcntl write lock on ``%{_dbpath}/.rpm.lock`` for a transaction (``/var/lib/rpm`` on EL 8 and 9,
+  ``/usr/lib/sysimage/rpm`` on EL 10); a scriptlet runs as ``/bin/sh /var/tmp/rpm-tmp.NNNN`` below it.
+
 An install still running (a live process holds a lock) is waited for; an interrupted one (dpkg's journal in
 ``/var/lib/dpkg/updates`` or a package that ``dpkg --audit`` lists, and no process holding any lock) is repaired
 with ``dpkg --configure -a``. Everything here reads; nothing takes a lock or changes a file.
@@ -33,10 +42,19 @@ APT_LOCKS = (
     "/var/lib/apt/lists/lock",
 )
 LISTS_LOCK = APT_LOCKS[3]
+DNF_LOCKS = (
+    "/var/cache/dnf/metadata_lock.pid",
+    "/var/cache/dnf/download_lock.pid",
+    "/var/lib/dnf/rpmdb_lock.pid",
+    "/var/lib/rpm/.rpm.lock",
+    "/usr/lib/sysimage/rpm/.rpm.lock",
+)
+LOCKS = {"apt": APT_LOCKS, "dnf": DNF_LOCKS}
 DPKG_UPDATES = "/var/lib/dpkg/updates"
 # The options of the module package_lock (its action plugin validates the same)
 ARGUMENT_SPEC = dict(
-    locks=dict(type="list", elements="path", default=list(APT_LOCKS)),
+    package_manager=dict(type="str", default="apt", choices=sorted(LOCKS)),
+    locks=dict(type="list", elements="path"),
     audit=dict(type="bool", default=True),
     stage=dict(type="bool", default=False),
     timeout=dict(type="int", default=0),
@@ -51,13 +69,19 @@ _FLOCK = "hhqqi4x"
 COMMAND_CHARS = 120
 
 # The stages of an install, as the processes that run show them; the first that matches wins (a DKMS build runs
-# inside dpkg's configure step, which runs inside apt).
+# inside dpkg's configure step, which runs inside apt; on EL inside an rpm scriptlet, which runs inside dnf).
 STAGES = (
     ("initramfs", re.compile(r"(^|/)(update-initramfs|mkinitramfs|dracut)$")),
     ("DKMS build", re.compile(r"(^|/)(dkms|cc1|make)$")),
+    ("scriptlets", re.compile(r"(^|/)rpm-tmp\.\w+$")),
     ("unpack", re.compile(r"^--unpack$")),
     ("configure", re.compile(r"^--(configure|triggers-only)$")),
     ("download", re.compile(r"^/usr/lib/apt/methods/")),
+)
+# dnf downloads and runs rpm in its own process: there the stage is the lock it holds (after the processes above)
+LOCK_STAGES = (
+    ("install/verify", re.compile(r"(^|/)(rpmdb_lock\.pid|\.rpm\.lock)$")),
+    ("download", re.compile(r"(^|/)download_lock\.pid$")),
 )
 
 
@@ -76,6 +100,29 @@ def lock_holder(path):
     if kind == fcntl.F_UNLCK:
         return None
     return max(pid, 0)
+
+
+def pid_file_holder(path, proc="/proc"):
+    """The PID that dnf wrote into its lock file ``path`` while that process lives, else None (no file, or a
+    process that has ended: dnf itself then takes the lock over)."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(20).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    if not text.isdigit():
+        return None
+    return int(text) if os.path.exists(os.path.join(proc, text, "stat")) else None
+
+
+def holder(path):
+    """Who holds the lock ``path``: dnf's PID files (``*.pid``) name their holder, the others are fcntl locks."""
+    return pid_file_holder(path) if path.endswith(".pid") else lock_holder(path)
+
+
+def lock_set(package_manager="apt", locks=None):
+    """The lock files to look at: ``locks`` when given, else those of the package manager."""
+    return list(locks) if locks else list(LOCKS[package_manager])
 
 
 def read_cmdline(pid, proc="/proc"):
@@ -130,7 +177,7 @@ def command_text(argv):
     return text if len(text) <= COMMAND_CHARS else text[:COMMAND_CHARS - 3] + "..."
 
 
-def holders(locks=APT_LOCKS, probe=lock_holder, cmdline=read_cmdline):
+def holders(locks=APT_LOCKS, probe=holder, cmdline=read_cmdline):
     """[{lock, pid, command}] of the locks held now, in the order of ``locks``. ``command`` is what the process
     runs (empty when the holder is in another PID namespace or ended a moment ago)."""
     held = []
@@ -174,10 +221,11 @@ def state(held, journal, pending):
     return "free"
 
 
-def install_stage(table):
-    """The stage an install is in, from its processes ({pid: argv}: the lock holders and their descendants):
-    (stage, the command that shows it), or ('resolving', '') while apt works on its own (reading the index,
-    computing the changes), before any of them."""
+def install_stage(table, held=()):
+    """The stage an install is in, from its processes ({pid: argv}: the lock holders and their descendants), then
+    from the locks held (``held``, as holders() gives them: dnf's download and transaction locks): (stage, the
+    command that shows it), or ('resolving', '') while the package manager works on its own (reading the index or
+    the metadata, computing the changes), before any of them."""
     for stage, pattern in STAGES:
         for pid in sorted(table):
             argv = table[pid]
@@ -189,6 +237,10 @@ def install_stage(table):
                 words = argv[:2]
             if any(pattern.search(word) for word in words):
                 return stage, command_text(argv)
+    for stage, pattern in LOCK_STAGES:
+        for item in held:
+            if pattern.search(item["lock"]):
+                return stage, item["command"]
     return "resolving", ""
 
 

@@ -20,6 +20,7 @@ import importlib.util
 import os
 import re
 import shutil
+import time
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._common import C_LOCALE as ENV
 from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
@@ -52,6 +53,24 @@ def kept_index_dir(module):
     the task ends."""
     base = getattr(module, "_remote_tmp", None) or "~/.ansible/tmp"
     return os.path.join(os.path.expanduser(os.path.expandvars(base)), "gpuhost-apt-index")
+
+
+# A kept index serves the install of the run whose pre-flight downloaded it, minutes later. One that an earlier run
+# left (it stopped between its pre-flight and its install) is removed by the next real pre-flight once it is older
+# than this; a younger one may belong to a run beside this one that is about to install from it.
+KEPT_INDEX_MAX_AGE = 3600
+
+
+def discard_stale_index(path, max_age=KEPT_INDEX_MAX_AGE, now=None):
+    """Remove the kept index ``path`` when it is older than ``max_age`` seconds; whether it was removed."""
+    try:
+        age = (time.time() if now is None else now) - os.stat(path).st_mtime
+    except OSError:
+        return False
+    if age <= max_age:
+        return False
+    shutil.rmtree(path, ignore_errors=True)
+    return True
 
 
 class PackageQueryError(Exception):
@@ -147,6 +166,8 @@ class AptPackages(_Packages):
         # a private index downloaded for a real install is kept, so that the install takes its lists instead of
         # downloading them again
         self.keep_index = kept_index_dir(module) if keep_index else None
+        if not module.check_mode:
+            discard_stale_index(kept_index_dir(module))
 
     @property
     def planned(self):

@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, gpuhost.provision developers
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""site.yml's decisions: the input refusal, variables that no role knows, the -v summary and the fleet table's rows.
-Pure functions, used on the controller by the filters ``site_inputs`` and ``site_table`` (and ``host_summary``).
+"""site.yml's decisions: the input refusal, variables that no role knows, the -v summary, the fleet table's rows and
+the rollout guard. Pure functions, used on the controller by the filters ``input_refusal``, ``unknown_variables``,
+``site_table``, ``rollout_stop`` (and ``host_summary``).
 
 Private module_utils: not an API.
 """
@@ -110,6 +111,32 @@ def site_table(hosts, hostvars, check_mode=False):
             why = hv.get("__site_failure") or hv.get("__site_held") or NOT_RUN
             rows.append({"host": host, "result": "FAILED", "more": ["-", "%s%s" % (why, warn)]})
     return fleet_table(rows, columns=["reboot", "changed / reason"])
+
+
+def rollout_stop(hosts, hostvars, max_fail_percentage=100):
+    """Whether site.yml's rollout stops: more than ``max_fail_percentage`` percent of the hosts provisioned so far
+    (``hosts``: every host of the play's batches until now) failed. A host counts as failed when its provisioning was
+    rescued (``__site_provision_failed``), as done when it has a fleet table row (``__site_row``); the hosts that the
+    input play held back count as neither. 100 (the default) never stops; 0 stops at the first failed host."""
+    failed = done = 0
+    for host in hosts or []:
+        hv = hostvars.get(host) or {}
+        if hv.get("__site_provision_failed"):
+            failed += 1
+        elif hv.get("__site_row") is not None:
+            done += 1
+    return failed * 100 > _number(max_fail_percentage) * (failed + done)
+
+
+def _number(value):
+    """An integer as Jinja's ``int`` filter reads it (``"10"``, ``10.0``), 0 when it is none."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError):
+            return 0
 
 
 def site_row(driver=None, nvidia=None, decision=None, changes=()):

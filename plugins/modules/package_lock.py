@@ -14,6 +14,10 @@ description:
   - Reads who holds the APT and dpkg locks (C(/var/lib/dpkg/lock-frontend), C(/var/lib/dpkg/lock),
     C(/var/cache/apt/archives/lock), C(/var/lib/apt/lists/lock)) and, when none is held, whether dpkg's last run
     was interrupted (its journal in C(/var/lib/dpkg/updates), or packages that C(dpkg --audit) lists).
+  - With O(package_manager=dnf), the DNF and rpm locks instead - dnf's lock files, which hold the PID of the dnf
+    process while it lives (C(/var/cache/dnf/metadata_lock.pid), C(/var/cache/dnf/download_lock.pid),
+    C(/var/lib/dnf/rpmdb_lock.pid)), and rpm's transaction lock (C(.rpm.lock) in C(/var/lib/rpm) or
+    C(/usr/lib/sysimage/rpm)); there is no dpkg audit.
   - RV(state) is V(running) while a process holds a lock (an install or an index refresh still going on, for
     example after the controller that started it was killed), V(interrupted) when no process holds one and dpkg
     left work behind (repair it with C(dpkg --configure -a)), else V(free).
@@ -22,21 +26,29 @@ description:
     when the time is up.
   - With O(jid), the action plugin follows a task started with C(async) and C(poll=0) (the install) until it
     ends, asking for its status every O(poll) seconds, and prints every O(report_every) seconds the task's own name,
-    the stage of the install (download, unpack, configure, DKMS build, initramfs) and the seconds since it started;
-    it returns the job's result. A failed job's C(msg) is its error lines (C(E:)), at most 300 characters; its
-    whole output is kept in the result only with C(-v).
+    the stage of the install and the seconds since it started; it returns the job's result. Stages with APT
+    resolving, download, unpack, configure, DKMS build, initramfs; with DNF resolving, download, install/verify,
+    scriptlets, DKMS build, initramfs. A failed job's C(msg) is its error lines (C(E:)) or its message, at most
+    300 characters; its whole output is kept in the result only with C(-v).
 author:
   - gpuhost.provision developers (@gpuhost)
 options:
+  package_manager:
+    description:
+      - Whose locks to look at (and, with O(stage), how to read the stage of an install).
+    type: str
+    choices: [apt, dnf]
+    default: apt
   locks:
     description:
-      - The lock files to look at.
+      - The lock files to look at instead of those of O(package_manager); a name that ends in C(.pid) is a lock file
+        as dnf writes it (the holder's PID), any other an fcntl(2) lock.
     type: list
     elements: path
-    default: [/var/lib/dpkg/lock-frontend, /var/lib/dpkg/lock, /var/cache/apt/archives/lock, /var/lib/apt/lists/lock]
   audit:
     description:
       - When no lock is held, run C(dpkg --audit) (read-only) and read dpkg's journal for RV(state) and RV(pending).
+      - APT only.
     type: bool
     default: true
   stage:
@@ -79,10 +91,11 @@ attributes:
     support: none
     description: It follows asynchronous tasks itself (O(jid)).
   platform:
-    description: Debian and Ubuntu (APT, dpkg); the locks are fcntl(2) record locks, as apt and dpkg take them.
+    description: Debian and Ubuntu (APT, dpkg; fcntl(2) record locks, as apt and dpkg take them); EL 8-10 (dnf 4, rpm).
 notes:
   - A holder is found with C(F_GETLK), which does not take the lock. A lock taken with flock(2) (the C(flock)
-    command) is a different kind that apt and dpkg neither take nor see.
+    command) is a different kind that apt and dpkg neither take nor see. A dnf lock file whose process has ended is
+    free, as dnf itself reads it.
   - With O(jid) the job's result file is removed once it has been read, as C(async_status) with C(mode=cleanup)
     does.
 seealso:
@@ -112,6 +125,19 @@ EXAMPLES = r"""
 - name: Install hello (stage and elapsed time every 15 s)
   gpuhost.provision.package_lock:
     jid: "{{ __job.ansible_job_id }}"
+    timeout: 3600
+
+- name: Start the install on an EL host
+  ansible.builtin.dnf:
+    name: hello
+  async: 3600
+  poll: 0
+  register: __dnf_job
+
+- name: Install hello with dnf (resolving, download, install/verify, scriptlets, DKMS build)
+  gpuhost.provision.package_lock:
+    package_manager: dnf
+    jid: "{{ __dnf_job.ansible_job_id }}"
     timeout: 3600
 """
 
@@ -174,6 +200,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._package_lock im
     holders,
     install_stage,
     journal_entries,
+    lock_set,
     processes,
     state,
     timeout_message,
@@ -182,9 +209,9 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._package_lock im
 
 def look(module):
     """The module's answer for one look at the host."""
-    held = holders(module.params["locks"])
+    held = holders(lock_set(module.params["package_manager"], module.params["locks"]))
     journal, pending = [], []
-    if not held and module.params["audit"]:
+    if not held and module.params["audit"] and module.params["package_manager"] == "apt":
         journal = journal_entries()
         dpkg = module.get_bin_path("dpkg")
         if dpkg:
@@ -196,7 +223,7 @@ def look(module):
                   pending=pending)
     if module.params["stage"]:
         # only the lock holders' own processes: a build elsewhere on the host is not the install's
-        name, command = install_stage(descendants(processes(), [item["pid"] for item in held]))
+        name, command = install_stage(descendants(processes(), [item["pid"] for item in held]), held)
         result["stage"] = dict(name=name, command=command)
     if held:
         result["msg"] = holder_text(held)

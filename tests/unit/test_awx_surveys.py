@@ -28,7 +28,14 @@ def _survey(template):
 
 
 def _playbook_text(template):
-    return (ROOT / template["playbook"]).read_text(encoding="utf-8")
+    """The playbook and the variable files its plays load (site.yml reads the answers in playbooks/vars/site.yml)."""
+    path = ROOT / template["playbook"]
+    files = [path] + sorted({path.parent / f for play in yaml.safe_load(path.read_text(encoding="utf-8"))
+                             for f in play.get("vars_files") or []})
+    return "\n".join(f.read_text(encoding="utf-8") for f in files)
+
+
+SITE_VARS = yaml.safe_load((ROOT / "playbooks" / "vars" / "site.yml").read_text(encoding="utf-8"))
 
 
 def test_committed_surveys_are_up_to_date(capsys):
@@ -60,8 +67,8 @@ def test_labels_and_descriptions_are_plain_text(template):
                          ids=lambda t: t["name"])
 def test_override_questions_follow_the_role_and_reach_it(template):
     questions = {q["variable"]: q for q in _survey(template)["spec"]}
-    plays = yaml.safe_load(_playbook_text(template))
-    launch = plays[0]["vars"]["__site_launch"]
+    launch = SITE_VARS["__site_launch"]
+    assert "vars/site.yml" in yaml.safe_load((ROOT / template["playbook"]).read_text(encoding="utf-8"))[0]["vars_files"]
     for item in (i for i in template["survey"] if "overrides" in i):
         option = item["overrides"]["option"]
         spec = ROLE_OPTIONS[option]
@@ -77,10 +84,13 @@ def test_override_questions_follow_the_role_and_reach_it(template):
 def test_site_play_keywords_ignore_an_empty_answer():
     plays = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8"))
     play = next(p for p in plays if "serial" in p)
-    assert "gpuhost_launch_serial | default('') | string | length > 0" in play["serial"], play["serial"]
+    assert play["serial"] == "{{ __site_serial }}" and "vars/site.yml" in play["vars_files"], play
+    assert "gpuhost_launch_serial | default('') | string | length > 0" in SITE_VARS["__site_serial"]
     # the rollout guard (a task: Ansible's max_fail_percentage does not see hosts ended in a rescue)
     guard = next(t for t in play["tasks"] if "gpuhost_max_fail_percentage" in t.get("name", ""))
-    assert "gpuhost_launch_max_fail_percentage | default('') | string | length > 0" in guard["vars"]["__limit"]
+    assert "__site_max_fail_percentage" in guard["when"], guard
+    assert "gpuhost_launch_max_fail_percentage | default('') | string | length > 0" in SITE_VARS[
+        "__site_max_fail_percentage"]
 
 
 def test_job_templates_set_forks_and_extra_variable_prompting():
@@ -132,10 +142,8 @@ def test_choice_bool_and_int_options_become_typed_questions(tmp_path, monkeypatc
 def test_the_documented_fallback_of_the_rollout_guard_is_the_code_s():
     # An empty "Failed hosts (%)" answer keeps gpuhost_max_fail_percentage; with neither set, site.yml's own default
     # applies. Every text that tells an operator that default must name the number the guard uses.
-    plays = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8"))
-    play = next(p for p in plays if "serial" in p)
-    guard = next(t for t in play["tasks"] if "gpuhost_max_fail_percentage" in t.get("name", ""))
-    default = re.search(r"else gpuhost_max_fail_percentage \| default\((\d+)\)", guard["vars"]["__limit"]).group(1)
+    default = re.search(r"else gpuhost_max_fail_percentage \| default\((\d+)\)",
+                        SITE_VARS["__site_max_fail_percentage"]).group(1)
     question = next(q for q in _survey(next(t for t in TEMPLATES if t["name"] == "gpuhost-site"))["spec"]
                     if q["variable"] == "gpuhost_launch_max_fail_percentage")
     texts = {
@@ -143,7 +151,7 @@ def test_the_documented_fallback_of_the_rollout_guard_is_the_code_s():
         "docs/awx.md": next(line for line in (ROOT / "docs" / "awx.md").read_text(encoding="utf-8").splitlines()
                             if "`gpuhost_launch_max_fail_percentage`" in line),
         "README.md": (ROOT / "README.md").read_text(encoding="utf-8"),
-        "site.yml": (ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8").split("\n- name:")[0],
+        "playbooks/vars/site.yml": (ROOT / "playbooks" / "vars" / "site.yml").read_text(encoding="utf-8"),
     }
     for where, text in texts.items():
         said = re.findall(r"(?:else|default) (\d+)\b", " ".join(text.split()))

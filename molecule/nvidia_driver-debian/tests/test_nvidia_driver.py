@@ -154,3 +154,9 @@ def test_mirror_signature_was_checked(host):
     lists = host.check_output("ls /var/lib/apt/lists").split()
     assert any(name.startswith("127.0.0.1:8080_debian_dists_gpuhost_InRelease") for name in lists), lists
     assert "trusted" not in host.check_output("cat /etc/apt/sources.list.d/*").lower()
+
+
+def test_the_index_kept_for_the_install_is_gone(host):
+    # the pre-flight downloaded a fresh index and kept it for the install (one download); the install steps' always
+    # section removed it once the install had taken it
+    assert not host.file("/root/.ansible/tmp/gpuhost-apt-index").exists

@@ -64,7 +64,7 @@ def test_one_summary_line_per_provisioned_host_and_the_failure_once_as_one_line(
     failures = re.findall(r'fatal: \[%s\]: FAILED! => \{[^{}]*?"msg": "((?:[^"\\\n]|\\.)*)"' % re.escape(name), output)
     if node(host) == "node3":
         assert not summaries
-        # the pre-flight's own failure, then the last play's one-line reason naming the task
+        # the pre-flight's own failure, then the last play's line naming the task and pointing at the fleet table
         assert failures[-1].startswith("Refuse a driver that the package sources cannot satisfy: "), failures
         # the refusal prints its reason, not the plan's whole result (candidates, packages, PCI devices)
         assert '"best_candidate"' not in output and '"pci_devices"' not in output

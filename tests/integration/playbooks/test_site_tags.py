@@ -29,13 +29,15 @@ INCLUDE_NAMES = {"gpu_state": "GPU settings kept across boots (gpu_state)", "mps
 ALWAYS = ["Skip the hosts that the input checks held back", "Summary", "Say what was done on this host (one line)",
           "Say in full what was done on this host (-v)",
           "Stop the rollout when too many hosts failed (gpuhost_max_fail_percentage)",
-          "Show every targeted host with its result", "Fail with the reason in the fleet table"]
+          "Show every targeted host with its result", "Fail, pointing at the reason in the fleet table"]
 
 
 def section_tags(role):
     """The tags that roles/<role>/tasks/main.yml gives its sections, except the role's own and the pre-flight's."""
     tags = []
-    for task in yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text(encoding="utf-8")):
+    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text(encoding="utf-8"))
+    # a section may sit in a block (the driver's install steps, whose always section cleans up)
+    for task in [t for task in tasks for t in [task] + task.get("block", [])]:
         for tag in task.get("tags", []):
             if tag not in tags and tag not in (role, role + "_preflight", "always"):
                 tags.append(tag)

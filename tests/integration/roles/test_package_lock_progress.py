@@ -4,7 +4,7 @@
 """gpuhost.provision.package_lock's action under ansible-playbook with the default stdout callback, on the
 controller itself (a local connection): the lines an operator reads while a task waits for another process's lock
 and while an asynchronous job runs, counted in the real output, and a failed job's reason printed once with the
-task layout the nvidia_driver role uses (block, always)."""
+task layout the nvidia_driver role uses (block, always); and how often site.yml prints a host's failure reason."""
 from __future__ import annotations
 
 import os
@@ -136,3 +136,45 @@ def test_progress_lines_and_one_failure_reason(tmp_path):
     assert out.count("E: You do not have enough free space in /var/cache/apt/archives/.") == 1, out
     assert "You may want to run apt-get update" not in out
     assert "held again" in out
+
+
+def output_blocks(out):
+    """The default callback's output cut at each banner (PLAY, TASK, RUNNING HANDLER, PLAY RECAP): one block per task."""
+    return re.split(r"^(?=PLAY \[|TASK \[|RUNNING HANDLER \[|PLAY RECAP )", out, flags=re.M)
+
+
+def test_site_prints_each_failure_reason_at_most_twice(tmp_path):
+    # n1 passes the input play and fails at its first module (its Python does not exist); n2's input is refused
+    # (gpuhost_stop_on_bad_input: false, so that n1 is provisioned all the same). Nothing is contacted: n1's
+    # connection is local and no module runs on it.
+    hosts = {"n1": {"nvidia_driver_cuda_version": "12.2", "ansible_connection": "local",
+                    "ansible_python_interpreter": "/nonexistent/python3"},
+             "n2": {"nvidia_driver_cuda_version": "12.2", "nvidia_driver_hold": "maybe"}}
+    (tmp_path / "inv.yml").write_text(yaml.safe_dump({"gpu_nodes": {"hosts": hosts}}), encoding="utf-8")
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_STDOUT_CALLBACK": "default"}
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
+                          str(tmp_path / "inv.yml"), str(ROOT / "playbooks" / "site.yml"),
+                          "-e", "gpuhost_stop_on_bad_input=false"],
+                         capture_output=True, text=True, env=env, check=False, cwd=tmp_path)
+    out = run.stdout
+    assert run.returncode == 2, out[-4000:]
+    assert re.search(r"^n1 +: ok=\d+ .* failed=1 ", out, re.M) and re.search(r"^n2 +: ok=\d+ .* failed=1 ", out, re.M), \
+        out[-2000:]
+    blocks = output_blocks(out)
+    table = [block for block in blocks if block.startswith("TASK [Show every targeted host with its result]")]
+    assert len(table) == 1, out
+    reasons = {"n1": "The module interpreter '/nonexistent/python3' was not found.",
+               "n2": "argument 'nvidia_driver_hold' is of type str and we were unable to convert to bool"}
+    for host, reason in reasons.items():
+        assert re.search(r'"%s \| FAILED \| .*%s' % (host, re.escape(reason)), table[0]), table[0]
+        # A print is one task's output (ansible-core 2.19 shows a failed task's message twice in it: the error summary
+        # and the result); the failed task and the fleet table print the reason, the last play points at the table.
+        printed = [block.splitlines()[0] for block in blocks if reason in block]
+        assert len(printed) <= 2, (host, printed)
+    last = [block for block in blocks if block.startswith("TASK [Fail, pointing at the reason in the fleet table]")]
+    assert len(last) == 1, out
+    assert 'fatal: [n1]: FAILED! => {"changed": false, "msg": "Resolve the driver and check that the package sources ' \
+           'can satisfy it: failed, see the fleet table above"}' in last[0], last[0]
+    assert 'fatal: [n2]: FAILED! => {"changed": false, "msg": "input: failed, see the fleet table above"}' in last[0], \
+        last[0]

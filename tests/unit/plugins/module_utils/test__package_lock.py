@@ -1,8 +1,9 @@
 # Copyright (c) 2026, gpuhost.provision developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""_package_lock: lock holders (a real fcntl lock held by another process), running vs interrupted, the stage of
-an install from process tables, and the shapes of the lines and messages."""
+"""_package_lock: lock holders (a real fcntl lock held by another process, dnf's PID files), running vs interrupted,
+the stage of an install from process tables (APT on Debian 12, DNF on EL 9), and the shapes of the lines and
+messages."""
 from __future__ import annotations
 
 import os
@@ -164,6 +165,76 @@ def test_install_stage_names_the_command():
     assert pl.install_stage(DKMS) == ("DKMS build", "/bin/bash /usr/sbin/dkms autoinstall -k 6.1.0-28-amd64")
     # an option that only looks like a stage is not one: a dpkg query with --unpack in a file name
     assert pl.install_stage({5: ["dpkg-query", "--unpack"]})[0] == "resolving"
+
+
+# DNF on EL 9, as the nvidia_driver role runs it (ansible.builtin.dnf, asynchronously): dnf works inside the module's
+# own Python process (700), which writes its PID into dnf's lock files and takes rpm's lock for the transaction;
+# rpm runs each scriptlet as /bin/sh /var/tmp/rpm-tmp.NNNN below it. Locks held per stage ({lock: pid}) and the
+# process tables ({pid: argv}).
+DNF = "/usr/bin/python3.9 /root/.ansible/tmp/ansible-tmp-1/AnsiballZ_dnf.py"
+EL_BASE = {1: ["/usr/lib/systemd/systemd"], 700: DNF.split()}
+EL_METADATA = {"/var/cache/dnf/metadata_lock.pid": 700}
+EL_DOWNLOAD = {"/var/cache/dnf/download_lock.pid": 700}
+EL_TRANSACTION = {"/var/lib/dnf/rpmdb_lock.pid": 700, "/var/lib/rpm/.rpm.lock": 700}
+EL_SCRIPTLET = {**EL_BASE, 770: ["/bin/sh", "/var/tmp/rpm-tmp.0Xq1Zb", "1"]}
+EL_DKMS = {**EL_SCRIPTLET, 771: ["/bin/bash", "/usr/sbin/dkms", "install", "-m", "nvidia", "-v", "550.163.01"],
+           772: ["make", "-j8", "KERNELRELEASE=5.14.0-503.el9.x86_64", "modules"]}
+EL_DRACUT = {**EL_SCRIPTLET, 780: ["/bin/bash", "/usr/bin/dracut", "-f", "--kver", "5.14.0-503.el9.x86_64"]}
+
+
+def el_held(locks):
+    return pl.holders(pl.DNF_LOCKS, probe=recorded(locks), cmdline=lambda pid: DNF.split() if pid == 700 else None)
+
+
+@pytest.mark.parametrize("locks, table, stage, command", [
+    ({}, EL_BASE, "resolving", ""),                                    # the module's Python, before dnf's locks
+    (EL_METADATA, EL_BASE, "resolving", ""),                          # reading the repositories' metadata
+    (EL_DOWNLOAD, EL_BASE, "download", DNF),
+    (EL_TRANSACTION, EL_BASE, "install/verify", DNF),                 # transaction check, test, run, verify
+    ({"/usr/lib/sysimage/rpm/.rpm.lock": 700}, EL_BASE, "install/verify", DNF),   # EL 10's rpm database
+    (EL_TRANSACTION, EL_SCRIPTLET, "scriptlets", "/bin/sh /var/tmp/rpm-tmp.0Xq1Zb 1"),
+    (EL_TRANSACTION, EL_DKMS, "DKMS build", "/bin/bash /usr/sbin/dkms install -m nvidia -v 550.163.01"),
+    (EL_TRANSACTION, EL_DRACUT, "initramfs", "/bin/bash /usr/bin/dracut -f --kver 5.14.0-503.el9.x86_64"),
+])
+def test_dnf_install_stage(locks, table, stage, command):
+    assert pl.install_stage(table, el_held(locks)) == (stage, command)
+
+
+def test_dnf_holders_are_named_with_their_command():
+    held = el_held(EL_TRANSACTION)
+    assert [h["lock"] for h in held] == ["/var/lib/dnf/rpmdb_lock.pid", "/var/lib/rpm/.rpm.lock"]
+    assert pl.holder_text(held) == ("python3.9 (pid 700: %s) holds /var/lib/dnf/rpmdb_lock.pid, "
+                                    "/var/lib/rpm/.rpm.lock" % DNF)
+    # the APT process patterns do not fire on EL, nor the DNF locks on Debian
+    assert pl.install_stage(DKMS, el_held({}))[0] == "DKMS build"
+    assert pl.install_stage(BASE, [{"lock": "/var/lib/dpkg/lock", "pid": 710, "command": "apt-get"}])[0] == "resolving"
+
+
+def test_dnf_lock_files_name_a_live_process_only(tmp_path):
+    # dnf writes its PID into the file while it holds the lock; a file left by a process that ended is free (dnf
+    # itself takes it over), as are an empty file and a missing one
+    proc = tmp_path / "proc"
+    (proc / "700").mkdir(parents=True)
+    (proc / "700" / "stat").write_text("700 (python3) S 1 ...")
+    live, dead, empty = tmp_path / "rpmdb_lock.pid", tmp_path / "download_lock.pid", tmp_path / "metadata_lock.pid"
+    live.write_text("700")
+    dead.write_text("4242")
+    empty.write_text("")
+    assert pl.pid_file_holder(str(live), proc=str(proc)) == 700
+    assert pl.pid_file_holder(str(dead), proc=str(proc)) is None
+    assert pl.pid_file_holder(str(empty), proc=str(proc)) is None
+    assert pl.pid_file_holder(str(tmp_path / "missing.pid"), proc=str(proc)) is None
+
+
+def test_dnf_lock_file_of_this_process_and_rpm_lock_held_by_another(tmp_path, held_lock):
+    # the real readers: a PID file naming this (live) test process, and an fcntl lock that another process holds
+    pid_file = tmp_path / "rpmdb_lock.pid"
+    pid_file.write_text(str(os.getpid()))
+    path, proc = held_lock
+    held = pl.holders([str(pid_file), path])
+    assert [(h["lock"], h["pid"]) for h in held] == [(str(pid_file), os.getpid()), (path, proc.pid)]
+    assert pl.lock_set("dnf") == list(pl.DNF_LOCKS) and pl.lock_set("apt") == list(pl.APT_LOCKS)
+    assert pl.lock_set("dnf", [path]) == [path]
 
 
 def test_processes_reads_this_namespace_with_parents():

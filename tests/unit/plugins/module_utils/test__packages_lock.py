@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The host's APT index is read (without apt's lock) only once no index refresh holds its lock: a real fcntl lock
-held by another process, for a while or for longer than lock_timeout."""
+held by another process, for a while or for longer than lock_timeout. Where the pre-flight keeps its index for the
+install, and what happens to one that a stopped run left behind."""
 from __future__ import annotations
 
 import os
@@ -19,8 +20,11 @@ HOLD = ("import fcntl, sys, time\nf = open(sys.argv[1], 'r+')\nfcntl.lockf(f, fc
 
 
 class Module(object):
+    check_mode = False
+
     def __init__(self, tmpdir):
         self.tmpdir = str(tmpdir)
+        self._remote_tmp = os.path.join(str(tmpdir), "remote")
         self.calls = []
 
     def get_bin_path(self, name):
@@ -80,3 +84,38 @@ def test_the_kept_index_lives_in_ansibles_temporary_area_not_the_tasks(tmp_path)
     assert pk.kept_index_dir(module) == str(tmp_path / "remote" / "gpuhost-apt-index")
     module._remote_tmp = None
     assert pk.kept_index_dir(module) == os.path.expanduser("~/.ansible/tmp/gpuhost-apt-index")
+
+
+def kept_index(module, age):
+    """A kept index as a pre-flight leaves it (lists and cache), made ``age`` seconds ago."""
+    path = pk.kept_index_dir(module)
+    os.makedirs(os.path.join(path, "lists", "partial"))
+    with open(os.path.join(path, "lists", "deb.debian.org_debian_dists_bookworm_InRelease"), "w") as handle:
+        handle.write("Origin: Debian\n")
+    then = time.time() - age
+    for where in (path, os.path.join(path, "lists")):
+        os.utime(where, (then, then))
+    return path
+
+
+@pytest.mark.parametrize("age, check_mode, gone", [
+    (pk.KEPT_INDEX_MAX_AGE + 60, False, True),    # an earlier run stopped before its install: removed
+    (60, False, False),                           # a run beside this one may be about to install from it
+    (pk.KEPT_INDEX_MAX_AGE + 60, True, False),    # check mode changes nothing
+])
+def test_an_index_left_by_a_stopped_run_goes_at_the_next_pre_flight(tmp_path, age, check_mode, gone):
+    module = Module(tmp_path)
+    module.check_mode = check_mode
+    path = kept_index(module, age)
+    packages = pk.AptPackages(module)   # what the pre-flight builds on an APT host, whether it keeps an index or not
+    assert os.path.exists(path) is not gone
+    assert packages.kept_lists() is None
+
+
+def test_discard_stale_index(tmp_path):
+    assert pk.discard_stale_index(str(tmp_path / "missing")) is False
+    path = tmp_path / "index"
+    path.mkdir()
+    assert pk.discard_stale_index(str(path), max_age=10, now=path.stat().st_mtime + 5) is False and path.exists()
+    assert pk.discard_stale_index(str(path), max_age=10, now=path.stat().st_mtime + 11) is True
+    assert not path.exists()

@@ -1,18 +1,21 @@
 # Copyright (c) 2026, gpuhost.provision developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""site.yml's decisions: unknown variables, the input refusal, the -v summary line and the fleet table."""
+"""site.yml's decisions: unknown variables, the input refusal, the -v summary line, the fleet table and the rollout
+guard."""
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.gpuhost.provision.plugins.filter.host_summary import host_summary
 from ansible_collections.gpuhost.provision.plugins.filter.input_refusal import FilterModule as RefusalFilters
+from ansible_collections.gpuhost.provision.plugins.filter.rollout_stop import FilterModule as RolloutFilters
 from ansible_collections.gpuhost.provision.plugins.filter.site_table import FilterModule as TableFilters
 from ansible_collections.gpuhost.provision.plugins.filter.unknown_variables import FilterModule as UnknownFilters
 from ansible_collections.gpuhost.provision.plugins.module_utils._site import (
     NOT_RUN,
     input_refusal,
+    rollout_stop,
     site_table,
     summary_detail,
     unknown_variables,
@@ -26,6 +29,27 @@ def test_registered_under_their_names():
     assert UnknownFilters().filters()["unknown_variables"] is unknown_variables
     assert RefusalFilters().filters()["input_refusal"] is input_refusal
     assert TableFilters().filters()["site_table"] is site_table
+    assert RolloutFilters().filters()["rollout_stop"] is rollout_stop
+
+
+# the hosts of the play so far: two done, one failed in provisioning, one held back by the input play (neither)
+ROLLOUT = {"a": {"__site_row": {}}, "b": {"__site_row": {}}, "c": {"__site_provision_failed": True, "__site_row": {}},
+           "d": {"__site_held": "not changed: bad input on x"}}
+
+
+@pytest.mark.parametrize("hosts,limit,stop", [
+    (["a", "b", "c", "d"], 100, False),      # the default: never
+    (["a", "b", "c", "d"], "100", False),   # as a survey answer or an extra variable gives it
+    (["a", "b", "c", "d"], 34, False),      # 1 of 3 (33 %): within 34 %
+    (["a", "b", "c", "d"], 33, True),       # more than 33 % failed
+    (["a", "b", "c"], 0, True),             # 0: the first failed host stops it
+    (["a", "b", "d"], 0, False),            # no failure: a held-back host does not count
+    ([], 0, False),
+    (["c"], "ten", True),                   # not a number reads as 0, as Jinja's int does
+    (["c"], 99.0, True),
+])
+def test_the_rollout_guard(hosts, limit, stop):
+    assert rollout_stop(hosts, ROLLOUT, limit) is stop
 
 
 def test_unknown_variables():

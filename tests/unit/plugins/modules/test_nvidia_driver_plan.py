@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 
 import pytest
 
@@ -1166,3 +1167,17 @@ def test_keep_index_keeps_nothing_in_check_mode_or_for_a_refusal(host, run_modul
                                            fail_on_unsatisfied=False, **DEBIAN12), check=check)
     assert not failed and "index_lists" not in result, result
     assert not (host["tmp"].parent / "remote_tmp" / "gpuhost-apt-index").exists()
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_an_index_kept_by_a_run_that_stopped_before_its_install_goes(host, run_module, check):
+    # an earlier run's pre-flight kept its index, then the run stopped (killed, failed before the install, or --tags
+    # without the install); this pre-flight has nothing to keep (a refusal) and removes it, except in check mode
+    kept = host["tmp"].parent / "remote_tmp" / "gpuhost-apt-index"
+    (kept / "lists" / "partial").mkdir(parents=True)
+    then = time.time() - plan_packages.KEPT_INDEX_MAX_AGE - 60
+    os.utime(kept, (then, then))
+    failed, result = run_module(plan, dict(cuda_version="12.8", build_module=False, keep_index=True,
+                                           fail_on_unsatisfied=False, **DEBIAN12), check=check)
+    assert not failed and "index_lists" not in result, result
+    assert kept.exists() is check

@@ -100,3 +100,32 @@ def test_timeout_names_the_holder_and_the_setting(host, commands, run_module):
 def test_jid_needs_the_action_plugin(host, run_module):
     failed, result = run_module(package_lock, {"jid": "123.456"})
     assert failed and "action plugin" in result["msg"]
+
+
+def test_dnf_free_is_not_audited_by_dpkg(host, commands, run_module, monkeypatch, tmp_path):
+    # dnf's lock files as a finished dnf leaves them (removed) and rpm's lock file, nobody holding it
+    rpm_lock = tmp_path / ".rpm.lock"
+    rpm_lock.write_text("")
+    monkeypatch.setitem(_package_lock.LOCKS, "dnf", (str(tmp_path / "rpmdb_lock.pid"), str(rpm_lock)))
+    failed, result = run_module(package_lock, {"package_manager": "dnf", "stage": True}, check=True)
+    assert not failed and result["state"] == "free" and result["holders"] == []
+    assert result["stage"] == {"name": "resolving", "command": ""}
+    assert dpkg_calls(commands) == []
+
+
+def test_dnf_transaction_running(host, commands, run_module, monkeypatch, tmp_path):
+    # a dnf transaction: its PID in dnf's rpmdb lock file, rpm's fcntl lock held (here by another process)
+    pid_file = tmp_path / "rpmdb_lock.pid"
+    proc = host.hold("lock")
+    pid_file.write_text(str(proc.pid))
+    monkeypatch.setitem(_package_lock.LOCKS, "dnf", (str(pid_file), host.paths[1]))
+    failed, result = run_module(package_lock, {"package_manager": "dnf", "stage": True})
+    assert not failed and result["state"] == "running"
+    assert [(h["lock"], h["pid"]) for h in result["holders"]] == [(str(pid_file), proc.pid), (host.paths[1], proc.pid)]
+    assert result["stage"]["name"] == "install/verify" and "python" in result["stage"]["command"]
+    assert dpkg_calls(commands) == []
+    # its process ends: dnf's file stays behind (killed), the lock is free
+    proc.kill()
+    proc.wait()
+    failed, result = run_module(package_lock, {"package_manager": "dnf"})
+    assert not failed and result["state"] == "free", result
