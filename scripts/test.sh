@@ -9,7 +9,8 @@
 # Each step's time goes to bench/results/test-<UTC time>-<commit>.tsv (`step<TAB>rc<TAB>seconds`, git-ignored);
 # the slowest five steps are printed at the end. Molecule scenarios run GPUHOST_TEST_JOBS at a time (default 2;
 # scripts/molecule_suite.py), each into its own log, never two that share a container name or a host port, and
-# in the background while the steps without containers run (GPUHOST_TEST_OVERLAP=0: in their place instead).
+# in the background while the steps without containers run (GPUHOST_TEST_OVERLAP=0: in their place instead); the
+# runner test is then one more job of the same pool, its tests counted one each.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
