@@ -14,8 +14,10 @@ starts), and the container's environment (`env -i` with the variables podman wou
 seccomp filter applies. Used only as root against a rootful container (a rootless one has a user namespace
 to enter as well); otherwise, or with GPUHOST_CONTAINER_EXEC=podman, callers use `podman exec`.
 
-The container's PID, capabilities and environment come from one `podman inspect`, kept in a cache file per
-container name and used again while the same process (PID and start time) is the container's PID 1.
+The container's PID, capabilities, environment and cgroups come from one `podman inspect`, and one `true` run
+this way says whether entering works here (where it does not, every command of that container goes through
+`podman exec`); both are kept in a cache file per container name and used again while the same process (PID and
+start time) is the container's PID 1.
 """
 from __future__ import annotations
 
@@ -63,17 +65,14 @@ def _inspect(name: str, podman: str) -> dict:
 
 def _cgroup_files(path: str) -> list[str]:
     """The `cgroup.procs` of the container's cgroup in every hierarchy mounted under /sys/fs/cgroup (cgroup v1,
-    the hybrid layout, or v2 alone)."""
+    the hybrid layout, or v2 alone); none when podman gave no cgroup path."""
     if not path.startswith("/"):
-        raise RuntimeError(f"podman inspect gave no cgroup path ({path!r}): cannot join the container's cgroups")
+        return []
     root = pathlib.Path("/sys/fs/cgroup")
     # cgroup v2 alone: one tree at the root; v1 or hybrid: one directory per hierarchy (`unified` for v2)
     tops = [root] if (root / "cgroup.procs").exists() else sorted(p for p in root.iterdir() if p.is_dir())
     files = [str(top / path.lstrip("/") / "cgroup.procs") for top in tops]
-    found = [f for f in files if os.path.exists(f)]
-    if not found:
-        raise RuntimeError(f"no cgroup.procs for {path} under {root}")
-    return found
+    return [f for f in files if os.path.exists(f)]
 
 
 def join_cgroups(info: dict) -> None:
@@ -89,11 +88,12 @@ def target(name: str, podman: str = "podman") -> dict:
     path = CACHE / f"{name}.json"
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
-        if "cgroups" in info and info["start"] and _start_time(info["pid"]) == info["start"]:
+        if "entered" in info and info["start"] and _start_time(info["pid"]) == info["start"]:
             return info
     except (OSError, ValueError, KeyError):
         pass
     info = _inspect(name, podman)
+    info["entered"] = bool(info["cgroups"]) and _works(info)
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(info), encoding="utf-8")
@@ -101,12 +101,29 @@ def target(name: str, podman: str = "podman") -> dict:
     return info
 
 
-def run(name: str, command: list[str], podman: str = "podman", **kwargs) -> subprocess.CompletedProcess:
-    """subprocess.run of `command` inside container `name` as its root user (stdout and stderr captured)."""
-    info = target(name, podman)
+def _entered(info: dict, command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(argv(info, command), preexec_fn=lambda: join_cgroups(info),  # pylint: disable=subprocess-popen-preexec-fn
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, **kwargs)
+
+
+def _works(info: dict) -> bool:
+    """Whether a command can enter this container here (nsenter and setpriv allowed, the cgroups joinable): `true`
+    run once; where it cannot, every command of the container goes through `podman exec`."""
     try:
-        return subprocess.run(argv(info, command), preexec_fn=lambda: join_cgroups(info),  # pylint: disable=subprocess-popen-preexec-fn
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, **kwargs)
+        return _entered(info, ["true"], stdin=subprocess.DEVNULL).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def run(name: str, command: list[str], podman: str = "podman", **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run of `command` inside container `name` as its root user (stdout and stderr captured): entered
+    with nsenter where that works for the container, else `podman exec`."""
+    info = target(name, podman)
+    if not info["entered"]:
+        return subprocess.run([podman, "exec", "-i", name] + list(command), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, check=False, **kwargs)
+    try:
+        return _entered(info, command, **kwargs)
     except subprocess.SubprocessError:
         # the container's cgroups could not be joined (cgroup v2 refuses a process in a cgroup with children):
         # podman exec, which knows how
