@@ -38,6 +38,10 @@ def test_rollback_without_a_previous_version_is_refused(tmp_path, fact):
     message = ("no previous driver is recorded in /etc/ansible/facts.d/gpuhost.fact "
                "(ansible_local.gpuhost.driver.previous_version): set nvidia_driver_version to the driver to put back")
     assert message in run.stdout
+    # printed by the refusing task (ansible-core shows a failed task's message twice: its [ERROR] and fatal: lines)
+    # and in the fleet table; the last play points at the table instead of a third copy (5 lines before)
+    assert run.stdout.count(message) == 3, run.stdout[-3000:]
+    assert "driver change failed, see the fleet table above" in run.stdout
     row = [line for line in run.stdout.splitlines() if '"node1 | FAILED | ' in line]
     assert row and "Refuse a rollback without a previous driver" in row[0], run.stdout[-3000:]
     # refused before the plan and before the drain: neither role ran
