@@ -5,12 +5,15 @@
 """Attributes shared by the modules that only read the host: a POSIX host, nothing changed in any mode."""
 from __future__ import annotations
 
-from ansible_collections.gpuhost.provision.plugins.doc_fragments.posix import ModuleDocFragment as _Posix
-
 
 class ModuleDocFragment:
-    # gpuhost.provision.posix's attributes, and those of a module that changes nothing
-    DOCUMENTATION = _Posix.DOCUMENTATION + r"""
+    # gpuhost.provision.posix's platform (ansible-test's yamllint reads a fragment as one literal, so it is written
+    # again here), and the attributes of a module that changes nothing
+    DOCUMENTATION = r"""
+attributes:
+  platform:
+    support: full
+    platforms: posix
   check_mode:
     support: full
     description: The module only reads; it runs the same in check mode.
