@@ -45,3 +45,16 @@ def instances() -> list[str]:
 
 
 testinfra_hosts = [f"podman://{name}" for name in instances()]
+
+
+def managed_unit_lines(host, path):
+    """The lines of a unit file a role wrote: a regular file (not a link), root's, mode 0644, that starts with the
+    ansible_managed header."""
+    unit = host.file(path)
+    assert unit.is_file and not unit.is_symlink, "%s is not a regular file" % path
+    owner = (unit.user, unit.group, unit.mode)
+    assert owner == ("root", "root", 0o644), "%s: owner, group and mode %r" % (path, owner)
+    text = unit.content_string
+    assert text.startswith("#\n# Ansible managed"), "%s does not start with the ansible_managed header: %r" % (
+        path, text[:80])
+    return text.splitlines()

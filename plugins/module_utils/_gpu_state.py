@@ -8,15 +8,7 @@ Private module_utils: not an API.
 """
 from __future__ import annotations
 
-import json
-
-
-def json_text(value):
-    """JSON text of a value for messages."""
-    try:
-        return json.dumps(value, sort_keys=True)
-    except (TypeError, ValueError):
-        return json.dumps(str(value))
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import json_text
 
 
 def gpu_state_conflict(results):

@@ -5,6 +5,7 @@
 """Messages for people: Python's class names (ansible-core's tagged values included) become plain type names."""
 from __future__ import annotations
 
+import json
 import re
 
 # <class 'int'>, <class 'ansible.module_utils._internal._datatag._AnsibleTaggedStr'>, <type 'str'>
@@ -29,6 +30,14 @@ def _lost(result) -> bool:
 def one_line(text):
     """Whitespace runs (newlines included) become one space."""
     return re.sub(r"\s+", " ", str(text)).strip()
+
+
+def json_text(value, sort_keys=True):
+    """A value as JSON text, for messages that quote what was given (str() of what JSON cannot hold)."""
+    try:
+        return json.dumps(value, sort_keys=sort_keys)
+    except (TypeError, ValueError):
+        return json.dumps(str(value))
 
 
 def failure_reason(result):

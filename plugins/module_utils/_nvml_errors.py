@@ -68,6 +68,37 @@ class CommandFailed(NvidiaError):
     default = "nvidia-smi failed"
 
 
+# NVML return codes (nvml.h) that have a domain error; nvidia-smi exits with the same numbers (nvidia-smi(1)).
+NVML_ERROR_NOT_SUPPORTED = 3
+NVML_ERROR_NO_PERMISSION = 4
+NVML_ERROR_DRIVER_NOT_LOADED = 9
+NVML_ERROR_LIBRARY_NOT_FOUND = 12
+NVML_ERROR_FUNCTION_NOT_FOUND = 13
+NVML_ERROR_GPU_IS_LOST = 15
+NVML_ERROR_LIB_RM_VERSION_MISMATCH = 18
+
+
+def error_for_code(code, what, gpu=None, bus_id=None, not_supported=(NVML_ERROR_NOT_SUPPORTED,), lacks=""):
+    """The domain error for an NVML return code or an nvidia-smi exit code, or None for a code without one.
+
+    ``what`` names the operation in the permission and support messages, ``gpu`` (or else ``bus_id``) the GPU;
+    ``not_supported`` are the codes that mean the driver or GPU lacks the operation, ``lacks`` says so after it."""
+    where = " on GPU %s" % gpu.label() if gpu is not None else ""
+    if code == NVML_ERROR_LIB_RM_VERSION_MISMATCH:
+        return DriverLibraryMismatch()
+    if code == NVML_ERROR_DRIVER_NOT_LOADED:
+        return DriverNotLoaded()
+    if code == NVML_ERROR_LIBRARY_NOT_FOUND:
+        return LibraryNotFound()
+    if code == NVML_ERROR_GPU_IS_LOST:
+        return GpuLost(gpu.pci_bus_id if gpu is not None else bus_id)
+    if code == NVML_ERROR_NO_PERMISSION:
+        return NoPermission("Insufficient permissions for %s%s: run the task as root (become: true)" % (what, where))
+    if code in not_supported:
+        return NotSupported("%s is not supported%s%s" % (what, where, lacks))
+    return None
+
+
 # Errors that stop a whole run: an optional per-GPU query that hits one of these re-raises it instead of
 # reporting the value as unsupported.
 FATAL_ERRORS = (GpuLost, DriverNotLoaded, DriverLibraryMismatch, NoPermission)

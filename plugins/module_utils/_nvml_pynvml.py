@@ -18,24 +18,16 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_backend imp
 from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_sysfs import normalize_pci_bus_id
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml_errors import (
     FATAL_ERRORS,
-    DriverLibraryMismatch,
-    DriverNotLoaded,
+    NVML_ERROR_FUNCTION_NOT_FOUND,
+    NVML_ERROR_NOT_SUPPORTED,
     GpuLost,
-    LibraryNotFound,
-    NoPermission,
     NotSupported,
     NvidiaError,
+    error_for_code,
 )
 
-# NVML return codes (nvml.h); kept here so that the module does not depend on pynvml to map errors.
-NVML_ERROR_INVALID_ARGUMENT = 2
-NVML_ERROR_NOT_SUPPORTED = 3
-NVML_ERROR_NO_PERMISSION = 4
-NVML_ERROR_DRIVER_NOT_LOADED = 9
-NVML_ERROR_LIBRARY_NOT_FOUND = 12
-NVML_ERROR_FUNCTION_NOT_FOUND = 13
-NVML_ERROR_GPU_IS_LOST = 15
-NVML_ERROR_LIB_RM_VERSION_MISMATCH = 18
+# NVML constants (nvml.h); kept here (the return codes in _nvml_errors) so that the module does not depend on pynvml
+# to map errors.
 NVML_CLOCK_GRAPHICS = 0
 NVML_CLOCK_MEM = 2
 
@@ -116,20 +108,12 @@ class NvmlBackend(GpuBackend):
 
     @staticmethod
     def _map_error(exc, gpu, what):
-        code = getattr(exc, "value", None)
+        found = error_for_code(getattr(exc, "value", None), what, gpu,
+                               not_supported=(NVML_ERROR_NOT_SUPPORTED, NVML_ERROR_FUNCTION_NOT_FOUND),
+                               lacks=" (driver or GPU lacks it)")
+        if found is not None:
+            return found
         where = " on GPU %s" % gpu.label() if gpu is not None else ""
-        if code == NVML_ERROR_DRIVER_NOT_LOADED:
-            return DriverNotLoaded()
-        if code == NVML_ERROR_LIBRARY_NOT_FOUND:
-            return LibraryNotFound()
-        if code == NVML_ERROR_LIB_RM_VERSION_MISMATCH:
-            return DriverLibraryMismatch()
-        if code == NVML_ERROR_GPU_IS_LOST:
-            return GpuLost(gpu.pci_bus_id if gpu is not None else None)
-        if code == NVML_ERROR_NO_PERMISSION:
-            return NoPermission("Insufficient permissions for %s%s: run the task as root (become: true)" % (what, where))
-        if code in (NVML_ERROR_NOT_SUPPORTED, NVML_ERROR_FUNCTION_NOT_FOUND):
-            return NotSupported("%s is not supported%s (driver or GPU lacks it)" % (what, where))
         return NvidiaError("NVML %s failed%s: %s" % (what, where, exc))
 
     def _optional(self, fname, gpu, *args):

@@ -22,23 +22,20 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_backend imp
 from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_sysfs import normalize_pci_bus_id
 from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml_errors import (
+    NVML_ERROR_GPU_IS_LOST,
+    NVML_ERROR_NOT_SUPPORTED,
     CommandFailed,
     DriverLibraryMismatch,
-    DriverNotLoaded,
     GpuLost,
     LibraryNotFound,
-    NoPermission,
     NotSupported,
+    error_for_code,
 )
 
-# nvidia-smi exit codes (nvidia-smi(1)), plus 18 for the driver/library mismatch.
-SMI_RC_NOT_SUPPORTED = 3
-SMI_RC_NO_PERMISSION = 4
+# nvidia-smi exits with NVML's return codes (nvidia-smi(1)); "query unsuccessful" is its own.
+SMI_RC_NOT_SUPPORTED = NVML_ERROR_NOT_SUPPORTED
 SMI_RC_QUERY_FAILED = 6
-SMI_RC_DRIVER_NOT_LOADED = 9
-SMI_RC_LIBRARY_NOT_FOUND = 12
-SMI_RC_GPU_LOST = 15
-SMI_RC_MISMATCH = 18
+SMI_RC_GPU_LOST = NVML_ERROR_GPU_IS_LOST
 MISMATCH_TEXT = "Driver/library version mismatch"
 
 # (nvidia-smi --query-gpu field, fact key, converter); the rows both queries read are written once.
@@ -168,22 +165,13 @@ def parse_smi_version(text):
 def smi_error(rc, out, err, argv, gpu=None, what=None):
     """The domain error for a failed nvidia-smi call (exit code and output as nvidia-smi(1) documents them)."""
     text = "%s %s" % (out or "", err or "")
-    where = " on GPU %s" % gpu.label() if gpu is not None else ""
-    if rc == SMI_RC_MISMATCH or MISMATCH_TEXT in text:
+    if MISMATCH_TEXT in text:
         return DriverLibraryMismatch()
-    if rc == SMI_RC_DRIVER_NOT_LOADED:
-        return DriverNotLoaded()
-    if rc == SMI_RC_LIBRARY_NOT_FOUND:
-        return LibraryNotFound()
-    if rc == SMI_RC_GPU_LOST:
-        match = _SMI_BUS_RE.search(text)
-        bus_id = gpu.pci_bus_id if gpu is not None else (normalize_pci_bus_id(match.group(1)) if match else None)
-        return GpuLost(bus_id)
-    if rc == SMI_RC_NO_PERMISSION:
-        return NoPermission("Insufficient permissions for %s%s: run the task as root (become: true)"
-                            % (what or "nvidia-smi", where))
-    if rc == SMI_RC_NOT_SUPPORTED:
-        return NotSupported("%s is not supported%s" % (what or "This nvidia-smi operation", where))
+    match = _SMI_BUS_RE.search(text)
+    found = error_for_code(rc, what or ("This nvidia-smi operation" if rc == SMI_RC_NOT_SUPPORTED else "nvidia-smi"),
+                           gpu, bus_id=normalize_pci_bus_id(match.group(1)) if match else None)
+    if found is not None:
+        return found
     detail = one_line(err or out or "no output")[:300]
     return CommandFailed("%s failed with rc %s: %s" % (" ".join(argv), rc, detail))
 

@@ -21,7 +21,6 @@ description:
   - Decides what validate.yml reports, in RV(problems) (a C(Failure) of a health system, a failed diagnostic test)
     and RV(notes) (a C(Warning), DCGM not reachable).
 extends_documentation_fragment:
-  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 author:
   - gpuhost.provision developers (@gpuhost)

@@ -266,7 +266,6 @@ attributes:
   platform:
     description: Debian, Ubuntu and RHEL-compatible hosts.
 extends_documentation_fragment:
-  - gpuhost.provision.posix
   - gpuhost.provision.read_only
   - gpuhost.provision.cuda_table
 notes:

@@ -33,7 +33,6 @@ options:
     choices: [auto, nvml, nvidia_smi]
     default: auto
 extends_documentation_fragment:
-  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 attributes:
   facts:

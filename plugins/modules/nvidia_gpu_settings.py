@@ -107,20 +107,10 @@ options:
       - ECC mode. The change is pending until the host reboots.
     type: bool
 extends_documentation_fragment:
-  - gpuhost.provision.posix
   - gpuhost.provision.gpu_selection
 attributes:
-  check_mode:
-    support: full
-    description: Computes C(after) and C(changed) without calling any setter.
   diff_mode:
-    support: full
     description: Returns the requested settings per GPU before and after.
-  platform:
-    description: Linux hosts with NVIDIA GPUs and driver.
-requirements:
-  - nvidia-ml-py (Python module C(pynvml)) on the target for the NVML backend, or C(nvidia-smi).
-  - Root to change a setting.
 seealso:
   - module: gpuhost.provision.nvidia_persistence
   - module: gpuhost.provision.nvidia_gpu_facts

@@ -17,7 +17,6 @@ description:
   - A parameter that differs takes effect only when the module is loaded again (a reboot, or unloading and loading
     the nvidia modules). Without a loaded module there is nothing to compare.
 extends_documentation_fragment:
-  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 author:
   - gpuhost.provision developers (@gpuhost)

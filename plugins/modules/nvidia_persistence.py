@@ -30,20 +30,10 @@ options:
     required: true
     choices: [enabled, disabled]
 extends_documentation_fragment:
-  - gpuhost.provision.posix
   - gpuhost.provision.gpu_selection
 attributes:
-  check_mode:
-    support: full
-    description: Computes C(after) and C(changed) without calling any setter.
   diff_mode:
-    support: full
     description: Returns the persistence mode per GPU before and after.
-  platform:
-    description: Linux hosts with NVIDIA GPUs and driver.
-requirements:
-  - nvidia-ml-py (Python module C(pynvml)) on the target for the NVML backend, or C(nvidia-smi).
-  - Root to change the mode.
 seealso:
   - module: gpuhost.provision.nvidia_gpu_facts
 """

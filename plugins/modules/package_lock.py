@@ -81,7 +81,6 @@ options:
     type: int
     default: 15
 extends_documentation_fragment:
-  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 attributes:
   action:

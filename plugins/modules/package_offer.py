@@ -49,7 +49,6 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 attributes:
   platform:

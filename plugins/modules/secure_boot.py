@@ -20,7 +20,6 @@ description:
     sign it or one that is not enrolled. RV(refusal) is then the one line to fail with. A precompiled module package
     (Ubuntu's signed C(linux-modules-nvidia-*)) builds nothing and is never refused.
 extends_documentation_fragment:
-  - gpuhost.provision.posix
   - gpuhost.provision.read_only
 author:
   - gpuhost.provision developers (@gpuhost)

@@ -6,10 +6,12 @@ files stay under its size limit, and roles talk through documented inputs only (
 or internal names, and only _common writes _common's cache keys)."""
 from __future__ import annotations
 
+import importlib
 import pathlib
 import re
 
 import pytest
+import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
@@ -27,15 +29,36 @@ def _yaml_files(role):
     return sorted(p for p in (ROOT / "roles" / role).rglob("*") if p.suffix in (".yml", ".yaml", ".j2"))
 
 
+def _filter_plugins():
+    """{filter name: plugin file} of every FilterModule in plugins/filter/."""
+    found = {}
+    for path in sorted((ROOT / "plugins" / "filter").glob("*.py")):
+        module = importlib.import_module("ansible_collections.gpuhost.provision.plugins.filter." + path.stem)
+        for name in module.FilterModule().filters():
+            assert name not in found, "%s is a filter of both %s and %s" % (name, found[name], path.name)
+            found[name] = path.name
+    return found
+
+
 def test_the_filters_it_names_exist():
     named = set(re.findall(r"`([a-z0-9_]+)`", _layer("plugins/filter/").split("|")[2]))
     assert len(named) > 15
-    missing = sorted(n for n in named if not (ROOT / "plugins" / "filter" / (n + ".py")).is_file())
-    assert missing == []
+    filters = _filter_plugins()
+    assert sorted(n for n in named if n not in filters) == []
     # and every filter is named there
-    unnamed = sorted(p.stem for p in (ROOT / "plugins" / "filter").glob("*.py")
-                     if not p.stem.startswith("_") and p.stem not in named)
+    unnamed = sorted(n for n in filters if n not in named)
     assert unnamed == [], "name these filters in docs/architecture.md's plugins/filter row"
+
+
+def test_every_filter_has_its_documentation_file():
+    # ansible-doc reads a filter's documentation from plugins/filter/<filter>.yml beside the plugin file
+    filters = _filter_plugins()
+    sidecars = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8"))
+                for p in (ROOT / "plugins" / "filter").glob("*.yml")}
+    assert sorted(n for n in filters if n not in sidecars) == []
+    assert sorted(n for n in sidecars if n not in filters) == []
+    assert sorted(n for n, doc in sidecars.items() if doc["DOCUMENTATION"]["name"] != n) == []
+    assert sorted(n for n, doc in sidecars.items() if not (doc.get("EXAMPLES") and doc.get("RETURN"))) == []
 
 
 def test_the_module_utils_it_names_exist_and_stay_under_the_limit():

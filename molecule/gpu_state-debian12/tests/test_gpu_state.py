@@ -56,12 +56,7 @@ def show(host, *props):
 
 
 def test_unit_file(gpu_host):
-    unit = gpu_host.file(UNIT)
-    assert unit.is_file and not unit.is_symlink
-    assert (unit.user, unit.group, unit.mode) == ("root", "root", 0o644)
-    text = unit.content_string
-    assert text.startswith("#\n# Ansible managed")
-    lines = text.splitlines()
+    lines = molecule_hosts.managed_unit_lines(gpu_host, UNIT)
     for line in ("[Unit]", "Wants=nvidia-persistenced.service",
                  "After=nvidia-persistenced.service systemd-modules-load.service",
                  "[Service]", "Type=oneshot", "RemainAfterExit=yes", f"ExecStart={SCRIPT}",

@@ -96,14 +96,10 @@ def exec_start(host):
 
 
 def test_unit_file_is_ours_and_complete(host):
-    unit = host.file(UNIT)
-    assert unit.is_file and not unit.is_symlink
-    assert unit.user == "root" and unit.group == "root" and unit.mode == 0o644
-    text = unit.content_string
-    assert text.startswith("#\n# Ansible managed")
+    lines = molecule_hosts.managed_unit_lines(host, UNIT)
     for line in ("Type=forking", "ExecStopPost=/bin/rm -rf /var/run/nvidia-persistenced", "Restart=always",
                  "WantedBy=multi-user.target"):
-        assert line in text.splitlines(), line
+        assert line in lines, line
 
 
 def test_exec_start_flags(host, expect):

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from ansible.plugins.filter.core import FilterModule
 
-from ansible_collections.gpuhost.provision.plugins.filter.gpu_state_plan import gpu_state_plan
+from ansible_collections.gpuhost.provision.plugins.filter.gpu_state import gpu_state_plan
 
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "gpu_state")
 UUID = "GPU-2b3e6f4a-51c2-8e0f-3f5e-1d2c3b4a5f6e"

@@ -11,7 +11,7 @@ import subprocess
 import jinja2
 from ansible.plugins.filter.core import FilterModule
 
-from ansible_collections.gpuhost.provision.plugins.filter.nvidia_module_options import nvidia_module_options
+from ansible_collections.gpuhost.provision.plugins.filter.nvidia_driver import nvidia_module_options
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "nvidia_driver", "templates")
 

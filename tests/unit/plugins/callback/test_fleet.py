@@ -17,6 +17,18 @@ from ansible_collections.gpuhost.provision.plugins.callback.fleet import failure
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 
+
+def run_playbook(tmp_path, playbook, quiet):
+    """ansible-playbook on localhost with the fleet callback (GPUHOST_FLEET_QUIET=``quiet``); its CompletedProcess."""
+    (tmp_path / "playbook.yml").write_text(playbook, encoding="utf-8")
+    environ = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
+               "ANSIBLE_STDOUT_CALLBACK": "gpuhost.provision.fleet", "ANSIBLE_NOCOLOR": "1",
+               "GPUHOST_FLEET_QUIET": quiet, "ANSIBLE_LOCALHOST_WARNING": "0"}
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+            "-e", "ansible_python_interpreter=" + sys.executable, str(tmp_path / "playbook.yml")]
+    return subprocess.run(argv, capture_output=True, text=True, env=environ, check=False)
+
+
 REASONS = {
     "msg, newlines folded": ({"failed": True, "msg": "no candidate\n  for 535\n"}, "no candidate for 535"),
     "argument errors win over the generic msg": (
@@ -139,13 +151,9 @@ ASYNC_PLAYBOOK = """
 
 @pytest.mark.parametrize("quiet", ["0", "1"])
 def test_progress_names_the_step_and_counts_from_its_start(tmp_path, quiet):
-    (tmp_path / "async.yml").write_text(ASYNC_PLAYBOOK, encoding="utf-8")
-    environ = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
-               "ANSIBLE_STDOUT_CALLBACK": "gpuhost.provision.fleet", "ANSIBLE_NOCOLOR": "1",
-               "GPUHOST_FLEET_QUIET": quiet, "ANSIBLE_LOCALHOST_WARNING": "0"}
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-            "-e", "ansible_python_interpreter=" + sys.executable, str(tmp_path / "async.yml")]
-    out = subprocess.run(argv, capture_output=True, text=True, env=environ, check=True).stdout
+    done = run_playbook(tmp_path, ASYNC_PLAYBOOK, quiet)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
     lines = re.findall(r"^localhost: still running: (.*) \((\d+) s\)$", out, re.M)
     assert lines, out
     assert {line[0] for line in lines} == {"Install the driver packages (long step)"}, out
@@ -179,13 +187,7 @@ TABLE_PLAYBOOK = """
 
 @pytest.mark.parametrize(("quiet", "times"), [("1", 1), ("0", 2)])
 def test_a_reason_already_in_the_table_is_not_printed_again(tmp_path, quiet, times):
-    (tmp_path / "table.yml").write_text(TABLE_PLAYBOOK, encoding="utf-8")
-    environ = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
-               "ANSIBLE_STDOUT_CALLBACK": "gpuhost.provision.fleet", "ANSIBLE_NOCOLOR": "1",
-               "GPUHOST_FLEET_QUIET": quiet, "ANSIBLE_LOCALHOST_WARNING": "0"}
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-            "-e", "ansible_python_interpreter=" + sys.executable, str(tmp_path / "table.yml")]
-    done = subprocess.run(argv, capture_output=True, text=True, env=environ, check=False)
+    done = run_playbook(tmp_path, TABLE_PLAYBOOK, quiet)
     out = done.stdout + done.stderr
     assert done.returncode == 2, out
     # quiet: only the table has it; default: the failure where it happened, then the table

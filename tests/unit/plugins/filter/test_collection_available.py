@@ -8,7 +8,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpuhost.provision.plugins.filter.collection_available import (
+from ansible_collections.gpuhost.provision.plugins.filter.site import (
     FilterModule,
     collection_available,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.filter.cuda_request_error import cuda_request_error
+from ansible_collections.gpuhost.provision.plugins.filter.nvidia_driver import cuda_request_error
 
 
 @pytest.mark.parametrize("cuda,table,compat", [

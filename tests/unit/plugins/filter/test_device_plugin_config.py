@@ -14,7 +14,7 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpuhost.provision.plugins.filter.device_plugin_config import (
+from ansible_collections.gpuhost.provision.plugins.filter.k8s_gpu_sharing import (
     FilterModule,
     device_plugin_config,
 )

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
-from ansible_collections.gpuhost.provision.plugins.filter.driver_change_table import driver_change_table
+from ansible_collections.gpuhost.provision.plugins.filter.nvidia_driver import driver_change_table
 
 
 def test_table_rows():
@@ -40,7 +40,7 @@ def test_check_mode_names_the_planned_version():
 
 
 def test_planned_version_of_other_families():
-    from ansible_collections.gpuhost.provision.plugins.filter.driver_change_table import planned_version
+    from ansible_collections.gpuhost.provision.plugins.filter.nvidia_driver import planned_version
     assert planned_version(["nvidia-driver-570-server=570.195.03-0ubuntu0.24.04.1"]) == "570.195.03"
     assert planned_version(["cuda-drivers=1:580.95.05-1"]) == "580.95.05"
     assert planned_version(["nvidia-driver-3:580.95.05-1.el9"]) == "580.95.05"

@@ -8,7 +8,7 @@ import re
 
 import yaml
 
-from ansible_collections.gpuhost.provision.plugins.filter.fleet_table import fleet_table
+from ansible_collections.gpuhost.provision.plugins.filter.site import fleet_table
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 

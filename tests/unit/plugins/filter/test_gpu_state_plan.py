@@ -10,7 +10,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpuhost.provision.plugins.filter.gpu_state_plan import (
+from ansible_collections.gpuhost.provision.plugins.filter.gpu_state import (
     FilterModule,
     boot_argv,
     gpu_state_plan,

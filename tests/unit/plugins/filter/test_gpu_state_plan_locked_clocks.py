@@ -10,7 +10,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpuhost.provision.plugins.filter.gpu_state_plan import gpu_state_plan
+from ansible_collections.gpuhost.provision.plugins.filter.gpu_state import gpu_state_plan
 
 
 def test_ranges_typed_and_boot_calls_in_script_order():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.filter.host_summary import host_changes, host_summary
+from ansible_collections.gpuhost.provision.plugins.filter.site import host_changes, host_summary
 
 PACKAGES = ["nvidia-driver=535.261.03-1", "nvidia-driver-libs=535.261.03-1", "nvidia-driver-bin=535.261.03-1",
             "nvidia-kernel-dkms=535.261.03-1", "nvidia-smi=535.261.03-1", "nvidia-persistenced=535.261.03-1",

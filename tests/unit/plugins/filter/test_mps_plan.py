@@ -12,7 +12,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpuhost.provision.plugins.filter.mps_plan import FilterModule, mps_plan
+from ansible_collections.gpuhost.provision.plugins.filter.mps import FilterModule, mps_plan
 
 UUID = "2b3e6f4a-51c2-8e0f-3f5e-1d2c3b4a5f6e"
 GOOD = {"gpus": "all", "active_thread_percentage": None, "pinned_mem_limit": {},

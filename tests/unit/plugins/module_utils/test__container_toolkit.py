@@ -8,8 +8,7 @@ import base64
 
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.filter.ldconfig_reasons import FilterModule as LdconfigFilters
-from ansible_collections.gpuhost.provision.plugins.filter.runtimes_to_configure import FilterModule as RuntimeFilters
+from ansible_collections.gpuhost.provision.plugins.filter.container_toolkit import FilterModule as ToolkitFilters
 from ansible_collections.gpuhost.provision.plugins.module_utils._container_toolkit import (
     ldconfig_reasons,
     runtimes_to_configure,
@@ -21,8 +20,8 @@ CACHED = [LIB + "libnvidia-ml.so.1", LIB + "libcuda.so.1", LIB + "libnvidia-ptxj
 
 
 def test_registered_under_their_names():
-    assert LdconfigFilters().filters()["ldconfig_reasons"] is ldconfig_reasons
-    assert RuntimeFilters().filters()["runtimes_to_configure"] is runtimes_to_configure
+    assert ToolkitFilters().filters()["ldconfig_reasons"] is ldconfig_reasons
+    assert ToolkitFilters().filters()["runtimes_to_configure"] is runtimes_to_configure
 
 
 @pytest.mark.parametrize("mode,kw,reasons", [

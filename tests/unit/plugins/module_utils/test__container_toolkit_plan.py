@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpuhost.provision.plugins.filter.container_toolkit_plan import FilterModule as PlanFilters
-from ansible_collections.gpuhost.provision.plugins.filter.container_toolkit_report import FilterModule as ReportFilters
+from ansible_collections.gpuhost.provision.plugins.filter.container_toolkit import FilterModule as ToolkitFilters
 from ansible_collections.gpuhost.provision.plugins.module_utils._container_toolkit import (
     ToolkitRefusal,
     container_toolkit_plan,
@@ -121,8 +120,8 @@ def test_a_given_repository_is_read_in_its_own_section_instead_of_refused():
 def test_the_filters_and_the_report():
     with pytest.raises(AnsibleFilterError, match=r"^container_toolkit_plan: SLES \(Suse\) is not supported"):
         suse = {"os_family": "Suse", "distribution": "SLES"}
-        PlanFilters().filters()["container_toolkit_plan"](snapshot(), manager="", facts=suse)
-    assert ReportFilters().filters()["container_toolkit_report"] is container_toolkit_report
+        ToolkitFilters().filters()["container_toolkit_plan"](snapshot(), manager="", facts=suse)
+    assert ToolkitFilters().filters()["container_toolkit_report"] is container_toolkit_report
     quiet = container_toolkit_report(plan(), install={}, reconfigured=[], cdi_written={})
     assert quiet["summary"] == "present, runtimes none, CDI skipped, ldconfig not needed"
     assert quiet["installed_before"] == "1.17.8-1" and quiet["notes"]

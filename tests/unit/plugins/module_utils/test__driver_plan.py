@@ -130,7 +130,7 @@ def test_preflight_line():
 
 
 def test_the_summary_filter_is_the_function():
-    from ansible_collections.gpuhost.provision.plugins.filter.driver_summary import FilterModule
+    from ansible_collections.gpuhost.provision.plugins.filter.nvidia_driver import FilterModule
     assert FilterModule().filters()["driver_summary"] is dsec.summary_line
 
 

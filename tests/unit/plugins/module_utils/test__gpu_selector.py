@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.filter.gpu_state_plan import selector_id
+from ansible_collections.gpuhost.provision.plugins.filter.gpu_state import selector_id
 from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_selector import cuda_visible_device, parse_selector
 
 UUID = "2b3e6f4a-51c2-8e0f-3f5e-1d2c3b4a5f6e"

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.filter.gpu_state_conflict import FilterModule as ConflictFilters
-from ansible_collections.gpuhost.provision.plugins.filter.gpu_state_summary import FilterModule as SummaryFilters
+from ansible_collections.gpuhost.provision.plugins.filter.gpu_state import FilterModule as GpuStateFilters
 from ansible_collections.gpuhost.provision.plugins.module_utils._gpu_state import gpu_state_conflict, gpu_state_summary
 
 A, B = "00000000:3B:00.0", "00000000:86:00.0"
 
 
 def test_registered_under_their_names():
-    assert ConflictFilters().filters()["gpu_state_conflict"] is gpu_state_conflict
-    assert SummaryFilters().filters()["gpu_state_summary"] is gpu_state_summary
+    assert GpuStateFilters().filters()["gpu_state_conflict"] is gpu_state_conflict
+    assert GpuStateFilters().filters()["gpu_state_summary"] is gpu_state_summary
 
 
 def _result(number, settings, *buses):

@@ -11,8 +11,7 @@ import json
 
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.filter.host_health import FilterModule as HealthFilters
-from ansible_collections.gpuhost.provision.plugins.filter.validate_table import FilterModule as TableFilters
+from ansible_collections.gpuhost.provision.plugins.filter.validate import FilterModule as ValidateFilters
 from ansible_collections.gpuhost.provision.plugins.module_utils._health import host_health, validate_table
 
 BUS = "00000000:3B:00.0"
@@ -36,8 +35,8 @@ def _healthy():
 
 
 def test_registered_under_their_names():
-    assert HealthFilters().filters()["host_health"] is host_health
-    assert TableFilters().filters()["validate_table"] is validate_table
+    assert ValidateFilters().filters()["host_health"] is host_health
+    assert ValidateFilters().filters()["validate_table"] is validate_table
 
 
 def test_a_healthy_host_has_no_problem_and_its_row_values():

@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpuhost.provision.plugins.filter.k8s_gpu_sharing_plan import FilterModule as PlanFilters
-from ansible_collections.gpuhost.provision.plugins.filter.k8s_gpu_sharing_report import FilterModule as ReportFilters
+from ansible_collections.gpuhost.provision.plugins.filter.k8s_gpu_sharing import FilterModule as SharingFilters
 from ansible_collections.gpuhost.provision.plugins.module_utils._k8s_gpu_sharing import (
     SharingRefusal,
     k8s_gpu_sharing_plan,
@@ -75,8 +74,8 @@ def test_refusals(changes, message):
 
 def test_the_filters():
     with pytest.raises(AnsibleFilterError, match=r"^k8s_gpu_sharing_plan: k8s_gpu_sharing_configs is empty"):
-        PlanFilters().filters()["k8s_gpu_sharing_plan"](dict(INPUTS, configs=[]))
-    assert ReportFilters().filters()["k8s_gpu_sharing_report"] is k8s_gpu_sharing_report
+        SharingFilters().filters()["k8s_gpu_sharing_plan"](dict(INPUTS, configs=[]))
+    assert SharingFilters().filters()["k8s_gpu_sharing_report"] is k8s_gpu_sharing_report
 
 
 def test_report_and_summary():

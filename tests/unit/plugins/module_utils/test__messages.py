@@ -3,9 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.module_utils._messages import plain_types
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import json_text, plain_types
 
 
 @pytest.mark.parametrize(("text", "plain"), [
@@ -19,3 +21,11 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._messages import
 ])
 def test_class_names_become_type_names(text, plain):
     assert plain_types(text) == plain
+
+
+def test_json_text_quotes_what_was_given():
+    assert json_text({"b": 1, "a": [True, None]}) == '{"a": [true, null], "b": 1}'
+    # the order the user wrote, where a message quotes their mapping
+    assert json_text({2: "8G", 0: "1G"}, sort_keys=False) == '{"2": "8G", "0": "1G"}'
+    # what JSON cannot hold is quoted as its str()
+    assert json_text(object) == json.dumps(str(object))

@@ -10,7 +10,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpuhost.provision.plugins.filter.nvidia_module_options import (
+from ansible_collections.gpuhost.provision.plugins.filter.nvidia_driver import (
     FilterModule,
     nvidia_module_options,
 )

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.filter.mps_defaults_wrong import FilterModule as WrongFilters
-from ansible_collections.gpuhost.provision.plugins.filter.mps_summary import FilterModule as SummaryFilters
+from ansible_collections.gpuhost.provision.plugins.filter.mps import FilterModule as MpsFilters
 from ansible_collections.gpuhost.provision.plugins.module_utils._mps import limit_matches, mps_defaults_wrong, mps_summary
 
 
 def test_registered_under_their_names():
-    assert WrongFilters().filters()["mps_defaults_wrong"] is mps_defaults_wrong
-    assert SummaryFilters().filters()["mps_summary"] is mps_summary
+    assert MpsFilters().filters()["mps_defaults_wrong"] is mps_defaults_wrong
+    assert MpsFilters().filters()["mps_summary"] is mps_summary
 
 
 @pytest.mark.parametrize("wanted,shown,ok", [

@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpuhost.provision.plugins.filter.mps_plan import mps_plan
-from ansible_collections.gpuhost.provision.plugins.filter.mps_report import FilterModule as ReportFilters
+from ansible_collections.gpuhost.provision.plugins.filter.mps import FilterModule as MpsFilters, mps_plan
 from ansible_collections.gpuhost.provision.plugins.module_utils._mps import MpsRefusal, mps_host_plan, mps_report
 
 BINARY = "/usr/bin/nvidia-cuda-mps-control"
@@ -146,7 +145,7 @@ def test_the_filter_raises_one_line_named_after_it():
 
 
 def test_report_and_summary():
-    assert ReportFilters().filters()["mps_report"] is mps_report
+    assert MpsFilters().filters()["mps_report"] is mps_report
     result = plan(snapshot(unit_sha1=None, nvidia=GPUS), offer=offer(installed=None), check_mode=True)
     inputs = {"unit_path": UNIT, "gpus": [UUID0, 1], "pipe_directory": "/run/nvidia-mps",
               "log_directory": "/var/log/nvidia-mps", "active_thread_percentage": 50,

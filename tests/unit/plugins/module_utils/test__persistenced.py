@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.filter.persistenced_plan import FilterModule as PlanFilters
-from ansible_collections.gpuhost.provision.plugins.filter.persistenced_report import FilterModule as ReportFilters
+from ansible_collections.gpuhost.provision.plugins.filter.persistenced import FilterModule as PersistencedFilters
 from ansible_collections.gpuhost.provision.plugins.module_utils._persistenced import (
     persistenced_plan,
     persistenced_report,
@@ -41,8 +40,8 @@ def _plan(snapshot, **kw):
 
 
 def test_registered_under_their_names():
-    assert PlanFilters().filters()["persistenced_plan"] is persistenced_plan
-    assert ReportFilters().filters()["persistenced_report"] is persistenced_report
+    assert PersistencedFilters().filters()["persistenced_plan"] is persistenced_plan
+    assert PersistencedFilters().filters()["persistenced_report"] is persistenced_report
 
 
 def test_a_converged_host_has_nothing_to_do():

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.filter.reboot_decision import FilterModule as DecisionFilters
-from ansible_collections.gpuhost.provision.plugins.filter.reboot_target import FilterModule as TargetFilters
+from ansible_collections.gpuhost.provision.plugins.filter.nvidia_driver import FilterModule as DriverFilters
 from ansible_collections.gpuhost.provision.plugins.module_utils._reboot import reboot_decision, reboot_target
 
 DUE = {"reboot_required": True, "reboot_reasons": ["loaded module 535.261.03, installed 535.309.01"],
@@ -88,5 +87,5 @@ def test_reboot_target(args, expected):
 
 
 def test_filters_are_registered():
-    assert DecisionFilters().filters()["reboot_decision"] is reboot_decision
-    assert TargetFilters().filters()["reboot_target"] is reboot_target
+    assert DriverFilters().filters()["reboot_decision"] is reboot_decision
+    assert DriverFilters().filters()["reboot_target"] is reboot_target

@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.gpuhost.provision.plugins.filter.host_summary import host_summary
-from ansible_collections.gpuhost.provision.plugins.filter.input_refusal import FilterModule as RefusalFilters
-from ansible_collections.gpuhost.provision.plugins.filter.rollout_stop import FilterModule as RolloutFilters
-from ansible_collections.gpuhost.provision.plugins.filter.site_table import FilterModule as TableFilters
-from ansible_collections.gpuhost.provision.plugins.filter.unknown_variables import FilterModule as UnknownFilters
+from ansible_collections.gpuhost.provision.plugins.filter.site import FilterModule as SiteFilters, host_summary
 from ansible_collections.gpuhost.provision.plugins.module_utils._site import (
     NOT_RUN,
     input_refusal,
@@ -26,10 +22,10 @@ SPECS = {"nvidia_driver": {"nvidia_driver_cuda_version": {}, "nvidia_driver_hold
 
 
 def test_registered_under_their_names():
-    assert UnknownFilters().filters()["unknown_variables"] is unknown_variables
-    assert RefusalFilters().filters()["input_refusal"] is input_refusal
-    assert TableFilters().filters()["site_table"] is site_table
-    assert RolloutFilters().filters()["rollout_stop"] is rollout_stop
+    assert SiteFilters().filters()["unknown_variables"] is unknown_variables
+    assert SiteFilters().filters()["input_refusal"] is input_refusal
+    assert SiteFilters().filters()["site_table"] is site_table
+    assert SiteFilters().filters()["rollout_stop"] is rollout_stop
 
 
 # the hosts of the play so far: two done, one failed in provisioning, one held back by the input play (neither)
@@ -134,8 +130,8 @@ def test_the_fleet_table():
 
 
 def test_the_host_s_row_and_lines():
-    from ansible_collections.gpuhost.provision.plugins.filter.site_host import FilterModule as HostFilters, site_host
-    assert HostFilters().filters()["site_host"] is site_host
+    from ansible_collections.gpuhost.provision.plugins.filter.site import site_host
+    assert SiteFilters().filters()["site_host"] is site_host
     driver = dict(DRIVER, check={"installed_version": "535.261.03", "reboot_required": True})
     host = site_host(driver, nvidia=NVIDIA, persistenced=PERSISTENCED, decision={"action": "skipped-never"},
                      roles={"mps": {"summary": " unit written "}, "gpu_state": {}})

@@ -13,20 +13,11 @@ import pytest
 
 from ansible_collections.gpuhost.provision.plugins.module_utils import _snapshot
 from ansible_collections.gpuhost.provision.plugins.modules import host_snapshot
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import tree_state
 
 UNIT = "nvidia-persistenced.service"
 VENDOR = b"[Service]\nExecStart=/usr/bin/nvidia-persistenced --user nvpd\n\n[Install]\nWantedBy=multi-user.target\n"
 ME = pwd.getpwuid(os.getuid()).pw_name
-
-
-def tree_state(root):
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            st = os.lstat(path)
-            out[path] = (st.st_mode, st.st_mtime_ns, os.readlink(path) if os.path.islink(path) else None)
-    return out
 
 
 @pytest.fixture
@@ -52,12 +43,12 @@ def test_files_users_units_in_one_call_and_nothing_changes(root, run_module):
     link = root / "etc/systemd/system/multi-user.target.wants"
     link.mkdir()
     (link / UNIT).symlink_to("/etc/systemd/system/" + UNIT)
-    before = tree_state(root)
+    before = tree_state(root, times=True)
     failed, result = run_module(host_snapshot, dict(
         files=[str(unit_file), str(link / UNIT), str(root / "missing"), str(root / "etc")],
         users=[ME, "no-such-user-gpuhost"], units=["nvidia-persistenced"]))
     assert not failed and result["changed"] is False, result
-    assert tree_state(root) == before
+    assert tree_state(root, times=True) == before
     f = result["files"][str(unit_file)]
     assert f["exists"] and f["type"] == "file" and f["mode"] == "0640" and f["owner"] == ME
     assert f["sha1"] == hashlib.sha1(b"[Unit]\nDescription=ours\n").hexdigest()
@@ -112,14 +103,14 @@ def test_without_systemd_no_systemctl_call(root, run_module, commands, monkeypat
     (dict(unknown=1), "Unsupported parameters"),
 ])
 def test_bad_input(root, run_module, commands, args, expected):
-    before = tree_state(root)
+    before = tree_state(root, times=True)
     failed, result = run_module(host_snapshot, args)
     if expected is None:                 # a single string is a list of one, as everywhere in Ansible
         assert not failed and list(result["files"]) == ["/not-a-list-but-ok"]
     else:
         assert failed and expected in result["msg"], result
         assert "\n" not in result["msg"]
-    assert tree_state(root) == before
+    assert tree_state(root, times=True) == before
     assert [a for a in commands.argvs() if a[1:2] not in (["is-enabled"], ["is-active"])] == []
 
 

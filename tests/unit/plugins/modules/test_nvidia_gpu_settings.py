@@ -8,23 +8,10 @@ import pytest
 from ansible_collections.gpuhost.provision.plugins.modules import nvidia_gpu_settings as mod
 from ansible_collections.gpuhost.provision.plugins.module_utils._nvml import SMI_SETTINGS_QUERY
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._asserts import assert_one_line
 
 SMI = "/usr/bin/nvidia-smi"
 SMI_SETTER_FLAGS = ("-c", "-pl", "-ac", "-am", "-e", "-pm", "-r", "-mig")
-
-
-@pytest.fixture
-def root(monkeypatch):
-    monkeypatch.setattr(mod, "is_root", lambda: True)
-
-
-@pytest.fixture
-def not_root(monkeypatch):
-    monkeypatch.setattr(mod, "is_root", lambda: False)
-
-
-def assert_one_line(msg):
-    assert msg and "\n" not in msg, msg
 
 
 def smi_setters(commands):

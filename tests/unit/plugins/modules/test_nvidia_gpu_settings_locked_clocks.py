@@ -20,11 +20,6 @@ BOTH = {"locked_graphics_clocks": {"min_mhz": 1410, "max_mhz": 1980},
 
 
 @pytest.fixture
-def root(monkeypatch):
-    monkeypatch.setattr(mod, "is_root", lambda: True)
-
-
-@pytest.fixture
 def boot(monkeypatch):
     """The boot id the module reads; change boot.id to simulate a reboot."""
     class Boot:

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.gpuhost.provision.plugins.modules import nvidia_mig as mod
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._asserts import assert_one_line
 
 SMI = "/usr/bin/nvidia-smi"
 
@@ -27,22 +28,8 @@ CONFIG = {
 }
 
 
-@pytest.fixture
-def root(monkeypatch):
-    monkeypatch.setattr(mod, "is_root", lambda: True)
-
-
-@pytest.fixture
-def not_root(monkeypatch):
-    monkeypatch.setattr(mod, "is_root", lambda: False)
-
-
 def args(name, **kw):
     return dict({"config": CONFIG, "config_name": name}, **kw)
-
-
-def assert_one_line(msg):
-    assert msg and "\n" not in msg, msg
 
 
 def layout(f, index):

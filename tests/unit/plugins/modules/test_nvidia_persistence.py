@@ -8,22 +8,9 @@ import pytest
 from ansible_collections.gpuhost.provision.plugins.modules import nvidia_persistence as mod
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import fixture_text
 from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures import fake_pynvml as fake
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._asserts import assert_one_line
 
 SMI = "/usr/bin/nvidia-smi"
-
-
-@pytest.fixture
-def root(monkeypatch):
-    monkeypatch.setattr(mod, "is_root", lambda: True)
-
-
-@pytest.fixture
-def not_root(monkeypatch):
-    monkeypatch.setattr(mod, "is_root", lambda: False)
-
-
-def assert_one_line(msg):
-    assert msg and "\n" not in msg, msg
 
 
 # ---- changes and no-changes through NVML ----------------------------------------------------------

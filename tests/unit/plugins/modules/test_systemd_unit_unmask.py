@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-import stat
 
 import pytest
 
@@ -13,6 +12,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.gpuhost.provision.plugins.modules import systemd_unit_unmask
+from ansible_collections.gpuhost.provision.tests.unit.plugins.fixtures._files import tree_state
 
 UNIT = "nvidia-persistenced.service"
 REAL_UNIT = b"[Unit]\nDescription=NVIDIA Persistence Daemon\n\n[Service]\nType=forking\n"
@@ -93,24 +93,6 @@ def ok(args, **kw):
     return result
 
 
-def snapshot(tree):
-    """Every path under ``tree`` with its type, mode, link target and content."""
-    snap = {}
-    for dirpath, dirnames, filenames in os.walk(tree):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            st = os.lstat(path)
-            rel = os.path.relpath(path, tree)
-            if stat.S_ISLNK(st.st_mode):
-                snap[rel] = ("link", os.readlink(path))
-            elif stat.S_ISDIR(st.st_mode):
-                snap[rel] = ("dir", stat.S_IMODE(st.st_mode))
-            else:
-                with open(path, "rb") as f:
-                    snap[rel] = ("file", stat.S_IMODE(st.st_mode), f.read())
-    return snap
-
-
 def mask_link(root, where="etc", unit=UNIT):
     path = root / where / "systemd/system" / unit
     path.symlink_to("/dev/null")
@@ -166,10 +148,10 @@ def test_empty_file_mask_removed(root, runner, where):
 def test_real_unit_file_is_never_removed(root, runner):
     path = root / "etc/systemd/system" / UNIT
     path.write_bytes(REAL_UNIT)
-    before = snapshot(root)
+    before = tree_state(root)
     result = ok({"name": UNIT, "root": str(root)})
     assert result["changed"] is False
-    assert snapshot(root) == before
+    assert tree_state(root) == before
     unit = result["units"][0]
     assert unit["masked_before"] is False and unit["masked_after"] is False
     assert unit["not_masks"] == [{
@@ -191,10 +173,10 @@ def test_real_unit_in_etc_and_runtime_mask_in_run(root, runner):
 def test_symlink_elsewhere_is_left_alone(root, runner):
     link = root / "etc/systemd/system" / UNIT
     link.symlink_to("/lib/systemd/system/" + UNIT)
-    before = snapshot(root)
+    before = tree_state(root)
     result = ok({"name": UNIT, "root": str(root)})
     assert result["changed"] is False
-    assert snapshot(root) == before
+    assert tree_state(root) == before
     assert result["units"][0]["not_masks"][0]["kind"] == "symlink"
 
 
@@ -236,14 +218,14 @@ def test_missing_mask_dirs_are_fine(tmp_path, runner):
 def test_check_mode_reports_and_removes_nothing(root, runner, systemd):
     etc = mask_link(root, "etc")
     run_ = mask_empty(root, "run")
-    before = snapshot(root)
+    before = tree_state(root)
     result = ok({"name": UNIT, "root": str(root)}, check_mode=True, diff=True)
     assert result["changed"] is True
     assert result["units"][0]["removed"] == [etc, run_]
     assert result["units"][0]["masked_after"] is False
     assert result["msg"].startswith("would unmask %s" % UNIT)
     assert result["daemon_reloaded"] is False
-    assert snapshot(root) == before
+    assert tree_state(root) == before
     assert runner.calls == []
     assert result["diff"] == {
         "before": {UNIT: {"masked_paths": [etc, run_]}},
@@ -260,12 +242,12 @@ def test_idempotent(root, runner, systemd):
     mask_link(root, "etc")
     first = ok({"name": UNIT, "root": str(root)})
     assert first["changed"] is True
-    after_first = snapshot(root)
+    after_first = tree_state(root)
     second = ok({"name": UNIT, "root": str(root)}, diff=True)
     assert second["changed"] is False
     assert second["daemon_reloaded"] is False
     assert second["diff"]["before"] == second["diff"]["after"]
-    assert snapshot(root) == after_first
+    assert tree_state(root) == after_first
     assert runner.calls == [["/usr/bin/systemctl", "daemon-reload"]]
 
 
@@ -346,13 +328,13 @@ BAD = [
 def test_bad_input(root, runner, systemd, make_args, expected):
     mask_link(root, "etc")  # a real mask is present: a bad call must not remove it
     args = make_args(root)
-    before = snapshot(root)
+    before = tree_state(root)
     kind, result = run(args)
     assert kind == "fail", result
     assert expected in result["msg"]
     assert "\n" not in result["msg"]
     assert result.get("changed", False) is False
-    assert snapshot(root) == before
+    assert tree_state(root) == before
     assert runner.calls == []
 
 
@@ -363,13 +345,13 @@ def test_permission_denied_removes_nothing(root, runner, systemd, monkeypatch):
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, m: False if p.endswith("run/systemd/system") else real_access(p, m))
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    before = snapshot(root)
+    before = tree_state(root)
     kind, result = run({"name": UNIT, "root": str(root)})
     assert kind == "fail"
     assert "permission denied" in result["msg"] and "become: true" in result["msg"]
     assert "\n" not in result["msg"]
     assert result["changed"] is False
-    assert snapshot(root) == before
+    assert tree_state(root) == before
     assert os.path.islink(etc)
     assert runner.calls == []
 
@@ -378,13 +360,13 @@ def test_read_only_tree_as_root_removes_nothing(root, runner, systemd, monkeypat
     run_mask = mask_link(root, "run")
     monkeypatch.setattr(os, "access", lambda p, m: False)
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    before = snapshot(root)
+    before = tree_state(root)
     kind, result = run({"name": UNIT, "root": str(root)})
     assert kind == "fail"
     assert result["msg"] == "cannot remove mask %s: %s is not writable (read-only file system?)" % (
         run_mask, os.path.dirname(run_mask))
     assert result["changed"] is False
-    assert snapshot(root) == before
+    assert tree_state(root) == before
     assert runner.calls == []
 
 
@@ -410,11 +392,11 @@ def test_unit_dir_escaping_root_is_refused(tmp_path, runner):
     image = tmp_path / "image"
     image.mkdir()
     (image / "etc").symlink_to(outside)
-    before = snapshot(tmp_path)
+    before = tree_state(tmp_path)
     kind, result = run({"name": UNIT, "root": str(image)})
     assert kind == "fail"
     assert "outside root" in result["msg"]
-    assert snapshot(tmp_path) == before
+    assert tree_state(tmp_path) == before
 
 
 # ---- the vendor unit, reported read only ----------------------------------------------------------
@@ -428,13 +410,13 @@ UBUNTU_UNIT = (b"[Unit]\nDescription=NVIDIA Persistence Daemon\n\n[Service]\nTyp
 
 def test_vendor_unit_is_reported_without_a_change(root, runner):
     (root / "lib/systemd/system" / UNIT).write_bytes(DEBIAN_UNIT)
-    before = snapshot(root)
+    before = tree_state(root)
     result = ok({"name": UNIT, "root": str(root)})
     assert result["changed"] is False
     assert result["units"][0]["vendor_unit"] == {
         "path": "/lib/systemd/system/" + UNIT, "static": False,
         "exec_start": "ExecStart=/usr/bin/nvidia-persistenced --user nvpd"}
-    assert snapshot(root) == before
+    assert tree_state(root) == before
 
 
 def test_vendor_unit_first_in_search_order_and_static(root, runner):

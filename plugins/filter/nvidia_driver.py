@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The nvidia_driver role's filters and driver_change.yml's table: a CUDA request checked against the table, the
+modprobe.d options line, the reboot decision and target, the role's summary line, and the fleet table of a driver
+change. Documentation: one <filter>.yml each."""
+from __future__ import annotations
+
+import re
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
+    CudaCompatError,
+    resolve_min_driver,
+    table_from,
+)
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_sections import summary_line
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
+from ansible_collections.gpuhost.provision.plugins.module_utils._module_params import (
+    ModuleParamsError,
+    normalise,
+    options_line,
+)
+from ansible_collections.gpuhost.provision.plugins.module_utils._reboot import reboot_decision, reboot_target
+from ansible_collections.gpuhost.provision.plugins.plugin_utils._filter_errors import refuses
+
+NOT_RUN = "not run: unreachable, or stopped by the rollout guard (gpuhost_max_fail_percentage)"
+# the package whose version is the driver's in each set the nvidia_driver role installs (libcuda1: Debian's compute
+# set; nvidia-headless-*: Ubuntu's)
+DRIVER_PACKAGES = ("nvidia-driver", "cuda-drivers", "nvidia-driver-cuda", "libcuda1")
+DNF_PIN = re.compile(r"^(?:nvidia-driver|cuda-drivers)-(?:[0-9]+:)?([0-9]+\.[0-9]+(?:\.[0-9]+)?)(?:-|$)")
+
+
+def planned_version(would_install):
+    """The driver version a check-mode run would install, from the role's pinned items ('nvidia-driver=535.309.01-0+deb12u1',
+    'nvidia-driver-535-server=...', 'cuda-drivers-580.95.05-1'), or None."""
+    for item in would_install or []:
+        name, sep, version = item.partition("=")
+        if sep and (name in DRIVER_PACKAGES or name.startswith(("nvidia-driver-", "nvidia-headless-"))) and version:
+            return version.split(":")[-1].split("-")[0]
+        match = DNF_PIN.match(item)          # dnf: name-version
+        if match:
+            return match.group(1)
+    return None
+
+
+def driver_change_table(hosts, hostvars):
+    rows = ["host | result | driver | workload | reason"]
+    done = failed = 0
+    for host in hosts:
+        record = (hostvars.get(host) or {}).get("__change_record")
+        if not record:
+            failed += 1
+            rows.append(" | ".join([host, "FAILED", "-", "-", NOT_RUN]))
+            continue
+        if record.get("result") == "failed":
+            failed += 1
+        else:
+            done += 1
+        before = record.get("from") or "none"
+        after = record.get("to") or planned_version(record.get("would_install")) or "none"
+        driver = before if before == after else "%s -> %s" % (before, after)
+        rows.append(" | ".join([host, str(record.get("result", "?")).upper() if record.get("result") == "failed"
+                                else str(record.get("result")), driver, record.get("workload") or "-",
+                                record.get("reason") or "-"]))
+    rows.append("%d host(s): %d done, %d failed or not run" % (len(hosts), done, failed))
+    return rows
+
+
+def cuda_request_error(cuda_version, cuda_table=None, compatibility="toolkit"):
+    try:
+        table = table_from(cuda_table or {})
+        if cuda_version not in (None, ""):
+            resolve_min_driver(cuda_version, compatibility, table)
+    except CudaCompatError as exc:
+        return one_line(exc)
+    return ""
+
+
+@refuses(None, ModuleParamsError)
+def nvidia_module_options(params):
+    return options_line(normalise(params))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "cuda_request_error": cuda_request_error,
+            "nvidia_module_options": nvidia_module_options,
+            "reboot_decision": reboot_decision,
+            "reboot_target": reboot_target,
+            "driver_summary": summary_line,
+            "driver_change_table": driver_change_table,
+        }

@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpuhost.provision developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""site.yml's filters: its input checks (unknown variables, the refusal, plain messages, whether a collection is
+installed), the rollout guard, what it says of each host (the summary line, what changed, the -v line and the row)
+and its fleet tables. Documentation: one <filter>.yml each."""
+from __future__ import annotations
+
+import importlib.util
+import re
+
+from ansible_collections.gpuhost.provision.plugins.module_utils._fleet import fleet_table
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import failure_reason, one_line, plain_types
+from ansible_collections.gpuhost.provision.plugins.module_utils._site import (
+    input_refusal,
+    rollout_stop,
+    site_row,
+    site_table,
+    summary_detail,
+    unknown_variables,
+)
+from ansible_collections.gpuhost.provision.plugins.plugin_utils._filter_errors import refuses
+
+_COLLECTION = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$", re.IGNORECASE)
+
+
+class _Invalid(Exception):
+    pass
+
+
+@refuses("collection_available", _Invalid)
+def collection_available(name):
+    if not isinstance(name, str) or not _COLLECTION.match(name):
+        raise _Invalid("expected a collection name namespace.name, got %r" % (name,))
+    # Ansible's collection loader answers for the ansible_collections package on the controller.
+    try:
+        return importlib.util.find_spec("ansible_collections.%s" % name) is not None
+    except ImportError:
+        return False
+
+
+def _words(text):
+    return one_line(text or "")
+
+
+def _count(n, one, many=None):
+    return "%d %s" % (n, one if n == 1 else (many or one + "s"))
+
+
+def host_changes(driver=None, persistenced=None, check_mode=False):
+    """What changed on the host, counted: e.g. ['installed 8 packages', 'held 8', 'unit written']."""
+    driver, persistenced = driver or {}, persistenced or {}
+    out = []
+    installed = list(driver.get("installed") or []) or list(driver.get("would_install") or [])
+    if installed:
+        out.append(("install " if check_mode else "installed ") + _count(len(installed), "package"))
+    if driver.get("held"):
+        out.append(("hold " if check_mode else "held ") + str(len(driver["held"])))
+    if persistenced.get("unmasked"):
+        out.append("unmasked " + ", ".join(str(u).rsplit("/", 1)[-1] for u in persistenced["unmasked"]))
+    if str(persistenced.get("unit_changed", "")).lower() in ("true", "1", "yes"):
+        out.append("unit written")
+    user = _words(persistenced.get("user_change"))
+    if user:
+        # the persistenced report's sentence, shortened (the report keeps it whole)
+        out.append("user created" if "created system user" in user
+                   else "user shell set to nologin (security fix)" if "login shell" in user
+                   else "user password locked" if "password locked" in user else user)
+    return out
+
+
+def _driver_part(driver, decision):
+    check = driver.get("check") or {}
+    if str(driver.get("adopted", "")).lower() in ("true", "1", "yes"):
+        text = _words(driver.get("plan"))
+    else:
+        version = check.get("installed_version") or check.get("driver_version") or "none"
+        module = ("module " + str(check["kernel_module_version"])) if check.get("kernel_module_version") \
+            else "no module loaded"
+        cuda = (", CUDA <= " + str(check["max_cuda_version"])) if check.get("max_cuda_version") else ""
+        text = "driver %s (%s%s)" % (version, module, cuda)
+    if check.get("reboot_required"):
+        # the decision's action (rebooted, skipped-never, ...), or "pending" where the reboot section did not run
+        text += ", reboot " + (str(decision["action"]) if decision.get("action") else "pending")
+    return text
+
+
+def _gpu_part(nvidia):
+    gpus = nvidia.get("gpus") or []
+    text = "GPUs %s/%d nvml/pci" % (nvidia.get("gpu_count", len(gpus)), len(nvidia.get("pci_devices") or []))
+    if gpus:
+        text += ", persistence on %d" % sum(1 for g in gpus if g.get("persistence_mode"))
+    return text
+
+
+def _persistenced_part(report):
+    if str(report.get("systemd", "")).lower() not in ("true", "1", "yes"):
+        return "persistenced no systemd on this host: no unit written or enabled"
+    if str(report.get("started", "")).lower() in ("true", "1", "yes"):
+        return "persistenced started"
+    if report.get("start_policy") == "auto":
+        return "persistenced waits for a GPU"
+    return "persistenced not started (persistenced_start: false)"
+
+
+def host_summary(driver, nvidia=None, persistenced=None, decision=None, roles=None, check_mode=False, tags=None,
+                 width=200, detail=False):
+    if detail:
+        return summary_detail(driver, nvidia, persistenced, roles, check_mode, tags)
+    driver, nvidia, persistenced = driver or {}, nvidia or {}, persistenced or {}
+    tags = list(tags or ["all"])
+    head = [] if "all" in tags else ["only --tags " + ",".join(tags)]
+    if driver:
+        head.append(_driver_part(driver, decision or {}))
+    head.append(_gpu_part(nvidia))
+    if persistenced:
+        head.append(_persistenced_part(persistenced))
+    changes = host_changes(driver, persistenced, check_mode)
+    tail = (("would change: " if check_mode else "changed: ") + ", ".join(changes)) if changes else \
+        ("nothing to change" if check_mode else "nothing changed")
+    # each optional role with the first clause of its summary, or only its name where the line would be too long
+    roles = dict(roles or {})
+    full = ["%s: %s" % (name, _words(summary).split(";", maxsplit=1)[0]) for name, summary in roles.items()]
+    for optional in (full, list(roles)):
+        parts = head + optional + [tail]
+        if len(" | ".join(parts)) <= width:
+            return " | ".join(parts)
+    # still too long: cut the longest part, again and again (never below 20 characters); what changed goes last
+    while len(" | ".join(parts)) > width:
+        longest = max(range(len(parts) - 1), key=lambda i: len(parts[i]))
+        keep = max(len(parts[longest]) - (len(" | ".join(parts)) - width) - 3, 20)
+        if keep >= len(parts[longest]) - 3:
+            break
+        parts[longest] = parts[longest][:keep].rstrip() + "..."
+    return " | ".join(parts)
+
+
+def site_host(driver, nvidia=None, persistenced=None, decision=None, roles=None, check_mode=False, tags=None):
+    driver, nvidia, persistenced = driver or {}, nvidia or {}, persistenced or {}
+    summaries = dict((name, str((report or {}).get("summary", "")).strip())
+                     for name, report in (roles or {}).items() if report)
+    tags = list(tags or ["all"])
+    return {
+        "summary": host_summary(driver, nvidia=nvidia, persistenced=persistenced, decision=decision, roles=summaries,
+                                check_mode=check_mode, tags=tags),
+        "detail": summary_detail(driver, nvidia, persistenced, summaries, check_mode, tags),
+        "row": site_row(driver, nvidia, decision, host_changes(driver, persistenced, check_mode)),
+    }
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "unknown_variables": unknown_variables,
+            "input_refusal": input_refusal,
+            "plain_message": plain_types,
+            "failure_reason": failure_reason,
+            "collection_available": collection_available,
+            "rollout_stop": rollout_stop,
+            "host_summary": host_summary,
+            "host_changes": host_changes,
+            "site_host": site_host,
+            "site_table": site_table,
+            "fleet_table": fleet_table,
+        }
