@@ -60,6 +60,10 @@ def main() -> int:
     if action != "create":
         raise SystemExit(f"unknown action {action}: create or destroy")
     argvs = [run_argv(p) for p in platforms]  # every platform checked before any container starts
+    for platform in platforms:  # a bind mount's host directory is made when missing (podman refuses a missing one)
+        for volume in platform.get("volumes") or []:
+            if volume.startswith("/"):
+                os.makedirs(volume.split(":", 1)[0], exist_ok=True)
     remove(names)
     for argv in argvs:
         started = subprocess.run(argv, capture_output=True, text=True, check=False)

@@ -60,6 +60,25 @@ def test_create_refuses_before_removing_or_starting_anything(monkeypatch):
     assert calls == []
 
 
+def test_create_makes_a_missing_bind_mount_directory_then_starts_the_host_with_it(tmp_path, monkeypatch):
+    calls = []
+
+    class Done:
+        returncode = 0
+        stderr = ""
+
+    monkeypatch.delenv("MOLECULE_PODMAN_EXECUTABLE", raising=False)
+    monkeypatch.setattr(platforms.subprocess, "run", lambda argv, **_kw: calls.append(argv) or Done())
+    cache = tmp_path / "cache" / "ccache"
+    monkeypatch.setattr(platforms.sys, "argv", ["platforms.py", "create", json.dumps([
+        {"name": "a", "image": "i", "pre_build_image": True, "env": {"CCACHE_DIR": "/var/cache/c"},
+         "volumes": [f"{cache}:/var/cache/c"]}])])
+    assert platforms.main() == 0
+    assert cache.is_dir()
+    assert calls[0][:2] == ["podman", "rm"]
+    assert f"--volume={cache}:/var/cache/c" in calls[1] and "--env=CCACHE_DIR=/var/cache/c" in calls[1]
+
+
 def test_the_command_enters_every_namespace_with_the_containers_capabilities_and_environment():
     info = {"pid": 4242, "caps": ["chown", "kill"], "env": ["PATH=/usr/bin:/bin", "HOME=/root"], "cgroups": []}
     argv = container_exec.argv(info, ["/bin/sh", "-c", "id"])
