@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """site.yml's filters: its input checks (unknown variables, the refusal, plain messages, whether a collection is
 installed), the rollout guard, what it says of each host (the summary line, what changed, the -v line and the row)
-and its fleet tables. Documentation: one <filter>.yml each."""
+its fleet tables, and the plays' host pattern (targets). Documentation: one <filter>.yml each."""
 from __future__ import annotations
 
 import importlib.util
@@ -149,6 +149,12 @@ def site_host(driver, nvidia=None, persistenced=None, decision=None, roles=None,
     }
 
 
+def targets(pattern):
+    """The play's host pattern, unchanged: templated in the controller's own process (a play's hosts line), it loads
+    the collection's filters there once, before any worker starts (targets.yml)."""
+    return pattern
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -163,4 +169,5 @@ class FilterModule(object):
             "site_host": site_host,
             "site_table": site_table,
             "fleet_table": fleet_table,
+            "targets": targets,
         }

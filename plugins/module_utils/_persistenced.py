@@ -66,6 +66,14 @@ def persistenced_plan(snapshot, method="daemon", user="nvidia-persistenced", sta
     user_todo = daemon and user != "root" and (
         not account.get("exists") or account.get("shell") != nologin_shell or not account.get("locked")
         or int(account.get("uid") or 0) >= 1000)
+    todo = {
+        "user": user_todo,
+        "unit": daemon and (len(unit.get("masks") or []) > 0 or not current),
+        # without a change to the unit (main.yml adds that): not enabled yet, or to be started and not active
+        "service": daemon and (unit.get("enabled") != "enabled" or (do_start and unit.get("active") != "active")),
+        "legacy": systemd and method == "legacy",
+        "nosystemd": not systemd,
+    }
     return {
         "systemd": systemd,
         "gpus": gpus,
@@ -80,14 +88,9 @@ def persistenced_plan(snapshot, method="daemon", user="nvidia-persistenced", sta
         # reading is usable when NVML answered with no GPU lost and every mode read
         "verify": method == "daemon" and do_start and len(gpus) > 0 and not check_mode,
         "snapshot_modes_usable": _modes_usable(snapshot),
-        "todo": {
-            "user": user_todo,
-            "unit": daemon and (len(unit.get("masks") or []) > 0 or not current),
-            # without a change to the unit (main.yml adds that): not enabled yet, or to be started and not active
-            "service": daemon and (unit.get("enabled") != "enabled" or (do_start and unit.get("active") != "active")),
-            "legacy": systemd and method == "legacy",
-            "nosystemd": not systemd,
-        },
+        "todo": todo,
+        # whether any section has work: main.yml skips them all with one task when none has
+        "changes": any(todo.values()),
     }
 
 

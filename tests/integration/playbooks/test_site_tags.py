@@ -25,6 +25,8 @@ SITE_ROLES = ["nvidia_driver", "persistenced", "gpu_state", "mps", "container_to
 IMPORTED = {"nvidia_driver", "persistenced"}   # import_role in site.yml; the others are include_role
 INCLUDE_NAMES = {"gpu_state": "GPU settings kept across boots (gpu_state)", "mps": "CUDA MPS control daemon (mps)",
                  "container_toolkit": "NVIDIA container toolkit (container_toolkit)"}
+OPTIONAL = "Optional roles (gpu_state, mps, container_toolkit; playbooks/tasks/site_optional.yml)"
+OPTIONAL_TASKS = yaml.safe_load((ROOT / "playbooks" / "tasks" / "site_optional.yml").read_text(encoding="utf-8"))
 # run whatever --tags selects, in play 2 and after it
 ALWAYS = ["Skip the hosts that the input checks held back", "Summary", "Say what was done on this host (one line)",
           "Say in full what was done on this host (-v)",
@@ -32,12 +34,29 @@ ALWAYS = ["Skip the hosts that the input checks held back", "Summary", "Say what
           "Show every targeted host with its result", "Fail, pointing at the reason in the fleet table"]
 
 
-def section_tags(role):
-    """The tags that roles/<role>/tasks/main.yml gives its sections, except the role's own and the pre-flight's."""
-    tags = []
+def section_groups(role):
+    """The task files that roles/<role>/tasks/main.yml includes as one group of sections (tasks/changes.yml,
+    tasks/sections.yml): an include tagged always that applies only the role's tag, so that the sections inside it
+    keep their own tags."""
     tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text(encoding="utf-8"))
+    return [task["ansible.builtin.include_tasks"]["file"] for task in tasks
+            if isinstance(task.get("ansible.builtin.include_tasks"), dict) and "always" in task.get("tags", [])
+            and task["ansible.builtin.include_tasks"].get("apply", {}).get("tags") == [role]]
+
+
+def section_tasks(role):
+    """The tasks of roles/<role>/tasks/main.yml and of its groups of sections, a block's tasks included."""
+    files = ["main.yml"] + section_groups(role)
+    tasks = [t for name in files for t in yaml.safe_load((ROOT / "roles" / role / "tasks" / name).read_text(encoding="utf-8"))]
     # a section may sit in a block (the driver's install steps, whose always section cleans up)
-    for task in [t for task in tasks for t in [task] + task.get("block", [])]:
+    return [t for task in tasks for t in [task] + task.get("block", [])]
+
+
+def section_tags(role):
+    """The tags that roles/<role>/tasks/main.yml (and its groups) give the sections, except the role's own and the
+    pre-flight's."""
+    tags = []
+    for task in section_tasks(role):
         for tag in task.get("tags", []):
             if tag not in tags and tag not in (role, role + "_preflight", "always"):
                 tags.append(tag)
@@ -89,11 +108,19 @@ def test_a_section_tag_selects_its_section_the_preflight_and_the_fleet_output(li
         mine = [name.split(" : ", 1)[-1] for name, tags in tasks if role in tags]
         first = preflight_tasks(role)
         assert [n for n in mine if n in first], f"--tags {tag} leaves out the {role} pre-flight that it reads: {names}"
-        assert [n for n in mine if n not in first], f"--tags {tag} selects no task of its own section: {mine}"
+        # a section in a group (an include, which --list-tasks does not open): the group is listed, and the section
+        # inside it carries the tag itself
+        grouped = [t["name"] for t in section_tasks(role) if tag in t.get("tags", [])
+                   and t not in yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text(encoding="utf-8"))]
+        groups = [n for n, tags in tasks if role in tags and n.split(" : ", 1)[-1].startswith("Sections that change")]
+        assert [n for n in mine if n not in first] and (not grouped or groups), \
+            f"--tags {tag} selects no task of its own section: {mine}"
     else:
-        # an include_role: --tags reaches the role's tasks only through an include that carries the tag
-        include = [tags for name, tags in tasks if name == INCLUDE_NAMES[role]]
-        assert include and tag in include[0], (tag, names)
+        # an include_role: --tags reaches the role's tasks only through an include that carries the tag; the three
+        # sit in playbooks/tasks/site_optional.yml, whose include (tagged always) --list-tasks lists but does not open
+        assert OPTIONAL in names, (tag, names)
+        include = [task.get("tags", []) for task in OPTIONAL_TASKS if task.get("name") == INCLUDE_NAMES[role]]
+        assert include and tag in include[0], (tag, include)
     # of the other roles, only what is tagged always (their read-only pre-flights, the driver's post-check and report)
     others = [name for name, tags in tasks if any(r in tags for r in SITE_ROLES if r != role) and "always" not in tags]
     assert not others, (tag, others)
@@ -120,7 +147,9 @@ def test_an_include_inside_a_section_runs_whole_when_selected():
 def test_skipping_a_section_keeps_the_preflight_and_the_report():
     names = [name.split(" : ", 1)[-1] for name, tags in list_tasks("nvidia_driver_reboot", "--skip-tags")]
     assert "Resolve the driver and check that the package sources can satisfy it" in names
-    assert "Keep the driver check (after the change, or the pre-flight's when nothing changed)" in names
+    # the sections that change the host (with the post-check) are one include, tagged always
+    assert "Sections that change the host (install, nouveau, module parameters, holds, post-check, reload, local fact)" \
+        in names
     assert "Report what was done (for playbooks such as site.yml; no extra call on the host)" in names
     assert "Decide about the reboot" not in names and "Reboot when decided, then check the driver again" not in names
     assert "Summary" in names

@@ -89,6 +89,10 @@ def test_reboot_target_is_the_controller_by_connection_and_identity_only(reasons
 
 
 def test_decision_reads_the_boot_id_before_deciding():
+    # decision.yml includes the host's reads (only when a reboot is due) before it decides; the boot id comes first
     tasks = yaml.safe_load((VARS.parent.parent / "tasks" / "decision.yml").read_text(encoding="utf-8"))
-    assert tasks[0]["ansible.builtin.slurp"]["src"] == "/proc/sys/kernel/random/boot_id"
-    assert tasks[0]["register"] == "__nvidia_driver_boot_id"
+    assert tasks[0]["ansible.builtin.include_tasks"]["file"] == "reboot_reads.yml"
+    assert tasks[1]["name"] == "Decide about the reboot"
+    reads = yaml.safe_load((VARS.parent.parent / "tasks" / "reboot_reads.yml").read_text(encoding="utf-8"))
+    assert reads[0]["ansible.builtin.slurp"]["src"] == "/proc/sys/kernel/random/boot_id"
+    assert reads[0]["register"] == "__nvidia_driver_boot_id"

@@ -47,6 +47,7 @@ def test_registered_under_their_names():
 def test_a_converged_host_has_nothing_to_do():
     plan = _plan(_snapshot())
     assert plan["todo"] == {"user": False, "unit": False, "service": False, "legacy": False, "nosystemd": False}
+    assert plan["changes"] is False   # main.yml skips every section with one task
     assert plan["do_start"] and plan["unit_file_current"] and plan["verify"] and plan["snapshot_modes_usable"]
 
 
@@ -66,7 +67,9 @@ def test_a_converged_host_has_nothing_to_do():
 def test_each_finding_gives_its_section_work(change, todo):
     snapshot = _snapshot()
     change(snapshot)
-    assert [name for name, do in _plan(snapshot)["todo"].items() if do] == [todo]
+    plan = _plan(snapshot)
+    assert [name for name, do in plan["todo"].items() if do] == [todo]
+    assert plan["changes"] is True
 
 
 def test_root_never_needs_the_user_section_and_an_inactive_daemon_not_to_be_started_is_left():
