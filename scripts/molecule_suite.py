@@ -3,7 +3,8 @@
 
     molecule_suite.py plan                  each scenario: its containers, published ports, expected seconds
     molecule_suite.py count                 each scenario: platforms, testinfra tests molecule verify would run
-    molecule_suite.py run --jobs N --logs DIR --results FILE [--extra NAME=COMMAND ...] [SCENARIO ...]
+    molecule_suite.py run --jobs N --logs DIR --results FILE [--extra NAME=COMMAND ...]
+                          [--more-jobs M --more-jobs-when FILE] [SCENARIO ...]
 
 `run` starts `molecule test -s <scenario>` for up to N scenarios at once (default: all scenarios under molecule/
 that have a molecule.yml, names starting with `_` excluded). Each scenario's output goes to DIR/molecule-<name>.log
@@ -17,6 +18,8 @@ FILE gets one line per scenario: `molecule-<name><TAB>rc<TAB>seconds`. `--extra 
 job in the same pool (another test that starts containers of its own, such as tests/runner), logged to
 DIR/NAME.log and recorded as `NAME<TAB>rc<TAB>seconds`; it holds no container of a scenario. Each log line starts with the seconds
 since the scenario started, and the end line gives the seconds of each molecule action (create, converge, ...).
+`--more-jobs M --more-jobs-when FILE`: once FILE exists, up to M at a time (scripts/test.sh makes FILE when the
+steps it runs beside the pool have ended, so that their share of the cores goes to the scenarios).
 """
 from __future__ import annotations
 
@@ -102,6 +105,14 @@ def plan(names: list[str], extras: dict[str, str] | None = None) -> list[dict]:
     rows += [{"name": n, "resources": {"job:" + n}, "seconds": seconds.get(n, DEFAULT_SECONDS),
               "command": shlex.split(command)} for n, command in (extras or {}).items()]
     return sorted(rows, key=lambda r: (-r["seconds"], r["name"]))
+
+
+def jobs_now(args) -> int:
+    """How many jobs may run now: --more-jobs once the file --more-jobs-when exists (the steps beside the pool have
+    ended, their share of the cores is free), else --jobs."""
+    if args.more_jobs and args.more_jobs_when and os.path.exists(args.more_jobs_when):
+        return args.more_jobs
+    return args.jobs
 
 
 def startable(pending: list[dict], running: list[set[str]], jobs: int) -> list[dict]:
@@ -204,7 +215,7 @@ def cmd_run(args) -> int:
     base = ["molecule", "--base-config", str(MOLECULE / "base.yml"), "test", "-s"]
     with open(args.results, "a", encoding="utf-8") as results:
         while pending or running:
-            for row in startable(pending, [r[2] for r in running.values()], args.jobs):
+            for row in startable(pending, [r[2] for r in running.values()], jobs_now(args)):
                 label = row["name"] if row["command"] else f"molecule-{row['name']}"
                 log = open(logs / f"{label}.log", "w", encoding="utf-8")  # pylint: disable=consider-using-with
                 argv = row["command"] or base + [row["name"]]
@@ -250,6 +261,9 @@ def main() -> int:
     run.add_argument("--logs", required=True)
     run.add_argument("--results", required=True)
     run.add_argument("--extra", action="append", default=[], metavar="NAME=COMMAND")
+    run.add_argument("--more-jobs", type=int, default=0, metavar="M",
+                     help="up to M at a time once the file --more-jobs-when exists")
+    run.add_argument("--more-jobs-when", default="", metavar="FILE")
     run.add_argument("scenarios", nargs="*")
     run.set_defaults(func=cmd_run)
     args = parser.parse_args()

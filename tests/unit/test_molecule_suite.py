@@ -96,3 +96,13 @@ def test_an_extra_job_joins_the_pool_with_its_own_command_and_no_scenario_contai
     assert rows["runner"]["resources"] == {"job:runner"} and rows["smoke"]["command"] is None
     # it can run beside any scenario
     assert suite.startable([rows["runner"]], [rows["smoke"]["resources"]], 2) == [rows["runner"]]
+
+
+def test_one_more_job_once_the_steps_beside_the_pool_have_ended(tmp_path):
+    done = tmp_path / ".foreground-done"
+    args = type("Args", (), {"jobs": 2, "more_jobs": 3, "more_jobs_when": str(done)})()
+    assert suite.jobs_now(args) == 2
+    done.touch()
+    assert suite.jobs_now(args) == 3
+    args.more_jobs = 0          # not asked for: the file changes nothing
+    assert suite.jobs_now(args) == 2
