@@ -295,6 +295,23 @@ class Resolution(object):
             "compatibility": self.compatibility,
         }
 
+    def as_request(self, asked):
+        """The resolution as data a later step takes instead of resolving ``asked`` again (``from_request``)."""
+        return dict(self.as_dict(), asked=asked, entry=list(self.entry), warnings=list(self.warnings))
+
+    @classmethod
+    def from_request(cls, request, asked, compatibility):
+        """The ``Resolution`` an earlier step made of ``asked`` (``as_request``), or None where it answered another
+        question (another CUDA version or compatibility) or is not such an answer."""
+        try:
+            if request.get("asked") != asked or request.get("compatibility") != compatibility:
+                return None
+            entry = tuple(None if part is None else int(part) for part in request["entry"])
+            return cls(str(request["cuda_version"]), entry, str(request["required_min_driver"]), compatibility,
+                       request.get("warnings") or [])
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
+
 
 def _extend_hint(text):
     return ("add its minimum driver or branch from NVIDIA's release notes (%s) to the cuda_table option "

@@ -23,6 +23,7 @@ from ansible.module_utils.urls import fetch_url
 from ansible_collections.gpuhost.provision.plugins.module_utils import _apt_repo, _apt_sources
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
     CudaCompatError,
+    Resolution,
     driver_at_least,
     normalize_driver_version,
     resolve_min_driver,
@@ -91,7 +92,8 @@ class PlanRequest(object):
     FIELDS = ("cuda_version", "branch", "version", "kernel_module", "source", "compatibility", "build_module",
               "nvswitch", "distribution", "distribution_major_version", "distribution_release", "os_family",
               "kernel", "architecture", "apt_sources_file", "refresh_cache", "existing", "cuda_table",
-              "package_flavour", "cuda_repo_url", "cuda_repo_key_url", "apt_repo", "lock_timeout", "keep_index")
+              "package_flavour", "cuda_repo_url", "cuda_repo_key_url", "apt_repo", "lock_timeout", "keep_index",
+              "cuda_request")
 
     def __init__(self, *, cuda_version: str | None = None, branch: int | None = None, version: str | None = None,
                  kernel_module: str = "auto", source: str = "distro", compatibility: str = "toolkit",
@@ -101,7 +103,8 @@ class PlanRequest(object):
                  apt_sources_file: str = "/etc/apt/sources.list.d/gpuhost-nvidia-driver.sources",
                  refresh_cache: bool = True, existing: str = "adopt", cuda_table: dict | None = None,
                  package_flavour: str = "full", cuda_repo_url: str = CUDA_REPO_BASE, cuda_repo_key_url: str = "",
-                 apt_repo: dict | None = None, lock_timeout: int = 0, keep_index: bool = False):
+                 apt_repo: dict | None = None, lock_timeout: int = 0, keep_index: bool = False,
+                 cuda_request: dict | None = None):
         self.cuda_version = cuda_version
         self.branch = branch
         self.version = version
@@ -126,6 +129,7 @@ class PlanRequest(object):
         self.apt_repo = apt_repo
         self.lock_timeout = lock_timeout
         self.keep_index = keep_index
+        self.cuda_request = cuda_request   # the controller's resolution of cuda_version (driver_request), if any
 
     @classmethod
     def from_params(cls, params: dict) -> "PlanRequest":
@@ -195,6 +199,7 @@ class Planner(object):
         self.host_driver = host_driver or HostDriver(module, **HOST_DRIVER_PATHS)
         # resolved by plan(), step by step
         self.family = self.source = self.resolution = self.min_driver = None
+        self.cuda_request_taken = False   # whether the resolution is the caller's (PlanRequest.cuda_request)
         self.backend = None
         self.result = None
         self.pci = []
@@ -300,7 +305,12 @@ class Planner(object):
         self.family = family_of(r.distribution, r.os_family)
         self.source = effective_source(self.family, r.source)
         self.table = table_from(r.cuda_table)
-        self.resolution = resolve_min_driver(r.cuda_version, r.compatibility, self.table) if r.cuda_version else None
+        self.resolution = None
+        if r.cuda_version:
+            # the input check's answer where it answered this question; else resolved here
+            self.resolution = Resolution.from_request(r.cuda_request or {}, r.cuda_version, r.compatibility)
+            self.cuda_request_taken = self.resolution is not None
+            self.resolution = self.resolution or resolve_min_driver(r.cuda_version, r.compatibility, self.table)
         self.min_driver = self.resolution.min_driver if self.resolution else None
         if self.min_driver and r.branch is not None and not driver_at_least("%d.999.99" % r.branch, self.min_driver):
             raise DriverPlanError("branch R%d is older than the minimum driver %s for CUDA %s: raise "
@@ -375,7 +385,7 @@ class Planner(object):
     def skeleton(self, stanzas, repo, switches, fm_required, fm_reason):
         """The result before a candidate is chosen: unsatisfied, with what was read from the host."""
         resolution = self.resolution
-        result = {"family": self.family, "source": self.source,
+        result = {"family": self.family, "source": self.source, "cuda_request_taken": self.cuda_request_taken,
                   "cuda_version": resolution.cuda_version if resolution else None,
                   "required_min_driver": self.min_driver, "compatibility": self.request.compatibility,
                   "apt_sources": stanzas, "cuda_repo": repo, "pci_devices": self.pci,

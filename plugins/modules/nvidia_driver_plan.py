@@ -229,6 +229,14 @@ options:
         than C(source)). The role C(gpuhost.provision.nvidia_driver) passes V(nvidia_driver_).
     type: str
     default: ""
+  cuda_request:
+    description:
+      - The answer of M(gpuhost.provision.driver_request) for the same O(cuda_version), O(compatibility) and
+        O(cuda_table) (its RV(gpuhost.provision.driver_request#module:request)). The module takes the minimum driver
+        from it instead of resolving O(cuda_version) again, so that a run resolves the CUDA request once per host.
+        The role C(gpuhost.provision.nvidia_driver) passes it.
+      - An answer for another CUDA version or compatibility is ignored (the module resolves O(cuda_version) itself).
+    type: dict
   driver_check:
     description:
       - Also return RV(driver_check), the answer M(gpuhost.provision.driver_version_check) would give now for the
@@ -296,6 +304,13 @@ ansible_facts:
   returned: when O(gather_facts=true)
   type: dict
   sample: {"ansible_distribution": "Debian", "ansible_os_family": "Debian", "ansible_virtualization_type": "podman"}
+cuda_request_taken:
+  description:
+    - Whether the minimum driver came from O(cuda_request) (the controller resolved the CUDA version) rather than
+      from resolving O(cuda_version) here.
+  returned: always
+  type: bool
+  sample: true
 driver_check:
   description:
     - With O(driver_check=true), what M(gpuhost.provision.driver_version_check) returns for the same CUDA version
@@ -638,6 +653,7 @@ def main():
             nvswitch=dict(type="str", default="auto", choices=["auto", "present", "absent"]),
             files=dict(type="list", elements="path", default=[]),
             cuda_table=dict(type="dict"),
+            cuda_request=dict(type="dict"),
             option_prefix=dict(type="str", default=""),
             driver_check=dict(type="bool", default=False),
             gather_facts=dict(type="bool", default=False),

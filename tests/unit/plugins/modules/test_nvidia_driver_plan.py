@@ -13,6 +13,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.gpuhost.provision.plugins.modules import driver_version_check as dvc
+from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import resolve_min_driver, table_from
 from ansible_collections.gpuhost.provision.plugins.module_utils import _apt_repo, _apt_sources
 from ansible_collections.gpuhost.provision.plugins.module_utils import _driver_plan
 from ansible_collections.gpuhost.provision.plugins.module_utils import _package_parsers as plan_parsers
@@ -280,6 +281,22 @@ def test_refusal_can_be_reported_instead(host, run_module):
 def test_minor_compatibility_accepts_535_for_12_8(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.8", compatibility="minor", build_module=False, **DEBIAN12))
     assert not failed and result["required_min_driver"] == "525" and result["branch"] == 535
+
+
+def test_the_controllers_resolution_is_taken_instead_of_resolving_again(host, run_module):
+    # driver_request's answer for CUDA 12.2 with a row the built-in table does not have (minimum 530): the plan takes
+    # it, so the refusal names 530, not the table's 535.54.03
+    request = resolve_min_driver("12.2", "toolkit", table_from({"12.2": "530"})).as_request("12.2")
+    failed, result = run_module(plan, dict(cuda_version="12.2", cuda_request=request, build_module=False, **DEBIAN12))
+    assert not failed, result
+    assert result["required_min_driver"] == "530" and result["branch"] == 535 and result["cuda_request_taken"]
+    # an answer to another question (another CUDA version, or another compatibility) is not taken
+    for asked, compatibility in (("12.4", "toolkit"), ("12.2", "minor")):
+        other = dict(request, asked=asked, compatibility=compatibility)
+        failed, result = run_module(plan, dict(cuda_version="12.2", cuda_request=other, build_module=False,
+                                               **DEBIAN12))
+        assert not failed and result["required_min_driver"] == "535.54.03", (asked, compatibility, result)
+        assert result["cuda_request_taken"] is False
 
 
 def test_debian13_branch_550_and_open_on_a_hopper(host, run_module):
