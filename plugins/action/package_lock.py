@@ -72,30 +72,48 @@ class ActionModule(ActionBase):
         answer.update(waited=int(time.monotonic() - started), waited_for=first.get("holders", []))
         return answer
 
+    def _async_dir(self):
+        return self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+
     def _job_status(self, jid, mode="status"):
-        async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
         return self._execute_module(module_name="ansible.legacy.async_status", task_vars=self._vars,
-                                    module_args=dict(jid=jid, mode=mode, _async_dir=async_dir))
+                                    module_args=dict(jid=jid, mode=mode, _async_dir=self._async_dir()))
+
+    def _wait_on_host(self, job_file, wait):
+        """One module execution that waits on the host until the job ends or ``wait`` seconds have passed."""
+        args = self._args
+        return self._execute_module(module_name="gpuhost.provision.package_lock", task_vars=self._vars,
+                                    module_args=dict(package_manager=args["package_manager"], locks=args["locks"],
+                                                     audit=False, stage=True, job_file=job_file, job_wait=wait))
 
     def _follow(self, jid):
-        """Until the job ends (at most timeout s, 0: no limit), a line every report_every s: stage and elapsed time."""
+        """Until the job ends (at most timeout s, 0: no limit), a line every report_every s: stage and elapsed time.
+        The host waits for the job (a look every half second) and answers when it ends or every report_every s, so
+        the end is seen at once and a long install costs one module execution per progress line."""
         args = self._args
         started = time.monotonic()
-        next_line = args["report_every"]
+        job_file = "%s/%s" % (self._async_dir(), jid)
         while True:
-            status = self._job_status(jid)
-            if status.get("finished") or status.get("failed") and not status.get("started"):
-                break
             elapsed = time.monotonic() - started
             if args["timeout"] and elapsed >= args["timeout"]:
                 return dict(failed=True, ansible_job_id=jid,
                             msg="%s did not finish in %d s (timeout); the job goes on on the host: follow it with "
                                 "async_status jid=%s" % (self._label, args["timeout"], jid))
-            if elapsed >= next_line:
-                stage = self._look(audit=False, stage=True).get("stage") or {}
-                display.display(progress_line(self._host, self._label, stage.get("name", "running"), elapsed))
-                next_line += args["report_every"]
-            time.sleep(max(args["poll"], 1))
+            wait = args["report_every"] if not args["timeout"] else min(args["report_every"], args["timeout"] - elapsed)
+            answer = self._wait_on_host(job_file, max(int(wait), 1))
+            if answer.get("failed"):
+                return dict(failed=True, ansible_job_id=jid,
+                            msg="%s: could not follow the job on the host: %s" % (self._label, answer.get("msg")))
+            if answer.get("job_state") == "running":
+                display.display(progress_line(self._host, self._label,
+                                              (answer.get("stage") or {}).get("name", "running"),
+                                              time.monotonic() - started))
+                continue
+            # ended, or no results file: async_status gives the job's result or says what is wrong
+            status = self._job_status(jid)
+            if status.get("finished") or status.get("failed") and not status.get("started"):
+                break
+            time.sleep(1)   # the results file was being replaced: look again
         self._job_status(jid, mode="cleanup")
         job = dict((key, value) for key, value in status.items() if key not in _JOB_KEYS)
         job["elapsed"] = int(time.monotonic() - started)

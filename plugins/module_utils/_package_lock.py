@@ -30,6 +30,7 @@ with ``dpkg --configure -a``. Everything here reads; nothing takes a lock or cha
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import struct
@@ -62,7 +63,12 @@ ARGUMENT_SPEC = dict(
     jid=dict(type="str"),
     poll=dict(type="int", default=2),
     report_every=dict(type="int", default=15),
+    # set by the action plugin while it follows O(jid): the job's results file on the host, and how long to wait there
+    job_file=dict(type="path"),
+    job_wait=dict(type="int", default=0),
 )
+# how often the host looks at a followed job's results file (the controller hears of it when it ends)
+JOB_LOOK_EVERY = 0.5
 # struct flock on Linux (x86_64, aarch64, ppc64le, s390x): short l_type, short l_whence, off_t l_start,
 # off_t l_len, pid_t l_pid, padding to 32 bytes
 _FLOCK = "hhqqi4x"
@@ -287,6 +293,33 @@ def wait_free(locks, timeout, poll=1, look=None):
         time.sleep(max(poll, 1))
         held = look(locks)
     return held, first, time.monotonic() - started
+
+
+def job_state(path):
+    """'finished', 'running' or 'missing' for the results file of an asynchronous task. Ansible's async wrapper
+    writes {"started": 1, "finished": 0, ...} when the job starts and replaces it (a rename) with the task's own
+    result when it ends, as async_status reads it."""
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except (IOError, OSError):
+        return "missing"
+    except ValueError:
+        return "running"   # caught in the middle of a write
+    if not isinstance(data, dict) or "started" not in data or data.get("finished"):
+        return "finished"
+    return "running"
+
+
+def wait_for_job(path, wait, every=JOB_LOOK_EVERY, clock=time.monotonic, sleep=time.sleep):
+    """The job's state once it has ended or is missing, or after ``wait`` seconds of running, looked at every
+    ``every`` seconds."""
+    deadline = clock() + wait
+    while True:
+        found = job_state(path)
+        if found != "running" or clock() >= deadline:
+            return found
+        sleep(every)
 
 
 def timeout_message(held, timeout, timeout_name):

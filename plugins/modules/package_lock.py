@@ -25,11 +25,12 @@ description:
     every O(report_every) seconds which process it waits for; it fails naming the process and O(timeout_name)
     when the time is up.
   - With O(jid), the action plugin follows a task started with C(async) and C(poll=0) (the install) until it
-    ends, asking for its status every O(poll) seconds, and prints every O(report_every) seconds the task's own name,
-    the stage of the install and the seconds since it started; it returns the job's result. Stages with APT
-    resolving, download, unpack, configure, DKMS build, initramfs; with DNF resolving, download, install/verify,
-    scriptlets, DKMS build, initramfs. A failed job's C(msg) is its error lines (C(E:)) or its message, at most
-    300 characters; its whole output is kept in the result only with C(-v).
+    ends (the module waits on the host and returns when the job ends, or after O(report_every) seconds), and
+    prints every O(report_every) seconds the task's own name, the stage of the install and the seconds since it
+    started; it returns the job's result. Stages with APT resolving, download, unpack, configure, DKMS build,
+    initramfs; with DNF resolving, download, install/verify, scriptlets, DKMS build, initramfs. A failed job's
+    C(msg) is its error lines (C(E:)) or its message, at most 300 characters; its whole output is kept in the
+    result only with C(-v).
 author:
   - gpuhost.provision developers (@gpuhost)
 options:
@@ -72,7 +73,9 @@ options:
     type: str
   poll:
     description:
-      - Seconds between two looks at the locks or the job.
+      - Seconds between two looks at the locks (with O(timeout)).
+      - A job (O(jid)) is looked at on the host itself every half second, by one module execution that lasts until the
+        job ends or O(report_every) seconds have passed; the controller hears of the end at once.
     type: int
     default: 2
   report_every:
@@ -80,6 +83,16 @@ options:
       - Seconds between two progress lines.
     type: int
     default: 15
+  job_file:
+    description:
+      - Set by the action plugin while it follows O(jid) (the job's results file on the host); wait on the host until
+        the job ends, or O(job_wait) seconds, and return RV(job_state).
+    type: path
+  job_wait:
+    description:
+      - With O(job_file), the most seconds to wait on the host.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - gpuhost.provision.read_only
 attributes:
@@ -174,6 +187,11 @@ pending:
   type: list
   elements: str
   sample: [gpuhost-killed]
+job_state:
+  description: With O(job_file), V(finished), V(running) (after O(job_wait) seconds) or V(missing) (no results file).
+  returned: when O(job_file) is set
+  type: str
+  sample: running
 stage:
   description: The stage an install is in, with the command that shows it.
   returned: when O(stage) is set
@@ -203,7 +221,15 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._package_lock im
     processes,
     state,
     timeout_message,
+    wait_for_job,
 )
+
+
+def stage_of(held):
+    """The stage of the install that holds the locks: only the holders' own processes (a build elsewhere on the host
+    is not the install's)."""
+    name, command = install_stage(descendants(processes(), [item["pid"] for item in held]), held)
+    return dict(name=name, command=command)
 
 
 def look(module):
@@ -221,9 +247,7 @@ def look(module):
     result = dict(changed=False, state=state(held, journal, pending), holders=held, journal=journal,
                   pending=pending)
     if module.params["stage"]:
-        # only the lock holders' own processes: a build elsewhere on the host is not the install's
-        name, command = install_stage(descendants(processes(), [item["pid"] for item in held]), held)
-        result["stage"] = dict(name=name, command=command)
+        result["stage"] = stage_of(held)
     if held:
         result["msg"] = holder_text(held)
     elif result["state"] == "interrupted":
@@ -241,6 +265,13 @@ def main():
     if module.params["jid"]:
         module.fail_json(msg="jid is followed by the action plugin on the controller: call the module as "
                              "gpuhost.provision.package_lock, not through ansible.legacy")
+    if module.params["job_file"]:
+        # the action plugin following a job: wait here, on the host, until it ends or job_wait seconds have passed
+        found = wait_for_job(module.params["job_file"], module.params["job_wait"])
+        result = dict(changed=False, job_state=found)
+        if found == "running" and module.params["stage"]:
+            result["stage"] = stage_of(holders(lock_set(module.params["package_manager"], module.params["locks"])))
+        module.exit_json(**result)
     # Without the action plugin (a direct call): wait here, without progress lines.
     started = time.monotonic()
     first = result = look(module)

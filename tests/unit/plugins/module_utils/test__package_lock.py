@@ -304,3 +304,40 @@ def test_wait_is_quick_for_a_lock_that_goes(held_lock):
     proc.kill()
     proc.wait()
     assert pl.holders([path]) == [] and time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("content,expected", [
+    ('{"started": 1, "finished": 0, "ansible_job_id": "1.2"}', "running"),
+    ('{"started": 1, "fini', "running"),                       # caught in the middle of a write
+    ('{"rc": 0, "changed": true, "stdout": ""}', "finished"),   # the task's own result
+    ('{"failed": true, "msg": "boom"}', "finished"),
+    ('{"started": 1, "finished": 1}', "finished"),
+    (None, "missing"),
+])
+def test_job_state_reads_the_async_results_file(tmp_path, content, expected):
+    path = tmp_path / "1.2"
+    if content is not None:
+        path.write_text(content)
+    assert pl.job_state(str(path)) == expected
+
+
+def test_wait_for_job_returns_when_the_job_ends_not_when_the_wait_does(tmp_path):
+    path = tmp_path / "1.2"
+    path.write_text('{"started": 1, "finished": 0}')
+    clock = {"now": 0.0}
+    looks = []
+
+    def sleep(seconds):
+        looks.append(clock["now"])
+        clock["now"] += seconds
+        if clock["now"] >= 3:   # the job ends after 3 s: the async wrapper replaces the file
+            path.write_text('{"rc": 0}')
+
+    assert pl.wait_for_job(str(path), 15, every=0.5, clock=lambda: clock["now"], sleep=sleep) == "finished"
+    assert clock["now"] == 3.0 and len(looks) == 6   # a look every half second, no longer than the job
+
+    path.write_text('{"started": 1, "finished": 0}')
+    clock["now"], looks[:] = 0.0, []
+    assert pl.wait_for_job(str(path), 2, every=0.5, clock=lambda: clock["now"], sleep=lambda s: clock.update(
+        now=clock["now"] + s)) == "running"
+    assert clock["now"] == 2.0

@@ -102,6 +102,23 @@ def test_jid_needs_the_action_plugin(host, run_module):
     assert failed and "action plugin" in result["msg"]
 
 
+def test_a_followed_job_is_waited_for_on_the_host(host, commands, run_module, tmp_path):
+    # the async wrapper's results file: "started" while the job runs, the task's own result once it ended
+    job = tmp_path / "123.456"
+    job.write_text('{"started": 1, "finished": 0, "ansible_job_id": "123.456"}')
+    proc = host.hold("lock")
+    failed, result = run_module(package_lock, {"locks": host.paths, "stage": True, "job_file": str(job),
+                                               "job_wait": 1})
+    assert not failed and result["job_state"] == "running" and set(result["stage"]) == {"name", "command"}
+    proc.kill()
+    proc.wait()
+    job.write_text('{"rc": 0, "changed": true}')
+    failed, result = run_module(package_lock, {"job_file": str(job), "job_wait": 600, "stage": True})
+    assert not failed and result["job_state"] == "finished" and "stage" not in result
+    failed, result = run_module(package_lock, {"job_file": str(tmp_path / "no-such-job"), "job_wait": 600})
+    assert not failed and result["job_state"] == "missing"
+
+
 def test_dnf_free_is_not_audited_by_dpkg(host, commands, run_module, monkeypatch, tmp_path):
     # dnf's lock files as a finished dnf leaves them (removed) and rpm's lock file, nobody holding it
     rpm_lock = tmp_path / ".rpm.lock"
