@@ -218,6 +218,11 @@ def test_a_failing_start_keeps_being_retried(host, expect):
         assert all(s["Result"] != "start-limit-hit" for s in seen), seen
         # auto-restart, the next attempt under way, or that attempt's stop: never given up
         assert seen[-1]["ActiveState"] in ("activating", "deactivating"), seen
-        assert int(seen[-1]["NRestarts"]) >= 2, seen
+        # restarted twice by now; or restarted and its daemon's forked child hung after a failed start (SIGTERM
+        # blocked), which systemd waits for in stop-sigterm (its stop timeout, 90 s) before it kills it and goes on
+        hung = seen[-1]["SubState"] == "stop-sigterm" and all(s["SubState"] == "stop-sigterm" for s in seen[-5:])
+        assert int(seen[-1]["NRestarts"]) >= 2 or (hung and int(seen[-1]["NRestarts"]) >= 1), seen
     finally:
-        host.run("systemctl stop nvidia-persistenced.service; systemctl reset-failed nvidia-persistenced.service")
+        # a child hung in stop-sigterm would hold `systemctl stop` for the stop timeout: kill it first
+        host.run("systemctl kill --signal=SIGKILL nvidia-persistenced.service; systemctl stop nvidia-persistenced.service;"
+                 " systemctl reset-failed nvidia-persistenced.service")
