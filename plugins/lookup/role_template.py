@@ -6,7 +6,8 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: role_template
-author: gpuhost.provision developers
+author:
+  - gpuhost.provision developers (@gpuhost)
 version_added: 0.2.0
 short_description: Render a template file as ansible.builtin.template writes it, without copying the host's variables
 description:
