@@ -207,7 +207,11 @@ def test_a_failing_start_keeps_being_retried(host, expect):
     # Only where the daemon can run and fail for lack of a GPU; starting it costs ~12 s.
     if not expect["journal_failure"]:
         pytest.skip("this case never starts the daemon")
-    host.run("systemctl stop nvidia-persistenced.service; systemctl reset-failed nvidia-persistenced.service")
+    # the converge and idempotence runs left the unit retrying; a child of theirs hung in stop-sigterm would hold
+    # `systemctl stop` for the stop timeout (90 s): kill first, here and at the end
+    stop = ("systemctl kill --signal=SIGKILL nvidia-persistenced.service; systemctl stop nvidia-persistenced.service;"
+            " systemctl reset-failed nvidia-persistenced.service")
+    host.run(stop)
     host.run("systemctl start nvidia-persistenced.service")  # fails: no GPU in the container
     try:
         seen = []
@@ -223,6 +227,4 @@ def test_a_failing_start_keeps_being_retried(host, expect):
         hung = seen[-1]["SubState"] == "stop-sigterm" and all(s["SubState"] == "stop-sigterm" for s in seen[-5:])
         assert int(seen[-1]["NRestarts"]) >= 2 or (hung and int(seen[-1]["NRestarts"]) >= 1), seen
     finally:
-        # a child hung in stop-sigterm would hold `systemctl stop` for the stop timeout: kill it first
-        host.run("systemctl kill --signal=SIGKILL nvidia-persistenced.service; systemctl stop nvidia-persistenced.service;"
-                 " systemctl reset-failed nvidia-persistenced.service")
+        host.run(stop)
