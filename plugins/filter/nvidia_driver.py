@@ -3,14 +3,14 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The nvidia_driver role's filters and driver_change.yml's table: a CUDA request checked against the table, the
-modprobe.d options line, the role's input checks (the first refusal), the reboot decision and target, the role's summary line, and the fleet table of a driver
+modprobe.d options line, the role's input checks (the first refusal), the reboot decision and target, the role's report and summary line, and the fleet table of a driver
 change. Documentation: one <filter>.yml each."""
 from __future__ import annotations
 
 import re
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_inputs import cuda_request_error
-from ansible_collections.gpuhost.provision.plugins.module_utils._driver_sections import summary_line
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_sections import driver_report, summary_line
 from ansible_collections.gpuhost.provision.plugins.module_utils._module_params import (
     ModuleParamsError,
     normalise,
@@ -75,5 +75,6 @@ class FilterModule(object):
             "reboot_decision": reboot_decision,
             "reboot_target": reboot_target,
             "driver_summary": summary_line,
+            "driver_report": driver_report,
             "driver_change_table": driver_change_table,
         }

@@ -16,9 +16,33 @@ import os
 import platform
 
 from ansible.module_utils import distro
-from ansible.module_utils.facts import ansible_collector, default_collectors
+from ansible.module_utils.facts import ansible_collector
 from ansible.module_utils.facts.namespace import PrefixFactNamespace
-from ansible.module_utils.urls import fetch_url
+from ansible.module_utils.facts.system.apparmor import ApparmorFactCollector
+from ansible.module_utils.facts.system.caps import SystemCapabilitiesFactCollector
+from ansible.module_utils.facts.system.cmdline import CmdLineFactCollector
+from ansible.module_utils.facts.system.date_time import DateTimeFactCollector
+from ansible.module_utils.facts.system.distribution import DistributionFactCollector
+from ansible.module_utils.facts.system.dns import DnsFactCollector
+from ansible.module_utils.facts.system.env import EnvFactCollector
+from ansible.module_utils.facts.system.fips import FipsFactCollector
+from ansible.module_utils.facts.system.local import LocalFactCollector
+from ansible.module_utils.facts.system.lsb import LSBFactCollector
+from ansible.module_utils.facts.system.pkg_mgr import OpenBSDPkgMgrFactCollector, PkgMgrFactCollector
+from ansible.module_utils.facts.system.platform import PlatformFactCollector
+from ansible.module_utils.facts.system.python import PythonFactCollector
+from ansible.module_utils.facts.system.selinux import SelinuxFactCollector
+from ansible.module_utils.facts.system.service_mgr import ServiceMgrFactCollector
+from ansible.module_utils.facts.system.ssh_pub_keys import SshPubKeyFactCollector
+from ansible.module_utils.facts.system.user import UserFactCollector
+from ansible.module_utils.facts.virtual.base import VirtualCollector
+from ansible.module_utils.facts.virtual.dragonfly import DragonFlyVirtualCollector
+from ansible.module_utils.facts.virtual.freebsd import FreeBSDVirtualCollector
+from ansible.module_utils.facts.virtual.hpux import HPUXVirtualCollector
+from ansible.module_utils.facts.virtual.linux import LinuxVirtualCollector
+from ansible.module_utils.facts.virtual.netbsd import NetBSDVirtualCollector
+from ansible.module_utils.facts.virtual.openbsd import OpenBSDVirtualCollector
+from ansible.module_utils.facts.virtual.sunos import SunOSVirtualCollector
 
 from ansible_collections.gpuhost.provision.plugins.module_utils import _apt_repo, _apt_sources
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import (
@@ -84,6 +108,16 @@ EL_IDS = ("rhel", "rocky", "almalinux", "centos", "ol", "fedora")
 MINIMAL_FACT_SUBSET = frozenset(["apparmor", "caps", "cmdline", "date_time", "distribution", "dns", "env", "fips",
                                  "local", "lsb", "pkg_mgr", "platform", "python", "selinux", "service_mgr",
                                  "ssh_pub_keys", "user"])
+# The collectors of those subsets, in the order of ansible.module_utils.facts.default_collectors. Importing that module
+# instead loads every hardware and network collector as well: about a fifth of this module's start-up on a host, where
+# AnsiballZ compiles every imported file again on each run (tests/unit/test_driver_plan_facts.py: the same selection).
+FACT_COLLECTORS = (PlatformFactCollector, DistributionFactCollector, LSBFactCollector, SelinuxFactCollector,
+                   ApparmorFactCollector, FipsFactCollector, PythonFactCollector, SystemCapabilitiesFactCollector,
+                   PkgMgrFactCollector, OpenBSDPkgMgrFactCollector, ServiceMgrFactCollector, CmdLineFactCollector,
+                   DateTimeFactCollector, EnvFactCollector, SshPubKeyFactCollector, UserFactCollector,
+                   VirtualCollector, DragonFlyVirtualCollector, FreeBSDVirtualCollector, LinuxVirtualCollector,
+                   OpenBSDVirtualCollector, NetBSDVirtualCollector, SunOSVirtualCollector, HPUXVirtualCollector,
+                   DnsFactCollector, LocalFactCollector)
 
 
 class PlanRequest(object):
@@ -160,7 +194,7 @@ def host_facts(module):
     The local facts are read from setup's default directory, as setup would (module.params has no fact_path)."""
     module.params.setdefault("fact_path", "/etc/ansible/facts.d")
     collector = ansible_collector.get_ansible_collector(
-        all_collector_classes=default_collectors.collectors,
+        all_collector_classes=list(FACT_COLLECTORS),
         namespace=PrefixFactNamespace(namespace_name="ansible", prefix="ansible_"), filter_spec=[],
         gather_subset=["!all", "min", "virtual"], gather_timeout=10, minimal_gather_subset=MINIMAL_FACT_SUBSET)
     return collector.collect(module=module)
@@ -367,6 +401,7 @@ class Planner(object):
 
     def fetch(self, url):
         """(bytes or None, error) of an http(s) URL, through Ansible's fetch_url (proxy settings, CA bundle)."""
+        from ansible.module_utils.urls import fetch_url  # only a CUDA repository's key needs it: not loaded otherwise
         response, info = fetch_url(self.module, url, timeout=30)
         if response is None or info.get("status") != 200:
             return None, "HTTP %s: %s" % (info.get("status"), one_line(info.get("msg") or "no answer"))

@@ -110,6 +110,34 @@ def summary_line(plan, check, decision=None, check_mode=False):
     return line
 
 
+def driver_report(plan, check_now, check_after=None, decision=None, install=None, local_fact=None,
+                  package_manager="apt", check_mode=False):
+    """The role's report fact (nvidia_driver_report, documented in the role's README): the plan's answers, what this
+    run installed and held, the driver check the report stands on (the post-check where it ran, else ``check_now``)
+    and the summary line. ``install``: the install task's result (installed only where it changed);
+    ``check_after``: the post-check's result, absent or skipped where it did not run."""
+    check = check_after if check_after and not check_after.get("skipped") else (check_now or {})
+    installed = plan.get("to_install") or [] if (install or {}).get("changed") else []
+    return {
+        "plan": plan.get("msg"),
+        "adopted": plan.get("adopted"),
+        # check mode: what a real run would install and change (roles after this one treat those programs as coming)
+        "would_install": list(plan.get("to_install") or []) if check_mode else [],
+        "would_change": list(plan.get("would_change") or []) if check_mode else [],
+        "driver_change": plan.get("driver_change"),
+        "existing_driver": plan.get("existing_driver"),
+        "installed_before": plan.get("installed"),
+        "installed": list(installed),
+        "held": list(plan.get("hold_now") or []) if (plan.get("todo") or {}).get("hold") and package_manager == "apt"
+        else [],
+        "kernels_without_module": list((check_now or {}).get("kernels_without_module") or []),
+        "fabric_manager": plan.get("fabric_manager"),
+        "local_fact": local_fact if local_fact is not None else {},
+        "check": check,
+        "summary": summary_line(plan, check, decision, check_mode),
+    }
+
+
 def preflight_line(result):
     """What the pre-flight chose, on one line: the plan's message, the kernel module and why, Fabric Manager, the
     components it will add."""

@@ -333,7 +333,15 @@ class AptPackages(_Packages):
         the whole index, ~0.5 s); later questions are answered from the kept answers. Only where the host's index
         is the one that will be asked (see offered)."""
         if packages and not self.planned and not self.prepared:
-            self.policy(packages, private=False)
+            self.policy(sorted(set(packages) | self.installed_siblings(packages)), private=False)
+
+    def installed_siblings(self, packages):
+        """The installed packages built from the same source package as an installed one of ``packages``: on a
+        converged host the pin closure (closure_readers, from dpkg's database) asks the index about them next, and
+        asked here they cost no second apt-cache call (each one builds apt's package cache again, ~0.12 s)."""
+        stanzas, _providers = self.installed_control()
+        sources = set(s["source"] for name in packages for s in stanzas.get(name, []))
+        return set(name for name, found in stanzas.items() if any(s["source"] in sources for s in found))
 
     def offered(self, packages):
         """({name: [versions]}, 'host' or 'private').

@@ -95,14 +95,14 @@ def summary_detail(driver=None, nvidia=None, persistenced=None, roles=None, chec
 
 
 def site_table(hosts, hostvars, check_mode=False):
-    """site.yml's fleet table: per host its row (``__site_row``) or why it failed or was held back, and the variables
+    """site.yml's fleet table: per host its row (``__site_result.row``) or why it failed or was held back, and the variables
     that no role knows."""
     rows = []
     for host in hosts:
         hv = hostvars.get(host) or {}
-        unknown = hv.get("__site_unknown") or []
+        unknown = (hv.get("__site_inputs") or {}).get("unknown") or []
         warn = "; unknown variables: " + ", ".join(unknown) if unknown else ""
-        row = hv.get("__site_row")
+        row = (hv.get("__site_result") or {}).get("row")
         if row is not None and hv.get("__site_failure") is None:
             result = ("would change" if check_mode else "changed") if _truthy(row.get("changed")) else "ok"
             rows.append({"host": host, "result": result, "driver": row.get("driver"), "gpus": row.get("gpus"),
@@ -116,14 +116,14 @@ def site_table(hosts, hostvars, check_mode=False):
 def rollout_stop(hosts, hostvars, max_fail_percentage=100):
     """Whether site.yml's rollout stops: more than ``max_fail_percentage`` percent of the hosts provisioned so far
     (``hosts``: every host of the play's batches until now) failed. A host counts as failed when its provisioning was
-    rescued (``__site_provision_failed``), as done when it has a fleet table row (``__site_row``); the hosts that the
+    rescued (``__site_provision_failed``), as done when it has a fleet table row (``__site_result``); the hosts that the
     input play held back count as neither. 100 (the default) never stops; 0 stops at the first failed host."""
     failed = done = 0
     for host in hosts or []:
         hv = hostvars.get(host) or {}
         if hv.get("__site_provision_failed"):
             failed += 1
-        elif hv.get("__site_row") is not None:
+        elif hv.get("__site_result") is not None:
             done += 1
     return failed * 100 > _number(max_fail_percentage) * (failed + done)
 

@@ -64,26 +64,7 @@ options:
     type: raw
 extends_documentation_fragment:
   - gpuhost.provision.cuda_table
-attributes:
-  action:
-    support: full
-    description: Runs on the controller only.
-  async:
-    support: none
-    description: It returns at once.
-  check_mode:
-    support: full
-    description: It only reads its arguments; it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
-  idempotent:
-    support: full
-    description: Reads its arguments only.
-  platform:
-    platforms: all
-    support: full
-    description: The controller; the host is not contacted.
+  - gpuhost.provision.controller_only
 seealso:
   - module: gpuhost.provision.nvidia_driver_plan
 """

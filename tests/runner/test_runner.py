@@ -119,10 +119,10 @@ def test_site_then_validate_through_runner(node, tmp_path):
     # site.yml ran the optional gpu_state role: its boot unit exists and the summary says why nothing was applied
     assert _podman("exec", node, "systemctl", "is-enabled", "gpuhost-gpu-state.service").stdout.strip() == "enabled"
     # the one line per host (at most 200 characters) names the role; its whole summary is in the detail (-v)
-    lines = _facts(site, "Summary", "__site_summary")
+    lines = [r["summary"] for r in _facts(site, "Summary", "__site_result")]
     assert len(lines) == 1 and len(lines[0]) <= 200 and "gpu_state" in lines[0], lines
     assert "| changed: installed " in lines[0], lines
-    detail = " ".join(_facts(site, "Summary", "__site_summary_detail"))
+    detail = " ".join(r["detail"] for r in _facts(site, "Summary", "__site_result"))
     assert "(1 entry, 1 nvidia-smi call(s) at boot) written and enabled" in detail, detail
     assert "not applied now (no NVIDIA GPU can be read" in detail, detail
 
@@ -134,7 +134,7 @@ def test_site_then_validate_through_runner(node, tmp_path):
     assert _reboot_policy(again) == ["auto"]
     assert again.stats["changed"].get(node, 0) == 0  # idempotent through the runner too
     # and says so, with no "written" left over from the first run
-    again_line = _facts(again, "Summary", "__site_summary")
+    again_line = [r["summary"] for r in _facts(again, "Summary", "__site_result")]
     assert again_line[0].endswith(" | nothing changed") and "written" not in again_line[0], again_line
 
     validate = _run(tmp_path, "playbooks/validate.yml", "gpuhost-validate", "validate")

@@ -28,14 +28,12 @@ def _survey(template):
 
 
 def _playbook_text(template):
-    """The playbook and the variable files its plays load (site.yml reads the answers in playbooks/vars/site.yml)."""
-    path = ROOT / template["playbook"]
-    files = [path] + sorted({path.parent / f for play in yaml.safe_load(path.read_text(encoding="utf-8"))
-                             for f in play.get("vars_files") or []})
-    return "\n".join(f.read_text(encoding="utf-8") for f in files)
+    """The playbook (site.yml reads the answers in its first play's vars)."""
+    return (ROOT / template["playbook"]).read_text(encoding="utf-8")
 
 
-SITE_VARS = yaml.safe_load((ROOT / "playbooks" / "vars" / "site.yml").read_text(encoding="utf-8"))
+SITE_PLAYS = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8"))
+SITE_VARS = SITE_PLAYS[0]["vars"]
 
 
 def test_committed_surveys_are_up_to_date(capsys):
@@ -68,7 +66,7 @@ def test_labels_and_descriptions_are_plain_text(template):
 def test_override_questions_follow_the_role_and_reach_it(template):
     questions = {q["variable"]: q for q in _survey(template)["spec"]}
     launch = SITE_VARS["__site_launch"]
-    assert "vars/site.yml" in yaml.safe_load((ROOT / template["playbook"]).read_text(encoding="utf-8"))[0]["vars_files"]
+    assert template["playbook"] == "playbooks/site.yml", "the answers are mapped in site.yml's play vars"
     for item in (i for i in template["survey"] if "overrides" in i):
         option = item["overrides"]["option"]
         spec = ROLE_OPTIONS[option]
@@ -82,9 +80,9 @@ def test_override_questions_follow_the_role_and_reach_it(template):
 
 
 def test_site_play_keywords_ignore_an_empty_answer():
-    plays = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8"))
-    play = next(p for p in plays if "serial" in p)
-    assert play["serial"] == "{{ __site_serial }}" and "vars/site.yml" in play["vars_files"], play
+    play = next(p for p in SITE_PLAYS if "serial" in p)
+    # the provisioning play has the input play's vars (one YAML anchor: the same mapping)
+    assert play["serial"] == "{{ __site_serial }}" and play["vars"] is SITE_VARS, play
     assert "gpuhost_launch_serial | default('') | string | length > 0" in SITE_VARS["__site_serial"]
     # the rollout guard (a task: Ansible's max_fail_percentage does not see hosts ended in a rescue)
     guard = next(t for t in play["tasks"] if "gpuhost_max_fail_percentage" in t.get("name", ""))
@@ -151,7 +149,7 @@ def test_the_documented_fallback_of_the_rollout_guard_is_the_code_s():
         "docs/awx.md": next(line for line in (ROOT / "docs" / "awx.md").read_text(encoding="utf-8").splitlines()
                             if "`gpuhost_launch_max_fail_percentage`" in line),
         "README.md": (ROOT / "README.md").read_text(encoding="utf-8"),
-        "playbooks/vars/site.yml": (ROOT / "playbooks" / "vars" / "site.yml").read_text(encoding="utf-8"),
+        "playbooks/site.yml": (ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8"),
     }
     for where, text in texts.items():
         said = re.findall(r"(?:else|default) (\d+)\b", " ".join(text.split()))

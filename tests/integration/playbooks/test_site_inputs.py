@@ -128,6 +128,14 @@ def test_inputs_are_refused_before_any_host_is_contacted(tmp_path, case):
     assert results["localhost"]["msg"][-1] == f"{len(hosts)} host(s): 0 done, {len(hosts)} failed or not run"
 
 
+def test_a_typo_is_warned_once_by_name(tmp_path):
+    hosts, extra, _reasons, _in_row = CASES["a typo only warned (default), with the held-back host's row naming it"]
+    run, _results = run_site(tmp_path, hosts, extra)
+    said = (run.stdout + run.stderr).replace("\n", " ")
+    warning = "unknown variable(s) mps_gpu, nvidia_driver_cuda_verison: no role of gpuhost.provision knows them"
+    assert said.count(warning) == 1, said[-3000:]
+
+
 def test_known_names_and_role_outputs_are_not_taken_for_typos(tmp_path):
     # every option of every role's spec, site.yml's own variables and the roles' output facts
     names = {"gpuhost_serial": 1, "nvidia_driver_report": {}, "persistenced_report": {},

@@ -28,8 +28,8 @@ INCLUDE_NAMES = {"gpu_state": "GPU settings kept across boots (gpu_state)", "mps
 OPTIONAL = "Optional roles (gpu_state, mps, container_toolkit; playbooks/tasks/site_optional.yml)"
 OPTIONAL_TASKS = yaml.safe_load((ROOT / "playbooks" / "tasks" / "site_optional.yml").read_text(encoding="utf-8"))
 # run whatever --tags selects, in play 2 and after it
-ALWAYS = ["Skip the hosts that the input checks held back", "Summary", "Say what was done on this host (one line)",
-          "Say in full what was done on this host (-v)",
+ALWAYS = ["Skip the hosts that the input checks held back", "Summary",
+          "Say what was done on this host (one line; with -v, in full as well)",
           "Stop the rollout when too many hosts failed (gpuhost_max_fail_percentage)",
           "Show every targeted host with its result", "Fail, pointing at the reason in the fleet table"]
 

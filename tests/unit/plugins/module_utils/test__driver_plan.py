@@ -129,9 +129,37 @@ def test_preflight_line():
         "components: contrib, non-free")
 
 
+def test_report_of_a_run_that_installed_and_held():
+    plan = _plan(to_install=["libcuda1=535.309.01-0+deb12u1"], hold_now=["libcuda1"], todo={"hold": True},
+                 installed=[], would_change=["install 1 package(s)"])
+    after = dict(CHECK, kernels_without_module=[])
+    now = dict(CHECK, kernels_without_module=["6.1.0-99-amd64"])
+    report = dsec.driver_report(plan, now, check_after=after, install={"changed": True}, local_fact={"a": 1})
+    assert report["installed"] == ["libcuda1=535.309.01-0+deb12u1"] and report["held"] == ["libcuda1"]
+    # the post-check is the one the report stands on; the kernels without a module come from the last check read
+    assert report["check"] is after and report["kernels_without_module"] == ["6.1.0-99-amd64"]
+    assert report["would_install"] == [] and report["would_change"] == [] and report["local_fact"] == {"a": 1}
+    assert report["summary"] == dsec.summary_line(plan, after, None, False)
+
+
+def test_report_of_a_converged_host_and_of_check_mode():
+    plan = _plan(to_install=["libcuda1=535.309.01-0+deb12u1"], hold_now=["libcuda1"], todo={"hold": True},
+                 would_change=["install 1 package(s)"])
+    # nothing installed (the install did not change), a skipped post-check, dnf: no holds reported
+    report = dsec.driver_report(plan, CHECK, check_after={"skipped": True}, install={"changed": False},
+                                package_manager="dnf")
+    assert report["installed"] == [] and report["held"] == [] and report["check"] is CHECK
+    assert report["local_fact"] == {}
+    checked = dsec.driver_report(plan, CHECK, check_mode=True)
+    assert checked["would_install"] == ["libcuda1=535.309.01-0+deb12u1"]
+    assert checked["would_change"] == ["install 1 package(s)"] and checked["summary"].endswith("; would install 1 "
+                                                                                             "package(s)")
+
+
 def test_the_summary_filter_is_the_function():
     from ansible_collections.gpuhost.provision.plugins.filter.nvidia_driver import FilterModule
     assert FilterModule().filters()["driver_summary"] is dsec.summary_line
+    assert FilterModule().filters()["driver_report"] is dsec.driver_report
 
 
 def test_a_components_file_is_current_when_apt_reads_the_same_stanzas(tmp_path):

@@ -29,7 +29,8 @@ def test_registered_under_their_names():
 
 
 # the hosts of the play so far: two done, one failed in provisioning, one held back by the input play (neither)
-ROLLOUT = {"a": {"__site_row": {}}, "b": {"__site_row": {}}, "c": {"__site_provision_failed": True, "__site_row": {}},
+ROLLOUT = {"a": {"__site_result": {}}, "b": {"__site_result": {}},
+           "c": {"__site_provision_failed": True, "__site_result": {}},
            "d": {"__site_held": "not changed: bad input on x"}}
 
 
@@ -112,9 +113,9 @@ def test_the_detail_line_in_check_mode_under_tags_and_without_gpus():
 
 def test_the_fleet_table():
     row = {"changed": True, "driver": "535.261.03", "gpus": "1/1", "reboot": "no", "changes": "installed 8 packages"}
-    hostvars = {"a": {"__site_row": row, "__site_unknown": ["mps_gpu"]},
-                "b": {"__site_row": dict(row, changed=False, changes="nothing")},
-                "c": {"__site_row": row, "__site_failure": "Persistence daemon: failed"},
+    hostvars = {"a": {"__site_result": {"row": row}, "__site_inputs": {"unknown": ["mps_gpu"]}},
+                "b": {"__site_result": {"row": dict(row, changed=False, changes="nothing")}},
+                "c": {"__site_result": {"row": row}, "__site_failure": "Persistence daemon: failed"},
                 "d": {"__site_held": "not changed: bad input on c"},
                 "e": {}}
     assert site_table(["a", "b", "c", "d", "e"], hostvars, check_mode=True) == [

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ansible.module_utils import basic
+from ansible.module_utils import basic, urls
 
 from ansible_collections.gpuhost.provision.plugins.modules import driver_version_check as dvc
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import resolve_min_driver, table_from
@@ -1090,7 +1090,7 @@ def test_a_bad_key_is_refused_before_apt_is_asked(mirror, run_module, key, expec
 
 
 def test_a_key_over_http_that_does_not_answer(mirror, run_module, monkeypatch):
-    monkeypatch.setattr(_driver_plan, "fetch_url", lambda module, url, timeout=30: (None, {
+    monkeypatch.setattr(urls, "fetch_url", lambda module, url, timeout=30: (None, {
         "status": -1, "msg": "Request failed: <urlopen error [Errno 111] Connection refused>"}))
     mirror["apt_repo"]["key_url"] = LOCAL + "/key.asc"
     failed, result = run_module(plan, mirror_params(mirror))
@@ -1122,7 +1122,7 @@ def test_cuda_repo_mirror_on_debian_writes_source_and_key_without_the_keyring(ho
     monkeypatch.setattr(_apt_repo, "KEYRING_DIR", str(tmp_path))
     monkeypatch.setattr(_apt_repo, "SOURCES_FILE", str(host["parts"] / "gpuhost-nvidia-driver-repo.sources"))
     asked = []
-    monkeypatch.setattr(_driver_plan, "fetch_url", lambda module, url, timeout=30: (
+    monkeypatch.setattr(urls, "fetch_url", lambda module, url, timeout=30: (
         asked.append(url) or __import__("io").BytesIO(ARMORED), {"status": 200}))
     base = "https://mirror.example.internal/cuda/repos/"
     url = "https://mirror.example.internal/cuda/repos/debian12/x86_64/"
