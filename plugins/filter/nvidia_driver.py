@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The nvidia_driver role's filters and driver_change.yml's table: a CUDA request checked against the table, the
-modprobe.d options line, the role's input checks (the first refusal), the reboot decision and target, the role's report and summary line, and the fleet table of a driver
-change. Documentation: one <filter>.yml each."""
+modprobe.d options line, the role's input checks (the first refusal), the reboot decision and target, the role's
+report and summary line, and the fleet table of a driver change. Documentation: one <filter>.yml each."""
 from __future__ import annotations
 
 import re
