@@ -7,8 +7,8 @@ host), returning the CUDA request resolved against NVIDIA's table for nvidia_dri
 checks are module_utils/_driver_inputs.py; the documentation is plugins/modules/driver_request.py."""
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_inputs import driver_request
+from ansible_collections.gpuhost.provision.plugins.plugin_utils._controller_action import ControllerCheck
 
 # 'raw' where the type itself is checked: an unquoted CUDA version that YAML read as a number is refused, not converted
 ARGUMENT_SPEC = dict(
@@ -24,18 +24,15 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerCheck):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def check(self, args, task_vars, result):
         refusal, request = driver_request(args["cuda_version"], branch=args["branch"], cuda_table=args["cuda_table"],
                                           compatibility=args["compatibility"], mok=[args["mok_key"], args["mok_cert"]],
                                           source=args["source"], apt_repo=args["apt_repo"],
                                           module_params=args["module_params"])
-        result.update(changed=False, request=request)
+        result["request"] = request
         if refusal:
             result.update(failed=True, msg=refusal)
         elif request:

@@ -13,8 +13,8 @@ import re
 import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
 from ansible_collections.gpuhost.provision.plugins.module_utils._site import input_refusal, unknown_variables
+from ansible_collections.gpuhost.provision.plugins.plugin_utils._controller_action import ControllerCheck
 
 ARGUMENT_SPEC = dict(
     roles=dict(type="list", elements="str", required=True),
@@ -39,14 +39,10 @@ def role_options(role):
         return yaml.load(handle, Loader=SafeLoader)["argument_specs"]["main"].get("options") or {}
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerCheck):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        task_vars = task_vars or {}
+    def check(self, args, task_vars, result):
         specs = args["specs"]
         if specs is None:
             specs = dict((role, role_options(role)) for role in sorted(set(args["all_roles"]) | set(args["roles"])))
@@ -69,7 +65,7 @@ class ActionModule(ActionBase):
             unknown = unknown_variables([name for name in task_vars if pattern.match(name)], specs,
                                         known=args["known"], ignore=args["ignore"])
         refusal = input_refusal(checks, mode=mode, unknown=unknown)
-        result.update(changed=False, unknown=unknown, argument_errors=dict(
+        result.update(unknown=unknown, argument_errors=dict(
             (c["__site_role"], c["argument_errors"]) for c in checks if c["argument_errors"]))
         if refusal:
             result.update(failed=True, msg=refusal)
