@@ -72,7 +72,8 @@ class ActionModule(ControllerCheck):
         elif unknown and mode == "warn":
             result["msg"] = ("unknown variable(s) %s: no role of gpuhost.provision knows them (a typo?); they have no "
                              "effect" % ", ".join(unknown))
-            result["warnings"] = [result["msg"]]
+            # Ansible prints a warning without its host: the line names it
+            result["warnings"] = ["%s: %s" % (task_vars.get("inventory_hostname", "?"), result["msg"])]
         else:
             result["msg"] = "the inputs of %s pass" % ", ".join(args["roles"])
         return result

@@ -132,7 +132,7 @@ def test_a_typo_is_warned_once_by_name(tmp_path):
     hosts, extra, _reasons, _in_row = CASES["a typo only warned (default), with the held-back host's row naming it"]
     run, _results = run_site(tmp_path, hosts, extra)
     said = (run.stdout + run.stderr).replace("\n", " ")
-    warning = "unknown variable(s) mps_gpu, nvidia_driver_cuda_verison: no role of gpuhost.provision knows them"
+    warning = "n1: unknown variable(s) mps_gpu, nvidia_driver_cuda_verison: no role of gpuhost.provision knows them"
     assert said.count(warning) == 1, said[-3000:]
 
 
