@@ -45,6 +45,10 @@ MANAGERS = ("apt", "dnf")
 # alphanumeric); RPM names are also allowed upper case letters and underscores. Nothing that apt or dnf would read
 # as an option.
 PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]*$")
+# One `apt-get update` into the private index: at most this many seconds per try, two tries; timeout(1) exits 124
+# when the limit runs out, 137 when it had to kill
+UPDATE_LIMIT = 300
+TIMED_OUT = (124, 137)
 
 
 def kept_index_dir(module):
@@ -206,7 +210,7 @@ class AptPackages(_Packages):
             "-o", "Acquire::http::Timeout=60",
         ]
         argv = [need_bin(self.module, "apt-get", "APT"), "-q", "update"] + self.options
-        rc, out, err = self.module.run_command(argv, environ_update=ENV)
+        rc, out, err = self.refresh(argv)
         for uri, message in self.required:
             # apt-get update exits 0 when a source is unreachable; it warns (W: Failed to fetch <uri>/...)
             about = [line for line in (err + "\n" + out).splitlines() if re.match(r"^(E|W):", line)
@@ -219,6 +223,20 @@ class AptPackages(_Packages):
             raise PackageQueryError("apt-get update into a private index (to look up %s; the host's own index stays "
                                     "untouched) failed (rc %s): %s; check the host's APT sources and its network, "
                                     "then run again" % (", ".join(packages), rc, one_line(lines[-1])))
+
+    def refresh(self, argv):
+        """``apt-get update`` into the private index, each try bounded by UPDATE_LIMIT seconds (coreutils' timeout,
+        where the host has it). apt's own timeouts do not cover every hang: a download whose proxy closed the
+        connection mid-file has been seen to wait for good (apt's http method in CLOSE-WAIT). A try that runs out is
+        made once more; two raise, naming the limit."""
+        limiter = self.module.get_bin_path("timeout")
+        bounded_argv = ([limiter, "--kill-after=10", str(UPDATE_LIMIT)] if limiter else []) + argv
+        for _try in range(2):
+            rc, out, err = self.module.run_command(bounded_argv, environ_update=ENV)
+            if not limiter or rc not in TIMED_OUT:
+                return rc, out, err
+        raise PackageQueryError("apt-get update into a private index did not finish within %d s, twice (a download "
+                                "hung); check the host's network and its APT proxy, then run again" % UPDATE_LIMIT)
 
     def kept_lists(self):
         """The lists directory of the private index when it was downloaded and is kept (keep_index), else None."""

@@ -99,6 +99,7 @@ class FakeHost(object):
         self.owners = {}                     # dpkg -S: {path: package}
         self.origins = {}                    # apt-cache policy: {(name, version): source URI}
         self.update = (0, "Reading package lists...\n", "")   # apt-get update into the private index
+        self.update_hangs = 0                # that many tries under timeout(1) run out of time first
         self.sources_seen = []               # the private index's planned sources files, as apt-get update saw them
         self.bins = set(bins) | {"dpkg"}
         self.calls = []
@@ -106,6 +107,11 @@ class FakeHost(object):
     def run_command(self, args, **kwargs):
         assert isinstance(args, list)
         self.calls.append(list(args))
+        if args[0].rsplit("/", 1)[-1] == "timeout":   # timeout --kill-after=10 LIMIT command...: the command's answer
+            if self.update_hangs:
+                self.update_hangs -= 1
+                return 124, "", ""
+            args = args[3:]
         tool = args[0].rsplit("/", 1)[-1]
         if tool == "apt-get" and "-s" in args:
             items = [a for a in args[args.index("--no-install-recommends") + 1:] if a != "-o" and "::" not in a]
@@ -440,6 +446,21 @@ def test_host_index_missing_a_package_falls_back_to_the_private_index(host, run_
     assert not failed and result["candidate_version"] == D12_VER
     update = [c for c in host["fake"].calls if c[0].endswith("apt-get")]
     assert update and "update" in update[0] and "Acquire::Retries=3" in update[0]
+
+
+def test_a_private_index_refresh_that_hangs_is_tried_once_more_then_refused(host, run_module):
+    partial = dict((name, versions) for name, versions in D12.items() if name != "nvidia-driver")
+    host["fake"] = FakeHost(D12, host_repo=partial, bins=("apt-get", "apt-cache", "python3", "dpkg-query", "timeout"))
+    host["fake"].update_hangs = 1
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    updates = [c for c in host["fake"].calls if c[0].endswith("timeout")]
+    assert not failed and result["candidate_version"] == D12_VER
+    assert len(updates) == 2 and updates[0][1:3] == ["--kill-after=10", "300"] and "update" in updates[0]
+    host["fake"] = FakeHost(D12, host_repo=partial, bins=("apt-get", "apt-cache", "python3", "dpkg-query", "timeout"))
+    host["fake"].update_hangs = 2
+    failed, result = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))
+    assert len([c for c in host["fake"].calls if c[0].endswith("timeout")]) == 2
+    assert "did not finish within 300 s, twice" in (result.get("msg") or ""), result.get("msg")
 
 
 def test_ubuntu_picks_the_lowest_branch_that_satisfies_and_precompiled_modules(host, run_module):
