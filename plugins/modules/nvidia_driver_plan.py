@@ -181,6 +181,8 @@ options:
       - Look candidates up in a private, freshly downloaded package index (apt) when the host's own index
         cannot answer (it lacks one of the packages, or components or the CUDA repository are still to be
         added). A host whose index already knows every package (a converged host) answers without a download.
+      - The download (C(apt-get update) into that index) has 300 seconds a try, and a second try when the first runs
+        out (a download can hang where a proxy closed the connection); two that run out fail the module.
       - V(false) always reads the host's index as it is.
     type: bool
     default: true
