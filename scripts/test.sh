@@ -201,12 +201,12 @@ grep -v '^#' "$times" | grep -v '^molecule (all' | sort -t$'\t' -k3,3nr | head -
 if [ "${#failures[@]}" -gt 0 ]; then
   printf 'failed steps: %s\n' "$(IFS=,; echo "${failures[*]}")"
   # Once more at the very end, where a reader of only the output's tail (a CI page) sees it: each failed step's
-  # lines that say why (a failed task and the two lines after it, an assertion, a failed test, a sanity error),
-  # the last 20, each cut to 400 characters.
+  # lines that say why (a failed task and the two lines after it, an assertion, a failed test, a sanity error, an
+  # ansible-lint rule and its file), the last 20, each cut to 400 characters.
   for name in "${failures[@]}"; do
     [ -f "$logs/$name.log" ] || continue
     echo "why $name failed ($logs/$name.log):"
-    grep -v 'RETRYING' "$logs/$name.log" | grep -E -A2 'fatal: |failed: \[|FAILED|CRITICAL|AssertionError|^E  |^ERROR: |Error: ' \
+    grep -v 'RETRYING' "$logs/$name.log" | grep -E -A2 'fatal: |failed: \[|FAILED|CRITICAL|AssertionError|^E  |^ERROR: |Error: |^[a-z][a-z0-9-]*\[[a-z0-9-]+\]: ' \
       | tail -n 20 | cut -c1-400 | sed 's/^/  | /'
   done
 fi
