@@ -984,6 +984,9 @@ def test_a_second_run_after_the_change_has_nothing_to_do(host, run_module):
     # the set came from dpkg's database; nothing was simulated
     assert not [c for c in host["fake"].calls if c[0].endswith("apt-get")]
     assert not [c for c in host["fake"].calls if c[0].endswith("apt-cache") and "show" in c]
+    # one apt-cache call: the packages the pin closure reads from dpkg's database were asked with the driver's
+    policy = [c for c in host["fake"].calls if c[0].endswith("apt-cache") and "policy" in c]
+    assert len(policy) == 1 and set(D12_SET) <= set(policy[0]), policy
 
 
 # ---------------------------------------------------------------------------------------------------------------------
