@@ -206,7 +206,8 @@ if [ "${#failures[@]}" -gt 0 ]; then
   for name in "${failures[@]}"; do
     [ -f "$logs/$name.log" ] || continue
     echo "why $name failed ($logs/$name.log):"
-    grep -v 'RETRYING' "$logs/$name.log" | grep -E -A2 'fatal: |failed: \[|FAILED|CRITICAL|AssertionError|^E  |^ERROR: |Error: |^[a-z][a-z0-9-]*\[[a-z0-9-]+\]: ' \
+    why='fatal: |failed: \[|FAILED|CRITICAL|AssertionError|^E  |^ERROR: |Error: |^[a-z][a-z0-9-]*\[[a-z0-9-]+\]: '
+    grep -v 'RETRYING' "$logs/$name.log" | grep -E -A2 "$why" \
       | tail -n 20 | cut -c1-400 | sed 's/^/  | /'
   done
 fi
