@@ -20,7 +20,6 @@ ARGUMENT_SPEC = dict(
     roles=dict(type="list", elements="str", required=True),
     all_roles=dict(type="list", elements="str", required=True),
     prefixes=dict(type="list", elements="str", default=[]),
-    specs=dict(type="dict"),
     known=dict(type="list", elements="str", default=[]),
     ignore=dict(type="list", elements="str", default=[]),
     unknown=dict(type="raw", default="warn"),
@@ -43,13 +42,7 @@ class ActionModule(ControllerCheck):
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def check(self, args, task_vars, result):
-        specs = args["specs"]
-        if specs is None:
-            specs = dict((role, role_options(role)) for role in sorted(set(args["all_roles"]) | set(args["roles"])))
-        missing = [role for role in args["roles"] if role not in specs]
-        if missing:
-            result.update(failed=True, msg="no argument spec for the role(s) %s in specs" % ", ".join(missing))
-            return result
+        specs = dict((role, role_options(role)) for role in sorted(set(args["all_roles"]) | set(args["roles"])))
         checks = []
         for role in args["roles"]:
             spec = specs[role]

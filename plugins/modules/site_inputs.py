@@ -12,10 +12,10 @@ short_description: Check one host's variables against the roles' argument specs 
 version_added: 0.3.0
 description:
   - The input checks of C(playbooks/site.yml) for one host, on the controller without contacting the host, in one task
-    - each role of O(roles) has its variables (the host's variables named like the options of its argument spec)
-    checked against that spec, as M(ansible.builtin.validate_argument_spec) checks them; then the host's variables that
-    start with a role of O(all_roles) or one of O(prefixes) and are neither an option of a role's spec nor in O(known)
-    are the unknown ones (a typo such as C(nvidia_driver_cuda_verison)).
+    - each role of O(roles) has its variables (the host's variables named like the options of its argument spec, read
+    from the collection's C(roles/<role>/meta/argument_specs.yml)) checked against that spec, as
+    M(ansible.builtin.validate_argument_spec) checks them; then the host's variables that start with a role of
+    O(all_roles) or one of O(prefixes) and are neither an option of a role's spec nor in O(known) are the unknown ones (a typo such as C(nvidia_driver_cuda_verison)).
   - The first role whose spec refuses its variables fails the task with one line that names the role and the variable;
     unknown variables give a warning (O(unknown=warn)), fail the task (O(unknown=fail)) or are not looked for
     (O(unknown=ignore)).
@@ -43,11 +43,6 @@ options:
     type: list
     elements: str
     default: []
-  specs:
-    description:
-      - Per role, the options of its argument spec's C(main) entry point. When not given, they are read from the
-        collection's C(roles/<role>/meta/argument_specs.yml) for every role of O(roles) and O(all_roles).
-    type: dict
   known:
     description:
       - Names that are no role option but are known (the roles' outputs, the playbook's own variables).
