@@ -15,7 +15,8 @@ description:
     - each role of O(roles) has its variables (the host's variables named like the options of its argument spec, read
     from the collection's C(roles/<role>/meta/argument_specs.yml)) checked against that spec, as
     M(ansible.builtin.validate_argument_spec) checks them; then the host's variables that start with a role of
-    O(all_roles) or one of O(prefixes) and are neither an option of a role's spec nor in O(known) are the unknown ones (a typo such as C(nvidia_driver_cuda_verison)).
+    O(all_roles) or one of O(prefixes) and are neither an option of a role's spec nor in O(known) are the unknown
+    ones (a typo such as C(nvidia_driver_cuda_verison)).
   - The first role whose spec refuses its variables fails the task with one line that names the role and the variable;
     unknown variables give a warning (O(unknown=warn)), fail the task (O(unknown=fail)) or are not looked for
     (O(unknown=ignore)).
