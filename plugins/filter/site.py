@@ -13,6 +13,7 @@ import re
 from ansible_collections.gpuhost.provision.plugins.module_utils._fleet import fleet_table
 from ansible_collections.gpuhost.provision.plugins.module_utils._messages import failure_reason, one_line, plain_types
 from ansible_collections.gpuhost.provision.plugins.module_utils._site import (
+    host_changes,
     input_refusal,
     rollout_stop,
     site_row,
@@ -42,32 +43,6 @@ def collection_available(name):
 
 def _words(text):
     return one_line(text or "")
-
-
-def _count(n, one, many=None):
-    return "%d %s" % (n, one if n == 1 else (many or one + "s"))
-
-
-def host_changes(driver=None, persistenced=None, check_mode=False):
-    """What changed on the host, counted: e.g. ['installed 8 packages', 'held 8', 'unit written']."""
-    driver, persistenced = driver or {}, persistenced or {}
-    out = []
-    installed = list(driver.get("installed") or []) or list(driver.get("would_install") or [])
-    if installed:
-        out.append(("install " if check_mode else "installed ") + _count(len(installed), "package"))
-    if driver.get("held"):
-        out.append(("hold " if check_mode else "held ") + str(len(driver["held"])))
-    if persistenced.get("unmasked"):
-        out.append("unmasked " + ", ".join(str(u).rsplit("/", 1)[-1] for u in persistenced["unmasked"]))
-    if str(persistenced.get("unit_changed", "")).lower() in ("true", "1", "yes"):
-        out.append("unit written")
-    user = _words(persistenced.get("user_change"))
-    if user:
-        # the persistenced report's sentence, shortened (the report keeps it whole)
-        out.append("user created" if "created system user" in user
-                   else "user shell set to nologin (security fix)" if "login shell" in user
-                   else "user password locked" if "password locked" in user else user)
-    return out
 
 
 def _driver_part(driver, decision):
@@ -149,10 +124,34 @@ def site_host(driver, nvidia=None, persistenced=None, decision=None, roles=None,
     }
 
 
-def targets(pattern):
-    """The play's host pattern, unchanged: templated in the controller's own process (a play's hosts line), it loads
-    the collection's filters there once, before any worker starts (targets.yml)."""
-    return pattern
+def _load_test_plugins():
+    """Ansible loads every test plugin of its own (ansible.builtin) on the first use of any test in a process, ``is
+    defined`` included. The controller's process templates no test before its workers fork, so each worker (one per
+    task and host) loaded them again; loaded here, in the controller's process, every worker inherits them."""
+    try:
+        from ansible.plugins.loader import test_loader
+        test_loader.get("ansible.builtin.truthy")
+    except Exception:  # an Ansible without that loader or test: only a cost, never a failure
+        pass
+
+
+def targets(pattern, groups=None, without=None, within=None):
+    """The play's host pattern: templated in the controller's own process (a play's hosts line), it loads the
+    collection's filters there once, before any worker starts (targets.yml). ``without``: a group (made by an earlier
+    play) whose hosts the play leaves out; ``within``: a group the play is limited to, no host when that group does
+    not exist (``groups``, Ansible's magic variable, says which exist)."""
+    _load_test_plugins()
+    groups = groups or {}
+    patterns = list(pattern) if isinstance(pattern, (list, tuple)) else [pattern]
+    if within is not None:
+        if not groups.get(within):
+            return []
+        patterns.append("&" + within)
+    if without is not None and groups.get(without):
+        patterns.append("!" + without)
+    if len(patterns) == 1:
+        return patterns[0]
+    return patterns if isinstance(pattern, (list, tuple)) else ":".join(patterns)
 
 
 class FilterModule(object):

@@ -152,8 +152,9 @@ def _summary(report, plan, user, start, persistence_mode, program, nvidia, check
 def persistenced_report(plan, results=None, method="daemon", user="nvidia-persistenced", start="auto",
                         persistence_mode=True, program="", unit_path="", nvidia=None, check_mode=False):
     """persistenced_report: what the sections did (``results``: the registers of this run's sections by name -
-    unmask, unit, unit_start, legacy_unmask, legacy_unit, legacy_set, nosystemd_set, user, user_before) and the
-    one-line summary."""
+    unmask, unit, unit_start, legacy_unmask, legacy_unit, legacy_set, nosystemd_set, user, user_before, and snapshot
+    and verify, the persistence modes read before and after), the GPUs without the mode asked for and the one-line
+    summary."""
     plan, results, nvidia = plan or {}, results or {}, nvidia or {}
     start = str(start).lower()
     daemon = method == "daemon"
@@ -176,6 +177,21 @@ def persistenced_report(plan, results=None, method="daemon", user="nvidia-persis
         "service_changed": _changed(results.get("unit_start" if daemon else "legacy_set"))
         or _changed(results.get("nosystemd_set")),
         "start_policy": start,
+        "wrong_gpus": wrong_gpus(plan, results.get("verify"), results.get("snapshot"), persistence_mode),
     }
     report["summary"] = _summary(report, plan, user, start, persistence_mode, program, nvidia, check_mode)
     return report
+
+
+def wrong_gpus(plan, verify, snapshot, persistence_mode=True):
+    """The PCI bus ids of the GPUs whose persistence mode is not ``persistence_mode``, where the daemon is to run on
+    visible GPUs (the plan's ``verify``): read again by nvidia_persistence (``verify``, its check-mode result) after
+    this run started or restarted the daemon, else as the pre-flight's snapshot (host_snapshot's result) read them."""
+    if not (plan or {}).get("verify"):
+        return []
+    if verify and not verify.get("skipped"):
+        gpus = [(g.get("pci_bus_id"), g.get("before")) for g in verify.get("gpus") or []]
+    else:
+        nvidia = ((snapshot or {}).get("ansible_facts") or {}).get("nvidia") or {}
+        gpus = [(g.get("pci_bus_id"), g.get("persistence_mode")) for g in nvidia.get("gpus") or []]
+    return [bus for bus, mode in gpus if mode != bool(persistence_mode)]

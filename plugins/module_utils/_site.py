@@ -13,7 +13,7 @@ import json
 import re
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._fleet import fleet_table
-from ansible_collections.gpuhost.provision.plugins.module_utils._messages import plain_types
+from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line, plain_types
 
 UNKNOWN_MODES = ("warn", "fail", "ignore")
 NOT_RUN = "not run: unreachable, or stopped by the rollout guard (gpuhost_max_fail_percentage)"
@@ -95,15 +95,15 @@ def summary_detail(driver=None, nvidia=None, persistenced=None, roles=None, chec
 
 
 def site_table(hosts, hostvars, check_mode=False):
-    """site.yml's fleet table: per host its row (``__site_result.row``) or why it failed or was held back, and the variables
-    that no role knows."""
+    """site.yml's fleet table: per host its row (``host_row``, for a host that got as far as its summary line,
+    ``__site_said``) or why it failed or was held back, and the variables that no role knows."""
     rows = []
     for host in hosts:
         hv = hostvars.get(host) or {}
         unknown = (hv.get("__site_inputs") or {}).get("unknown") or []
         warn = "; unknown variables: " + ", ".join(unknown) if unknown else ""
-        row = (hv.get("__site_result") or {}).get("row")
-        if row is not None and hv.get("__site_failure") is None:
+        if hv.get("__site_said") is not None and hv.get("__site_failure") is None:
+            row = host_row(hv, check_mode)
             result = ("would change" if check_mode else "changed") if _truthy(row.get("changed")) else "ok"
             rows.append({"host": host, "result": result, "driver": row.get("driver"), "gpus": row.get("gpus"),
                          "more": [row.get("reboot"), "%s%s" % (row.get("changes"), warn)]})
@@ -113,17 +113,26 @@ def site_table(hosts, hostvars, check_mode=False):
     return fleet_table(rows, columns=["reboot", "changed / reason"])
 
 
+def host_row(hostvars, check_mode=False):
+    """A host's row from the roles' reports and its GPU facts, as its variables hold them after site.yml's
+    provisioning play."""
+    driver = hostvars.get("nvidia_driver_report") or {}
+    nvidia = (hostvars.get("ansible_facts") or {}).get("nvidia") or {}
+    return site_row(driver, nvidia, hostvars.get("nvidia_driver_reboot_decision") or {},
+                    host_changes(driver, hostvars.get("persistenced_report") or {}, check_mode))
+
+
 def rollout_stop(hosts, hostvars, max_fail_percentage=100):
     """Whether site.yml's rollout stops: more than ``max_fail_percentage`` percent of the hosts provisioned so far
     (``hosts``: every host of the play's batches until now) failed. A host counts as failed when its provisioning was
-    rescued (``__site_provision_failed``), as done when it has a fleet table row (``__site_result``); the hosts that the
+    rescued (``__site_provision_failed``), as done when it said what was done (``__site_said``); the hosts that the
     input play held back count as neither. 100 (the default) never stops; 0 stops at the first failed host."""
     failed = done = 0
     for host in hosts or []:
         hv = hostvars.get(host) or {}
         if hv.get("__site_provision_failed"):
             failed += 1
-        elif hv.get("__site_result") is not None:
+        elif hv.get("__site_said") is not None:
             done += 1
     return failed * 100 > _number(max_fail_percentage) * (failed + done)
 
@@ -154,3 +163,29 @@ def site_row(driver=None, nvidia=None, decision=None, changes=()):
     return {"changed": len(changes) > 0, "driver": version,
             "gpus": "%s/%d" % (nvidia.get("gpu_count"), len(nvidia.get("pci_devices") or [])),
             "reboot": reboot, "changes": ", ".join(changes) if changes else "nothing"}
+
+
+def _count(n, one, many=None):
+    return "%d %s" % (n, one if n == 1 else (many or one + "s"))
+
+
+def host_changes(driver=None, persistenced=None, check_mode=False):
+    """What changed on the host, counted: e.g. ['installed 8 packages', 'held 8', 'unit written']."""
+    driver, persistenced = driver or {}, persistenced or {}
+    out = []
+    installed = list(driver.get("installed") or []) or list(driver.get("would_install") or [])
+    if installed:
+        out.append(("install " if check_mode else "installed ") + _count(len(installed), "package"))
+    if driver.get("held"):
+        out.append(("hold " if check_mode else "held ") + str(len(driver["held"])))
+    if persistenced.get("unmasked"):
+        out.append("unmasked " + ", ".join(str(u).rsplit("/", 1)[-1] for u in persistenced["unmasked"]))
+    if str(persistenced.get("unit_changed", "")).lower() in ("true", "1", "yes"):
+        out.append("unit written")
+    user = one_line(persistenced.get("user_change") or "")
+    if user:
+        # the persistenced report's sentence, shortened (the report keeps it whole)
+        out.append("user created" if "created system user" in user
+                   else "user shell set to nologin (security fix)" if "login shell" in user
+                   else "user password locked" if "password locked" in user else user)
+    return out

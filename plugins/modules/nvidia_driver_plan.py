@@ -272,6 +272,29 @@ options:
         returned in RV(files) as for O(files).
     type: dict
     default: {}
+  module_signing:
+    description:
+      - Whether the caller signs the modules DKMS builds (a MOK key is set); RV(sections_due) is then true unless the
+        driver is adopted (RV(adopted)).
+    type: bool
+    default: false
+  module_params:
+    description:
+      - Whether the caller sets kernel module parameters; RV(sections_due) is then true.
+    type: bool
+    default: false
+  module_params_file:
+    description:
+      - The module parameters file the caller writes; while it exists, RV(sections_due) is true (the caller removes
+        it when no parameter is left). Unset where the caller writes none.
+    type: path
+  local_fact:
+    description:
+      - The local fact file whose C(driver.version) records the driver the caller installed last
+        (M(gpuhost.provision.driver_local_fact)); with O(driver_check=true), RV(sections_due) is true while it differs
+        from the installed driver.
+    type: path
+    default: /etc/ansible/facts.d/gpuhost.fact
 attributes:
   platform:
     description: Debian, Ubuntu and RHEL-compatible hosts.
@@ -491,6 +514,15 @@ todo:
   returned: always
   type: dict
   sample: {sources: false, install: true, nouveau: true, hold: true, fabric_manager: false}
+sections_due:
+  description:
+    - Whether any section of the C(gpuhost.provision.nvidia_driver) role has anything to do or to look at on this run:
+      a section of RV(todo), a kept private index (RV(index_lists)), O(module_signing) (not for an adopted driver),
+      O(module_params), an O(module_params_file) that exists, or (with O(driver_check=true)) an O(local_fact) that does not record the installed driver. A converged
+      host has none, and the role skips all its sections with one condition.
+  returned: always
+  type: bool
+  sample: false
 hold_now:
   description: The packages to hold after the install; RV(to_hold), or RV(release) with O(hold=false).
   returned: always
@@ -605,6 +637,8 @@ msg:
   sample: "CUDA 12.2 needs >= 535.54.03: nvidia-driver 535.309.01-0+deb12u1 (R535, proprietary) satisfies it"
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat import CudaCompatError
@@ -612,12 +646,39 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._driver_check im
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages import DriverPlanError, name_options
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_plan import Planner, PlanRequest, host_facts
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_sections import preflight_line, sections
+from ansible_collections.gpuhost.provision.plugins.module_utils._local_fact import FACT_PATH, LocalFactError, parse_fact
 from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
 from ansible_collections.gpuhost.provision.plugins.module_utils._packages import PackageQueryError
 from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import file_state
 
 # What RV(report) carries for the caller's report: the plan's own part of it.
 REPORTED = ("msg", "adopted", "existing_driver", "installed", "driver_change", "fabric_manager", "to_install")
+
+
+def recorded_driver(path):
+    """The driver version the local fact file records, None without one (a file that is not the role's JSON records
+    none: the role's local fact section rewrites it)."""
+    try:
+        with open(path) as handle:
+            fact = parse_fact(handle.read())
+    except (OSError, LocalFactError):
+        return None
+    driver = fact.get("driver")
+    return driver.get("version") if isinstance(driver, dict) else None
+
+
+def sections_due(result, params):
+    """RV(sections_due): whether any section of the role has anything to do or to look at on this run."""
+    if any(result["todo"].values()) or result.get("index_lists") or params["module_params"]:
+        return True
+    if params["module_signing"] and not result["adopted"]:
+        return True
+    params_file = params["module_params_file"]
+    if params_file and os.path.lexists(params_file):
+        return True
+    if "driver_check" not in result:
+        return True
+    return result["driver_check"].get("installed_version") != recorded_driver(params["local_fact"])
 
 
 def main():
@@ -662,6 +723,10 @@ def main():
             hold=dict(type="bool", default=True),
             nouveau_file=dict(type="path"),
             rendered=dict(type="dict", default={}),
+            module_signing=dict(type="bool", default=False),
+            module_params=dict(type="bool", default=False),
+            module_params_file=dict(type="path"),
+            local_fact=dict(type="path", default=FACT_PATH),
         ),
         required_one_of=[["cuda_version", "branch"]],
         required_if=[["source", "mirror", ["apt_repo"]]],
@@ -689,6 +754,7 @@ def main():
     result["files"] = dict((path, file_state(path)) for path in params["files"] + sorted(rendered))
     result.update(sections(result, result["files"], rendered, params["apt_sources_file"], hold=params["hold"],
                            nouveau_file=params["nouveau_file"]))
+    result["sections_due"] = sections_due(result, params)
     result["summary"] = preflight_line(result) if result["satisfied"] else result["msg"]
     result["report"] = dict((key, result[key]) for key in REPORTED)
     if params["gather_facts"]:

@@ -67,7 +67,8 @@ def _awx_extravars(template: str, answers: dict) -> dict:
 INVENTORY_VARS = {"nvidia_driver_cuda_version": "12.2", "nvidia_driver_reboot": "never"}
 
 
-def _run(tmp_path: pathlib.Path, playbook: str, template: str, name: str, answers: dict | None = None):
+def _run(tmp_path: pathlib.Path, playbook: str, template: str, name: str, answers: dict | None = None,
+         verbosity: int = 0):
     # Host variables as an AWX inventory would hold them; a container has no kernel of its own to build for.
     # "podman": the test hosts' pipelined podman connection (molecule/_shared/connection_plugins/podman.py)
     inventory = {"gpu_nodes": {"hosts": {NODE: {"ansible_connection": "podman",
@@ -85,7 +86,7 @@ def _run(tmp_path: pathlib.Path, playbook: str, template: str, name: str, answer
            "ANSIBLE_FORCE_COLOR": "False", "CONTAINERS_CONF": os.environ.get("CONTAINERS_CONF", "")}
     return ansible_runner.run(private_data_dir=str(tmp_path / name), project_dir=str(ROOT), playbook=playbook,
                               inventory=inventory, extravars=_awx_extravars(template, answers or {}), envvars=env,
-                              quiet=True)
+                              quiet=True, verbosity=verbosity)
 
 
 def _reboot_policy(result) -> list[str]:
@@ -94,12 +95,13 @@ def _reboot_policy(result) -> list[str]:
             if e.get("event") == "runner_on_ok" and e["event_data"].get("task") == "Decide about the reboot"]
 
 
-def _facts(result, task: str, name: str) -> list:
-    """A fact that the task set, from the runner's events (one per host)."""
-    # several tasks share a name (the roles' own "Summary" debug tasks): only those that set the fact count
-    return [e["event_data"]["res"]["ansible_facts"][name] for e in result.events
-            if e.get("event") == "runner_on_ok" and e["event_data"].get("task") == task
-            and name in e["event_data"]["res"].get("ansible_facts", {})]
+SAID = "Say what was done on this host (one line; with -v, in full as well)"
+
+
+def _said(result) -> list:
+    """What site.yml said of each host: its line, or with -v its line and the detail."""
+    return [e["event_data"]["res"]["msg"] for e in result.events
+            if e.get("event") == "runner_on_ok" and e["event_data"].get("task") == SAID]
 
 
 def _failed_messages(result) -> list[str]:
@@ -110,7 +112,7 @@ def _failed_messages(result) -> list[str]:
 def test_site_then_validate_through_runner(node, tmp_path):
     # Every question left empty: AWX sends "" for each, and the inventory's CUDA version (an empty one fails the
     # role's pre-flight) and reboot policy must stay in force.
-    site = _run(tmp_path, "playbooks/site.yml", "gpuhost-site", "site")
+    site = _run(tmp_path, "playbooks/site.yml", "gpuhost-site", "site", verbosity=1)
     assert (site.status, site.rc) == ("successful", 0), _failed_messages(site)
     assert _reboot_policy(site) == ["never"]
     assert node in site.stats["ok"] and not site.stats["failures"] and not site.stats["dark"]
@@ -119,10 +121,10 @@ def test_site_then_validate_through_runner(node, tmp_path):
     # site.yml ran the optional gpu_state role: its boot unit exists and the summary says why nothing was applied
     assert _podman("exec", node, "systemctl", "is-enabled", "gpuhost-gpu-state.service").stdout.strip() == "enabled"
     # the one line per host (at most 200 characters) names the role; its whole summary is in the detail (-v)
-    lines = [r["summary"] for r in _facts(site, "Summary", "__site_result")]
+    lines = [line for line, detail in _said(site)]
     assert len(lines) == 1 and len(lines[0]) <= 200 and "gpu_state" in lines[0], lines
     assert "| changed: installed " in lines[0], lines
-    detail = " ".join(r["detail"] for r in _facts(site, "Summary", "__site_result"))
+    detail = " ".join(detail for line, detail in _said(site))
     assert "(1 entry, 1 nvidia-smi call(s) at boot) written and enabled" in detail, detail
     assert "not applied now (no NVIDIA GPU can be read" in detail, detail
 
@@ -134,7 +136,7 @@ def test_site_then_validate_through_runner(node, tmp_path):
     assert _reboot_policy(again) == ["auto"]
     assert again.stats["changed"].get(node, 0) == 0  # idempotent through the runner too
     # and says so, with no "written" left over from the first run
-    again_line = [r["summary"] for r in _facts(again, "Summary", "__site_result")]
+    again_line = _said(again)
     assert again_line[0].endswith(" | nothing changed") and "written" not in again_line[0], again_line
 
     validate = _run(tmp_path, "playbooks/validate.yml", "gpuhost-validate", "validate")

@@ -30,3 +30,36 @@ def test_the_first_play_of_each_playbook_templates_it_in_the_controllers_process
     text = (ROOT / "playbooks" / book).read_text(encoding="utf-8")
     first = re.search(r"^  hosts: (.*)$", text, re.MULTILINE).group(1)
     assert "| gpuhost.provision.targets" in first, first
+
+
+GROUPS = {"all": ["a", "b", "c"], "gpu_nodes": ["a", "b", "c"], "refused": ["b"], "empty": []}
+
+
+@pytest.mark.parametrize("pattern, kwargs, expected", [
+    # site.yml's provisioning play leaves out the hosts whose input was refused or held back
+    ("gpu_nodes", {"without": "refused"}, "gpu_nodes:!refused"),
+    (["gpu_nodes", "rack1"], {"without": "refused"}, ["gpu_nodes", "rack1", "!refused"]),
+    # a group that no earlier play made (no host refused) is not named: Ansible would warn about an unknown pattern
+    ("gpu_nodes", {"without": "missing"}, "gpu_nodes"),
+    ("gpu_nodes", {"without": "empty"}, "gpu_nodes"),
+    # site.yml's last play runs on the failed hosts only, and on none when no host failed
+    ("gpu_nodes", {"within": "refused"}, "gpu_nodes:&refused"),
+    ("gpu_nodes", {"within": "missing"}, []),
+    ("gpu_nodes", {"within": "empty"}, []),
+])
+def test_a_group_left_out_or_kept(pattern, kwargs, expected):
+    assert targets(pattern, GROUPS, **kwargs) == expected
+
+
+def test_the_patterns_select_those_hosts_in_ansibles_inventory(tmp_path):
+    # what the filter returns is read by Ansible's own inventory as intended
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    source = tmp_path / "hosts.yml"
+    source.write_text("gpu_nodes:\n  hosts: {a: {}, b: {}, c: {}}\nrefused:\n  hosts: {b: {}}\n", encoding="utf-8")
+    inventory = InventoryManager(loader=DataLoader(), sources=[str(source)])
+    groups = inventory.get_groups_dict()
+    names = [h.name for h in inventory.get_hosts(targets("gpu_nodes", groups, without="refused"))]
+    assert names == ["a", "c"]
+    assert [h.name for h in inventory.get_hosts(targets("gpu_nodes", groups, within="refused"))] == ["b"]
+    assert inventory.get_hosts(targets("gpu_nodes", groups, within="missing")) == []

@@ -216,3 +216,20 @@ def test_the_report_without_systemd(results, nvidia, start, check, tail):
     assert report["summary"] == ("no systemd on this host: no unit written or enabled (nothing here starts "
                                  "nvidia-persistenced at boot); " + tail)
     assert report["service_changed"] is bool(results)
+
+
+@pytest.mark.parametrize("verify_plan,verify,snapshot_modes,mode,wrong", [
+    (True, None, [True, False], True, ["b"]),                        # the snapshot's reading, no read after it
+    (True, {"skipped": True}, [True, True], True, []),
+    (True, {"gpus": [{"pci_bus_id": "a", "before": False}]}, [True, True], True, ["a"]),   # read after a start
+    (True, None, [False, False], False, []),                         # persistence mode off asked for, and off
+    (False, None, [False, False], True, []),                         # no daemon on visible GPUs: nothing to check
+])
+def test_the_gpus_without_the_mode_asked_for(verify_plan, verify, snapshot_modes, mode, wrong):
+    from ansible_collections.gpuhost.provision.plugins.module_utils._persistenced import wrong_gpus
+    snapshot = {"ansible_facts": {"nvidia": {"gpus": [{"pci_bus_id": bus, "persistence_mode": m}
+                                                      for bus, m in zip("ab", snapshot_modes)]}}}
+    assert wrong_gpus({"verify": verify_plan}, verify, snapshot, mode) == wrong
+    report = persistenced_report({"verify": verify_plan}, {"snapshot": snapshot, "verify": verify},
+                                 persistence_mode=mode)
+    assert report["wrong_gpus"] == wrong

@@ -29,8 +29,8 @@ def test_registered_under_their_names():
 
 
 # the hosts of the play so far: two done, one failed in provisioning, one held back by the input play (neither)
-ROLLOUT = {"a": {"__site_result": {}}, "b": {"__site_result": {}},
-           "c": {"__site_provision_failed": True, "__site_result": {}},
+ROLLOUT = {"a": {"__site_said": {}}, "b": {"__site_said": {}},
+           "c": {"__site_provision_failed": True, "__site_said": {}},
            "d": {"__site_held": "not changed: bad input on x"}}
 
 
@@ -112,22 +112,39 @@ def test_the_detail_line_in_check_mode_under_tags_and_without_gpus():
 
 
 def test_the_fleet_table():
-    row = {"changed": True, "driver": "535.261.03", "gpus": "1/1", "reboot": "no", "changes": "installed 8 packages"}
-    hostvars = {"a": {"__site_result": {"row": row}, "__site_inputs": {"unknown": ["mps_gpu"]}},
-                "b": {"__site_result": {"row": dict(row, changed=False, changes="nothing")}},
-                "c": {"__site_result": {"row": row}, "__site_failure": "Persistence daemon: failed"},
+    # the rows come from the roles' reports and the GPU facts as the hosts' variables hold them after the
+    # provisioning play, for the hosts that said what was done (__site_said)
+    driver = {"check": {"installed_version": "535.261.03"}, "installed": ["p%d" % i for i in range(8)]}
+    facts = {"nvidia": {"gpu_count": 1, "pci_devices": [{"pci_bus_id": "0000:01:00.0"}]}}
+    done = {"__site_said": {"msg": "..."}, "ansible_facts": facts}
+    hostvars = {"a": dict(done, nvidia_driver_report=driver, __site_inputs={"unknown": ["mps_gpu"]}),
+                "b": dict(done, nvidia_driver_report=dict(driver, installed=[])),
+                "c": dict(done, nvidia_driver_report=driver, __site_failure="Persistence daemon: failed"),
                 "d": {"__site_held": "not changed: bad input on c"},
-                "e": {}}
+                "e": {"nvidia_driver_report": driver}}   # reports but no line: it did not get that far
     assert site_table(["a", "b", "c", "d", "e"], hostvars, check_mode=True) == [
         "host | result | driver | GPUs nvml/pci | reboot | changed / reason",
-        "a | would change | 535.261.03 | 1/1 | no | installed 8 packages; unknown variables: mps_gpu",
+        "a | would change | 535.261.03 | 1/1 | no | install 8 packages; unknown variables: mps_gpu",
         "b | ok | 535.261.03 | 1/1 | no | nothing",
         "c | FAILED | - | - | - | Persistence daemon: failed",
         "d | FAILED | - | - | - | not changed: bad input on c",
         "e | FAILED | - | - | - | " + NOT_RUN,
         "5 host(s): 2 done, 3 failed or not run",
     ]
-    assert site_table(["a"], hostvars)[1].startswith("a | changed |")
+    assert site_table(["a"], hostvars)[1] == (
+        "a | changed | 535.261.03 | 1/1 | no | installed 8 packages; unknown variables: mps_gpu")
+
+
+def test_the_table_row_is_the_row_of_the_host_s_line():
+    # site_table (the fleet table, controller) and site_host (the host's line, in its worker) build the same row
+    from ansible_collections.gpuhost.provision.plugins.filter.site import site_host
+    from ansible_collections.gpuhost.provision.plugins.module_utils._site import host_row
+    driver = dict(DRIVER, check={"installed_version": "535.261.03", "reboot_required": True})
+    hostvars = {"nvidia_driver_report": driver, "ansible_facts": {"nvidia": NVIDIA}, "persistenced_report": PERSISTENCED,
+                "nvidia_driver_reboot_decision": {"action": "skipped-never"}}
+    for check_mode in (False, True):
+        assert host_row(hostvars, check_mode) == site_host(driver, nvidia=NVIDIA, persistenced=PERSISTENCED, decision={
+            "action": "skipped-never"}, check_mode=check_mode)["row"]
 
 
 def test_the_host_s_row_and_lines():

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 
@@ -1222,3 +1223,43 @@ def test_an_index_kept_by_a_run_that_stopped_before_its_install_goes(host, run_m
                                            fail_on_unsatisfied=False, **DEBIAN12), check=check)
     assert not failed and "index_lists" not in result, result
     assert kept.exists() is check
+
+
+def test_sections_due_says_whether_the_role_has_anything_to_do_or_look_at(host, run_module, tmp_path):
+    # a converged host: no section of todo has work
+    first = run_module(plan, dict(cuda_version="12.2", build_module=False, **DEBIAN12))[1]
+    wanted = dict(item.split("=", 1) if "=" in item else (item, "1.0-1") for item in first["install"])
+    host["fake"] = FakeHost(D12, installed={n: (v, n in first["hold"]) for n, v in wanted.items()})
+    fact, params = tmp_path / "gpuhost.fact", tmp_path / "gpuhost-nvidia-params.conf"
+    base = dict(cuda_version="12.2", build_module=False, driver_check=True, local_fact=str(fact),
+                module_params_file=str(params), **DEBIAN12)
+    # no local fact yet: its section has to record the installed driver
+    result = run_module(plan, base)[1]
+    installed = result["driver_check"]["installed_version"]
+    assert installed and not result["adopted"] and not any(result["todo"].values()), result["todo"]
+    assert result["sections_due"] is True
+    fact.write_text(json.dumps({"driver": {"version": installed}}), encoding="utf-8")
+    assert run_module(plan, base)[1]["sections_due"] is False
+    # module parameters asked for, or a parameters file left to remove; a signing key
+    assert run_module(plan, dict(base, module_params=True))[1]["sections_due"] is True
+    assert run_module(plan, dict(base, module_signing=True))[1]["sections_due"] is True
+    params.write_text("options nvidia NVreg_EnableGpuFirmware=0\n", encoding="utf-8")
+    assert run_module(plan, base)[1]["sections_due"] is True
+    params.unlink()
+    # a local fact of another driver, or one that is not the role's JSON
+    fact.write_text(json.dumps({"driver": {"version": "525.147.05"}}), encoding="utf-8")
+    assert run_module(plan, base)[1]["sections_due"] is True
+    fact.write_text("driver=%s\n" % installed, encoding="utf-8")
+    assert run_module(plan, base)[1]["sections_due"] is True
+    # without the driver check there is no installed driver to compare: due
+    assert run_module(plan, dict(base, driver_check=False))[1]["sections_due"] is True
+
+
+def test_a_signing_key_does_not_make_the_sections_due_for_an_adopted_driver(host, run_module, tmp_path):
+    # NVIDIA's .run installer's driver, kept as it is: the role builds nothing, so it signs nothing
+    _lay_driver(host, "580.159.04", runfile=True, kernel="580.159.04")
+    base = dict(cuda_version="12.4", driver_check=True, local_fact=str(tmp_path / "none.fact"), **DEBIAN12)
+    result = run_module(plan, base)[1]
+    assert result["adopted"] and result["sections_due"] is False, result
+    assert run_module(plan, dict(base, module_signing=True))[1]["sections_due"] is False
+    assert run_module(plan, dict(base, module_params=True))[1]["sections_due"] is True
