@@ -58,7 +58,7 @@ class ActionModule(ControllerCheck):
             unknown = unknown_variables([name for name in task_vars if pattern.match(name)], specs,
                                         known=args["known"], ignore=args["ignore"])
         refusal = input_refusal(checks, mode=mode, unknown=unknown)
-        result.update(unknown=unknown, argument_errors=dict(
+        result.update(roles=list(args["roles"]), unknown=unknown, argument_errors=dict(
             (c["__site_role"], c["argument_errors"]) for c in checks if c["argument_errors"]))
         if refusal:
             result.update(failed=True, msg=refusal)

@@ -93,4 +93,10 @@ argument_errors:
   returned: always
   type: dict
   sample: {}
+roles:
+  description: O(roles), the roles whose inputs were checked (site.yml's later tasks read which roles it applies here).
+  returned: always
+  type: list
+  elements: str
+  sample: [nvidia_driver, persistenced]
 """

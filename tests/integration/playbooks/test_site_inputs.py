@@ -199,3 +199,20 @@ def test_the_fleet_table_is_printed_under_limit(tmp_path):
     assert [row.split(" | ")[:2] for row in table[1:3]] == [["n1", "FAILED"], ["n2", "FAILED"]], table
     assert "input: role nvidia_driver: argument 'nvidia_driver_hold'" in table[1], table
     assert table[3:] == ["2 host(s): 0 done, 2 failed or not run"], table
+
+
+def test_a_survey_answer_stands_in_for_the_inventory_value_on_every_host(tmp_path):
+    # one task applies the launch's answers to every host (not only to the one it runs for): each host's own input
+    # check then sees the answer, not its inventory value
+    hosts = {f"n{i}": {**GOOD, "nvidia_driver_reboot": "never"} for i in (1, 2, 3)}
+    run, results = run_site(tmp_path, hosts, {**SURVEY_EMPTY, "gpuhost_launch_reboot": "sometimes"})
+    assert run.returncode == 2, run.stdout[-3000:]
+    for host in hosts:
+        row = table_row(results, host)
+        assert " | FAILED | " in row and "nvidia_driver_reboot must be one of" in row and "got: sometimes" in row, row
+    # an empty answer keeps the inventory's value: the same hosts pass their input checks (and fail at their first
+    # module, which a local connection to /bin/false cannot run)
+    (tmp_path / "empty").mkdir()
+    hosts = {host: {**FAILING, **values} for host, values in hosts.items()}
+    run, results = run_site(tmp_path / "empty", hosts, SURVEY_EMPTY)
+    assert all("input:" not in table_row(results, host) for host in hosts), [table_row(results, h) for h in hosts]
