@@ -62,6 +62,9 @@ CASES = {
         {"n1": GOOD, "n2": {**GOOD, "gpu_state_settings": [{"gpus": "all", "power_limit_w": -5}]}}, None,
         {"n1": "not changed: bad input on n2; fix it, or set gpuhost_stop_on_bad_input: false",
          "n2": "input: gpu_state_settings entry 1: power_limit_w must be a positive number of watts, got -5"}, {}),
+    "two bad hosts, named in the inventory's order on the host held back": (
+        {"n1": {"nvidia_driver_cuda_version": "13.5"}, "n2": {**GOOD, "nvidia_driver_hold": "maybe"}, "n3": GOOD},
+        None, {"n3": "not changed: bad input on n1, n2; fix it"}, {}),
     "a typo refused with gpuhost_unknown_variables fail": (
         {"n1": {**GOOD, "nvidia_driver_cuda_verison": "12.4", "gpu_state_aply": True, "gpuhost_serail": 1}},
         {"gpuhost_unknown_variables": "fail"},
