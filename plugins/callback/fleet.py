@@ -144,6 +144,13 @@ class CallbackModule(DefaultCallback):
             return
         super(CallbackModule, self).v2_playbook_on_no_hosts_remaining()
 
+    def v2_playbook_on_no_hosts_matched(self):
+        # a play for no host (site.yml's provisioning play when every host was held back, its last play when none
+        # failed): its banner is not printed in quiet mode either
+        if self._quiet:
+            return
+        super(CallbackModule, self).v2_playbook_on_no_hosts_matched()
+
     # -- results ----------------------------------------------------------------------------------------------------
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if self._full():

@@ -129,6 +129,9 @@ def test_inputs_are_refused_before_any_host_is_contacted(tmp_path, case):
     for host, text in in_row.items():
         assert text in table_row(results, host)
     assert results["localhost"]["msg"][-1] == f"{len(hosts)} host(s): 0 done, {len(hosts)} failed or not run"
+    # nothing changed anywhere, and the recap says so (the group that holds the refused hosts is bookkeeping)
+    recap = [line for line in run.stdout.split("PLAY RECAP")[-1].splitlines() if " : ok=" in line]
+    assert recap and all(" changed=0 " in line for line in recap), recap
 
 
 def test_a_typo_is_warned_once_by_name(tmp_path):

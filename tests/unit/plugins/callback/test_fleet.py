@@ -71,6 +71,11 @@ def test_failure_reason(case):
 
 
 PLAYBOOK = """
+- name: A play for no host (as site.yml's last play when no host failed)
+  hosts: "{{ [] }}"
+  gather_facts: false
+  tasks: []
+
 - name: Fleet callback test
   hosts: localhost
   connection: local
@@ -124,6 +129,7 @@ def test_quiet_mode_prints_the_summary_the_unhandled_failure_and_the_recap(tmp_p
 def test_default_mode_prints_failures_on_one_line_under_the_task_banner(tmp_path):
     out = run(tmp_path)
     assert "TASK [Noise that quiet mode hides]" in out and "skipping: [localhost]" in out
+    assert "skipping: no hosts matched" in out   # quiet mode leaves it out (the exact body above)
     # the rescued command's reason: the last line of stderr, no JSON
     assert "localhost: FAILED: non-zero return code (rc 3): E: the real reason" in out, out
     assert "localhost: summary: handled" in out
