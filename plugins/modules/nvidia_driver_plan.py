@@ -516,10 +516,11 @@ todo:
   sample: {sources: false, install: true, nouveau: true, hold: true, fabric_manager: false}
 sections_due:
   description:
-    - Whether any section of the C(gpuhost.provision.nvidia_driver) role has anything to do or to look at on this run:
-      a section of RV(todo), a kept private index (RV(index_lists)), O(module_signing) (not for an adopted driver),
-      O(module_params), an O(module_params_file) that exists, or (with O(driver_check=true)) an O(local_fact) that does not record the installed driver. A converged
-      host has none, and the role skips all its sections with one condition.
+    - Whether any section of the C(gpuhost.provision.nvidia_driver) role has anything to do or to look at on this run;
+      true for a section of RV(todo), a kept private index (RV(index_lists)), O(module_signing) (not for an adopted
+      driver), O(module_params), an O(module_params_file) that exists, or (with O(driver_check=true)) an
+      O(local_fact) that does not record the installed driver. A converged host has none, and the role skips all its
+      sections with one condition.
   returned: always
   type: bool
   sample: false
