@@ -15,8 +15,8 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._messages import
 from ansible_collections.gpuhost.provision.plugins.module_utils._site import (
     host_changes,
     input_refusal,
+    report_row,
     rollout_stop,
-    site_row,
     site_table,
     summary_detail,
     unknown_variables,
@@ -120,7 +120,7 @@ def site_host(driver, nvidia=None, persistenced=None, decision=None, roles=None,
         "summary": host_summary(driver, nvidia=nvidia, persistenced=persistenced, decision=decision, roles=summaries,
                                 check_mode=check_mode, tags=tags),
         "detail": summary_detail(driver, nvidia, persistenced, summaries, check_mode, tags),
-        "row": site_row(driver, nvidia, decision, host_changes(driver, persistenced, check_mode)),
+        "row": report_row(driver, nvidia, decision, persistenced, check_mode),
     }
 
 

@@ -116,10 +116,14 @@ def site_table(hosts, hostvars, check_mode=False):
 def host_row(hostvars, check_mode=False):
     """A host's row from the roles' reports and its GPU facts, as its variables hold them after site.yml's
     provisioning play."""
-    driver = hostvars.get("nvidia_driver_report") or {}
-    nvidia = (hostvars.get("ansible_facts") or {}).get("nvidia") or {}
-    return site_row(driver, nvidia, hostvars.get("nvidia_driver_reboot_decision") or {},
-                    host_changes(driver, hostvars.get("persistenced_report") or {}, check_mode))
+    return report_row(hostvars.get("nvidia_driver_report"), (hostvars.get("ansible_facts") or {}).get("nvidia"),
+                      hostvars.get("nvidia_driver_reboot_decision"), hostvars.get("persistenced_report"), check_mode)
+
+
+def report_row(driver=None, nvidia=None, decision=None, persistenced=None, check_mode=False):
+    """The fleet table's row of a host from the driver's and persistenced's reports, its GPU facts and the reboot
+    decision: what site_host (the host's line, in its worker) and host_row (the table, on the controller) both give."""
+    return site_row(driver, nvidia, decision, host_changes(driver, persistenced, check_mode))
 
 
 def rollout_stop(hosts, hostvars, max_fail_percentage=100):
