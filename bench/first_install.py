@@ -4,8 +4,9 @@
 """A first install: playbooks/site.yml on a fresh Debian 12 container vs the package-manager floor, side by side.
 
 The floor is what the package manager itself needs for the same result, on a fresh container of the same image:
-apt-get update, apt-get install --no-install-recommends of the packages site.yml installed (read from the first
-site.yml host: the driver packages it holds), apt-mark hold of them, systemctl enable nvidia-persistenced,
+apt-get update, apt-get install --no-install-recommends of the packages site.yml asked apt for (read from the first
+site.yml host's /var/log/apt/history.log: the driver's packages, nvidia-persistenced and python3-pynvml, which the
+NVML modules use), apt-mark hold of the driver packages site.yml holds, systemctl enable nvidia-persistenced,
 ldconfig. Each round starts two fresh containers and runs both, in alternating order (site first in even rounds).
 The inventory is bench/lib.sh's (CUDA 12.2, no DKMS build in a container, no reboot).
 
@@ -69,17 +70,32 @@ def site(tag):
     with open(profile) as handle:
         tasks = json.load(handle)["tasks"]
     held = sh(["podman", "exec", HOST, "apt-mark", "showhold"]).stdout.split()
-    return {"wall_s": wall, "rc": rc, "tasks": tasks, "held": held}
+    history = sh(["podman", "exec", HOST, "cat", "/var/log/apt/history.log"]).stdout
+    return {"wall_s": wall, "rc": rc, "tasks": tasks, "held": held, "asked": asked(history)}
 
 
-def floor(packages):
+def asked(history):
+    """The package names of the last `apt-get install` in apt's history.log (its Commandline, versions dropped)."""
+    lines = [line for line in history.splitlines() if line.startswith("Commandline:") and " install " in line]
+    if not lines:
+        return []
+    names, skip = [], True   # skip the program and the words up to "install"
+    words = lines[-1].split()[1:]
+    for i, word in enumerate(words):
+        if skip:
+            skip = word != "install"
+        elif not word.startswith("-") and words[i - 1] != "-o":
+            names.append(word.split("=", 1)[0])
+    return names
+
+
+def floor(packages, held):
     """The package manager alone, each step timed on the host."""
-    names = " ".join(packages)
     script = "; ".join([
         "set -e", "export DEBIAN_FRONTEND=noninteractive", "t() { date +%s.%N; }",
         "a=$(t); apt-get -q update > /dev/null",
-        "b=$(t); apt-get -q -y install --no-install-recommends %s > /dev/null" % names,
-        "c=$(t); apt-mark hold %s > /dev/null" % names,
+        "b=$(t); apt-get -q -y install --no-install-recommends %s > /dev/null" % " ".join(packages),
+        "c=$(t); apt-mark hold %s > /dev/null" % " ".join(held),
         "d=$(t); systemctl enable nvidia-persistenced > /dev/null 2>&1",
         "e=$(t); ldconfig", "f=$(t)", "echo $a $b $c $d $e $f"])
     start = time.perf_counter()
@@ -119,22 +135,23 @@ def main():
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     tree = sh(["git", "-C", ROOT, "describe", "--always", "--dirty"]).stdout.strip()
     runs = {"site": [], "floor": []}
-    packages = []
+    packages, held = [], []
     for i in range(ROUNDS):
         order = ("site", "floor") if i % 2 == 0 or not packages else ("floor", "site")
         for kind in order:
             fresh()
             if kind == "site":
                 run = site("%s-%d" % (stamp, i))
-                packages = packages or run["held"]
+                packages = packages or run["asked"]
+                held = held or run["held"]
             else:
-                run = floor(packages)
+                run = floor(packages, held)
             run["load"] = "%.2f %.2f %.2f" % os.getloadavg()
             runs[kind].append(run)
             print("bench: round %d %s %.1f s (rc %s, load %s)" % (i + 1, kind, run["wall_s"], run["rc"], run["load"]),
                   file=sys.stderr)
     sh(["podman", "rm", "-f", "-t", "0", HOST])
-    record = {"time": stamp, "tree": tree, "rounds": ROUNDS, "packages": packages, "runs": runs}
+    record = {"time": stamp, "tree": tree, "rounds": ROUNDS, "packages": packages, "held": held, "runs": runs}
     with open(os.path.join(RESULTS, "first-install-%s.json" % stamp), "w") as handle:
         json.dump(record, handle, indent=1)
     return report(record)

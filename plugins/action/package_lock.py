@@ -84,12 +84,14 @@ class ActionModule(ActionBase):
         args = self._args
         return self._execute_module(module_name="gpuhost.provision.package_lock", task_vars=self._vars,
                                     module_args=dict(package_manager=args["package_manager"], locks=args["locks"],
-                                                     audit=False, stage=True, job_file=job_file, job_wait=wait))
+                                                     audit=False, stage=True, job_file=job_file, job_wait=wait,
+                                                     job_take=True))
 
     def _follow(self, jid):
         """Until the job ends (at most timeout s, 0: no limit), a line every report_every s: stage and elapsed time.
-        The host waits for the job (a look every half second) and answers when it ends or every report_every s, so
-        the end is seen at once and a long install costs one module execution per progress line."""
+        The host waits for the job (a look every half second) and answers when it ends, with the job's result (its
+        results file removed), or every report_every s: the end is seen at once, and a long install costs one module
+        execution per progress line and none after it."""
         args = self._args
         started = time.monotonic()
         job_file = "%s/%s" % (self._async_dir(), jid)
@@ -109,12 +111,15 @@ class ActionModule(ActionBase):
                                               (answer.get("stage") or {}).get("name", "running"),
                                               time.monotonic() - started))
                 continue
-            # ended, or no results file: async_status gives the job's result or says what is wrong
+            if isinstance(answer.get("job"), dict):
+                status = answer["job"]   # read, and its file removed, by the same module execution
+                break
+            # no results file, or one that could not be read: async_status gives the result or says what is wrong
             status = self._job_status(jid)
             if status.get("finished") or status.get("failed") and not status.get("started"):
+                self._job_status(jid, mode="cleanup")
                 break
             time.sleep(1)   # the results file was being replaced: look again
-        self._job_status(jid, mode="cleanup")
         job = dict((key, value) for key, value in status.items() if key not in _JOB_KEYS)
         job["elapsed"] = int(time.monotonic() - started)
         if job.get("failed"):

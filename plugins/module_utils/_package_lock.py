@@ -66,6 +66,7 @@ ARGUMENT_SPEC = dict(
     # set by the action plugin while it follows O(jid): the job's results file on the host, and how long to wait there
     job_file=dict(type="path"),
     job_wait=dict(type="int", default=0),
+    job_take=dict(type="bool", default=False),
 )
 # how often the host looks at a followed job's results file (the controller hears of it when it ends)
 JOB_LOOK_EVERY = 0.5
@@ -309,6 +310,25 @@ def job_state(path):
     if not isinstance(data, dict) or "started" not in data or data.get("finished"):
         return "finished"
     return "running"
+
+
+def take_job(path):
+    """The result of a job that has ended well, read from its results file, which is then removed (what
+    async_status and its cleanup do in two more module executions); None when the file cannot be read as a finished
+    job, or the job failed: a failure is left to async_status, through which Ansible shapes a module's failure (one
+    reason printed, as for any module)."""
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except (IOError, OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or "started" in data and not data.get("finished") or data.get("failed"):
+        return None
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    return data
 
 
 def wait_for_job(path, wait, every=JOB_LOOK_EVERY, clock=time.monotonic, sleep=time.sleep):

@@ -93,6 +93,13 @@ options:
       - With O(job_file), the most seconds to wait on the host.
     type: int
     default: 0
+  job_take:
+    description:
+      - With O(job_file), once the job has ended without failing, return its result (RV(job)) and remove its results
+        file, as C(async_status) and its C(cleanup) mode would in two more module executions. A failed job's file is
+        left for C(async_status).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - gpuhost.provision.read_only
 attributes:
@@ -192,6 +199,11 @@ job_state:
   returned: when O(job_file) is set
   type: str
   sample: running
+job:
+  description: With O(job_take), the result of the job that ended (what C(async_status) would return for it).
+  returned: when O(job_take) is set and the job has ended without failing
+  type: dict
+  sample: {rc: 0, changed: true, cmd: [apt-get, install, -y, nvidia-smi], stdout: "...", stderr: ""}
 stage:
   description: The stage an install is in, with the command that shows it.
   returned: when O(stage) is set
@@ -220,6 +232,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._package_lock im
     lock_set,
     processes,
     state,
+    take_job,
     timeout_message,
     wait_for_job,
 )
@@ -269,6 +282,10 @@ def main():
         # the action plugin following a job: wait here, on the host, until it ends or job_wait seconds have passed
         found = wait_for_job(module.params["job_file"], module.params["job_wait"])
         result = dict(changed=False, job_state=found)
+        if found == "finished" and module.params["job_take"]:
+            job = take_job(module.params["job_file"])
+            if job is not None:
+                result["job"] = job
         if found == "running" and module.params["stage"]:
             result["stage"] = stage_of(holders(lock_set(module.params["package_manager"], module.params["locks"])))
         module.exit_json(**result)

@@ -157,6 +157,6 @@ def test_mirror_signature_was_checked(host):
 
 
 def test_the_index_kept_for_the_install_is_gone(host):
-    # the pre-flight downloaded a fresh index and kept it for the install (one download); the install steps' always
-    # section removed it once the install had taken it
+    # the pre-flight downloaded a fresh index and kept it for the install (one download); the install's job moved it
+    # into apt's lists before apt-get ran
     assert not host.file("/root/.ansible/tmp/gpuhost-apt-index").exists

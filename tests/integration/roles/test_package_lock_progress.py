@@ -59,11 +59,17 @@ PLAYBOOK = """
         report_every: 2
       register: followed
 
+    - name: Look for the job's results file (taken and removed by the follow)
+      ansible.builtin.stat:
+        path: "{{{{ job.results_file }}}}"
+      register: job_file
+
     - name: The results
       ansible.builtin.debug:
         msg: "RESULTS {{{{ {{'waited': waited.waited, 'waited_for': waited.waited_for | map(attribute='pid') | list,
                               'state': waited.state, 'job_failed': followed.failed | default(false),
-                              'elapsed': followed.elapsed}} | to_json }}}}"
+                              'elapsed': followed.elapsed, 'job_file_left': job_file.stat.exists,
+                              'job_rc': followed.rc}} | to_json }}}}"
 
     - name: An install that fails, as the role runs it
       block:
@@ -129,6 +135,8 @@ def test_progress_lines_and_one_failure_reason(tmp_path):
     assert 1 <= len(progress) <= 3, out
     assert all(re.match(r"^ctl: Follow the job of about 5 s: [a-zA-Z ]+, \d+ s$", line) for line in progress), out
     assert "ASYNC POLL" not in out
+    # the job's result came back, and its results file is gone
+    assert '\\"job_file_left\\": false' in results[0] and '\\"job_rc\\": 0' in results[0], results[0]
 
     assert time.monotonic() - started < 120
 

@@ -341,3 +341,18 @@ def test_wait_for_job_returns_when_the_job_ends_not_when_the_wait_does(tmp_path)
     assert pl.wait_for_job(str(path), 2, every=0.5, clock=lambda: clock["now"], sleep=lambda s: clock.update(
         now=clock["now"] + s)) == "running"
     assert clock["now"] == 2.0
+
+
+@pytest.mark.parametrize("content, expected, kept", [
+    ('{"started": 1, "finished": 0}', None, True),        # running: left for the next look
+    ('{"started": 1, "fini', None, True),                   # caught in the middle of a write
+    ('{"rc": 0, "changed": true}', {"rc": 0, "changed": True}, False),
+    ('{"started": 1, "finished": 1, "rc": 0}', {"started": 1, "finished": 1, "rc": 0}, False),
+    ('{"rc": 100, "failed": true, "msg": "non-zero return code"}', None, True),   # left to async_status
+])
+def test_take_job_returns_an_ended_job_and_removes_its_file(tmp_path, content, expected, kept):
+    path = tmp_path / "1.2"
+    path.write_text(content)
+    assert pl.take_job(str(path)) == expected
+    assert path.exists() is kept
+    assert pl.take_job(str(tmp_path / "missing")) is None

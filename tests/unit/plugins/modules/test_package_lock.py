@@ -119,6 +119,28 @@ def test_a_followed_job_is_waited_for_on_the_host(host, commands, run_module, tm
     assert not failed and result["job_state"] == "missing"
 
 
+def test_a_taken_job_comes_back_with_its_result_and_its_file_removed(host, commands, run_module, tmp_path):
+    job = tmp_path / "123.456"
+    job.write_text('{"started": 1, "finished": 0, "ansible_job_id": "123.456"}')
+    failed, result = run_module(package_lock, {"locks": host.paths, "job_file": str(job), "job_wait": 1,
+                                               "job_take": True})
+    # still running: nothing taken, the file stays for the next look
+    assert not failed and result["job_state"] == "running" and "job" not in result and job.exists()
+    job.write_text('{"rc": 0, "stdout": "Setting up nvidia-smi", "changed": true}')
+    failed, result = run_module(package_lock, {"job_file": str(job), "job_wait": 600, "job_take": True})
+    assert not failed and result["job_state"] == "finished"
+    assert result["job"] == {"rc": 0, "stdout": "Setting up nvidia-smi", "changed": True}
+    assert not job.exists()
+    # a failed job is left to async_status (Ansible shapes a module's failure)
+    job.write_text('{"rc": 100, "failed": true, "stderr": "E: no space", "changed": true}')
+    failed, result = run_module(package_lock, {"job_file": str(job), "job_wait": 600, "job_take": True})
+    assert not failed and result["job_state"] == "finished" and "job" not in result and job.exists()
+    # without job_take the file is left to async_status, as before
+    job.write_text('{"rc": 0}')
+    failed, result = run_module(package_lock, {"job_file": str(job), "job_wait": 600})
+    assert not failed and "job" not in result and job.exists()
+
+
 def test_dnf_free_is_not_audited_by_dpkg(host, commands, run_module, monkeypatch, tmp_path):
     # dnf's lock files as a finished dnf leaves them (removed) and rpm's lock file, nobody holding it
     rpm_lock = tmp_path / ".rpm.lock"
