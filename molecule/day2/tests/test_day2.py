@@ -53,9 +53,16 @@ def _assert_at(host, version, previous):
     return fact
 
 
-def _node(host):
-    state, _sep, reason = host.run("sinfo -h -N -n %s -o '%%T|%%E'" % NODE).stdout.strip().partition("|")
-    return state, reason
+def _node(host, settle=120):
+    """The node's state and reason as sinfo shows them. A state ending in '*' (slurmctld has not heard from slurmd
+    lately: on a loaded test machine, after a package install) is read again until slurmctld's next ping clears it
+    (every SlurmdTimeout/3, 100 s by default), at most `settle` seconds; the state itself is what the test asserts."""
+    deadline = time.monotonic() + settle
+    while True:
+        state, _sep, reason = host.run("sinfo -h -N -n %s -o '%%T|%%E'" % NODE).stdout.strip().partition("|")
+        if not state.endswith("*") or time.monotonic() >= deadline:
+            return state, reason
+        time.sleep(2)
 
 
 def _run(playbook, extra=None, check=False, rc=0):
