@@ -186,6 +186,13 @@ def report(record):
     for key, seconds in sorted(site_parts.items(), key=lambda kv: -kv[1]):
         print("| %s | %.1f |" % (key, seconds))
     print("| floor: %s | %s |" % (", ".join(FLOOR_STEPS), ", ".join("%.1f" % steps[s] for s in FLOOR_STEPS)))
+    # the fixed part, task by task: every task of 0.1 s or more besides the install and the plan is a module run on
+    # the host (or a few, for a template); controller-only and skipped tasks take a few hundredths
+    fixed = [[t["seconds"] for t in run["tasks"] if t["seconds"] >= 0.1 and group(t) not in (
+        "install (apt run + polling)", "index refresh") and not t["action"].endswith("nvidia_driver_plan")]
+        for run in runs["site"]]
+    print("| other tasks of 0.1 s or more (host round trips) | %s tasks, %.1f s, %.2f s each (medians) |"
+          % (med([len(f) for f in fixed]), med([sum(f) for f in fixed]), med([x for f in fixed for x in f])))
     slow = sorted(((t["seconds"], t["name"]) for t in runs["site"][-1]["tasks"]), reverse=True)[:8]
     print("")
     print("slowest tasks of the last site.yml run: " + "; ".join("%s %.1f s" % (n, s) for s, n in slow))
