@@ -14,6 +14,13 @@ Where the rest goes: every task's wall time (bench_profile callback), grouped in
 (the asynchronous apt run and its polling), the driver's pre-flight, the rest of the driver role, the other roles
 and the playbook's own tasks; the install's excess over the floor's apt-get install is the poll latency.
 
+The transport (BENCH_TRANSPORT): "podman" (default) runs every task through `podman exec` (with pipelining), which
+costs a `podman mount` and a `podman exec` per task; "ssh" installs openssh-server in each fresh container before the
+clock starts (its package index removed again, so the host is as fresh as before) and runs site.yml over SSH with
+pipelining and Ansible's default persistent control connection (ControlMaster, ControlPersist), as a fleet is
+reached. The floor is one
+command either way.
+
 Run it with: bash bench/first_install.sh (it starts test containers; run nothing else that does beside it)
 Prints markdown tables; the raw numbers go to bench/results/first-install-<time>.json (git-ignored), which
 `python3 bench/first_install.py FILE` prints again.
@@ -34,6 +41,8 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 IMAGE = os.environ.get("BENCH_IMAGE", "localhost/gpuhost-test-debian12")
 PROXY = os.environ.get("GPUHOST_APT_PROXY", "")
 HOST = "gpuhost-bench-1"
+TRANSPORT = os.environ.get("BENCH_TRANSPORT", "podman")
+SSH_KEY = os.path.join(RESULTS, "first-install-ssh-key")
 FLOOR_STEPS = ("update", "install", "hold", "enable", "ldconfig")
 
 
@@ -51,6 +60,23 @@ def fresh():
     if PROXY:
         sh(["podman", "exec", HOST, "sh", "-c",
             "echo 'Acquire::http::Proxy \"%s\";' > /etc/apt/apt.conf.d/00gpuhost-test-proxy" % PROXY])
+    if TRANSPORT == "ssh":
+        with open(SSH_KEY + ".pub") as handle:
+            key = handle.read()
+        ready = sh(["podman", "exec", "-i", HOST, "sh", "-c", "; ".join([
+            "set -e", "export DEBIAN_FRONTEND=noninteractive", "apt-get -q update > /dev/null",
+            "apt-get -q -y install --no-install-recommends openssh-server > /dev/null",
+            # as fresh as before for site.yml and the floor: no package index, no downloaded package
+            "rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin", "apt-get clean",
+            "mkdir -p -m 0700 /root/.ssh", "cat > /root/.ssh/authorized_keys", "systemctl restart ssh"])],
+            input=key)
+        if ready.returncode:
+            sys.exit("bench: openssh-server in %s failed: %s" % (HOST, ready.stderr.strip()[-500:]))
+
+
+def address():
+    """The container's address on podman's network."""
+    return sh(["podman", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", HOST]).stdout.strip()
 
 
 def site(tag):
@@ -61,8 +87,14 @@ def site(tag):
     env = dict(os.environ, ANSIBLE_PIPELINING="1", ANSIBLE_CALLBACK_PLUGINS=os.path.join(BENCH, "callback_plugins"),
                ANSIBLE_CONNECTION_PLUGINS=os.path.join(BENCH, "connection_plugins"),
                ANSIBLE_CALLBACKS_ENABLED="bench_profile", BENCH_PROFILE_OUT=profile)
-    argv = ["ansible-playbook", "-i", inventory, "-e", "ansible_connection=podman_pipelining",
-            os.path.join(ROOT, "playbooks", "site.yml")]
+    if TRANSPORT == "ssh":
+        transport = ["-e", json.dumps({
+            "ansible_connection": "ssh", "ansible_host": address(), "ansible_user": "root",
+            "ansible_ssh_private_key_file": SSH_KEY,
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"})]
+    else:
+        transport = ["-e", "ansible_connection=podman_pipelining"]
+    argv = ["ansible-playbook", "-i", inventory] + transport + [os.path.join(ROOT, "playbooks", "site.yml")]
     start = time.perf_counter()
     with open(os.path.join(RESULTS, "first-install-%s.log" % tag), "w") as log:
         rc = subprocess.run(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False).returncode
@@ -132,6 +164,8 @@ def med(values):
 
 def main():
     os.makedirs(RESULTS, exist_ok=True)
+    if TRANSPORT == "ssh" and not os.path.exists(SSH_KEY):
+        sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", SSH_KEY])
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     tree = sh(["git", "-C", ROOT, "describe", "--always", "--dirty"]).stdout.strip()
     runs = {"site": [], "floor": []}
@@ -151,7 +185,8 @@ def main():
             print("bench: round %d %s %.1f s (rc %s, load %s)" % (i + 1, kind, run["wall_s"], run["rc"], run["load"]),
                   file=sys.stderr)
     sh(["podman", "rm", "-f", "-t", "0", HOST])
-    record = {"time": stamp, "tree": tree, "rounds": ROUNDS, "packages": packages, "held": held, "runs": runs}
+    record = {"time": stamp, "tree": tree, "rounds": ROUNDS, "transport": TRANSPORT, "packages": packages, "held": held,
+              "runs": runs}
     with open(os.path.join(RESULTS, "first-install-%s.json" % stamp), "w") as handle:
         json.dump(record, handle, indent=1)
     return report(record)
@@ -170,8 +205,8 @@ def report(record):
             parts.setdefault(key, []).append(seconds)
     steps = dict((step, med([r["steps"].get(step, float("nan")) for r in runs["floor"]])) for step in FLOOR_STEPS)
     site_parts = {k: med(v) for k, v in parts.items()}
-    print("first install, %s, tree %s, %d round(s), packages: %s" % (stamp, tree, len(runs["site"]),
-                                                                     " ".join(packages)))
+    print("first install, %s, tree %s, %d round(s), transport %s, packages: %s"
+          % (stamp, tree, len(runs["site"]), record.get("transport", "podman"), " ".join(packages)))
     print("")
     print("| | median s | runs s |")
     print("|---|---|---|")
