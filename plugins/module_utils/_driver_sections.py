@@ -34,13 +34,21 @@ def components_current(path, stanzas):
                      "components": list(s["components"]), "signed_by": s["signed_by"]} for s in stanzas]
 
 
-def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=None):
+def initramfs_stale(blacklist, images):
+    """Is the newest initramfs older than the nouveau blacklist, so that no rebuild followed the file's last write (a
+    run that stopped between the two: a failed step, a killed controller, a lost host)? ``blacklist``: the file's
+    modification time, None without the file; ``images``: the initramfs images' modification times."""
+    return blacklist is not None and bool(images) and max(images) < blacklist
+
+
+def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=None, stale_initramfs=False):
     """What each section of the nvidia_driver role has to do, and what a run would change, from the plan's result.
 
     ``files``: the state of the files the role manages (RV(files)); ``rendered``: {path: SHA-1 of what the role's
     template renders for it}; ``apt_sources_file``: the components file the role owns (whether it is current is the
     plan's ``apt_sources_current``); ``hold``: the role's switch;
-    ``nouveau_file``: the blacklist the role writes, None when it does not. Returns {todo: {section: bool},
+    ``nouveau_file``: the blacklist the role writes, None when it does not; ``stale_initramfs``: the newest
+    initramfs is older than that file (initramfs_stale). Returns {todo: {section: bool},
     hold_now: [names to hold after the install], would_change: [one line per change]}."""
     adopted, el = result["adopted"], result["family"] == "el"
     apt_file = apt_sources_file
@@ -55,9 +63,12 @@ def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=
         "install": not adopted and bool(result["to_install"] or (el and result["satisfied"])),
         "nouveau": not adopted and nouveau_file is not None and not file_current(files.get(nouveau_file),
                                                                                  rendered.get(nouveau_file)),
+        # the file is current but no initramfs was built after it: rebuilt without writing it again
+        "initramfs": False,
         "hold": not adopted and bool(hold_now or (el and hold and result["satisfied"])),
         "fabric_manager": bool(result["fabric_manager"]["required"]),
     }
+    todo["initramfs"] = not adopted and nouveau_file is not None and not todo["nouveau"] and bool(stale_initramfs)
     would = []
     if todo["sources"]:
         if result["cuda_repo"] is not None:
@@ -79,6 +90,8 @@ def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=
             "; release the holds of %d of them for it" % len(result["release"]) if result["release"] else ""))
     if todo["nouveau"]:
         would.append("write %s (blacklist nouveau) and rebuild the initramfs" % nouveau_file)
+    if todo["initramfs"]:
+        would.append("rebuild the initramfs (older than %s)" % nouveau_file)
     if todo["hold"] and hold_now:
         would.append("hold %d package(s)" % len(hold_now))
     return {"todo": todo, "hold_now": hold_now, "would_change": would}

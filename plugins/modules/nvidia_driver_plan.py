@@ -510,10 +510,13 @@ index_lists:
 todo:
   description:
     - What each section of the C(gpuhost.provision.nvidia_driver) role has to do, C(sources) (components file, CUDA
-      repository), C(install), C(nouveau), C(hold) and C(fabric_manager).
+      repository), C(install), C(nouveau), C(initramfs), C(hold) and C(fabric_manager).
+    - C(initramfs) is true where the blacklist O(nouveau_file) is current but the newest initramfs image
+      (C(/boot/initrd.img-*), C(/boot/initramfs-*.img)) is older than it, and RV(initramfs_command) exists: an
+      earlier run wrote the file and stopped before the rebuild.
   returned: always
   type: dict
-  sample: {sources: false, install: true, nouveau: true, hold: true, fabric_manager: false}
+  sample: {sources: false, install: true, nouveau: true, initramfs: false, hold: true, fabric_manager: false}
 sections_due:
   description:
     - Whether any section of the C(gpuhost.provision.nvidia_driver) role has anything to do or to look at on this run;
@@ -638,6 +641,7 @@ msg:
   sample: "CUDA 12.2 needs >= 535.54.03: nvidia-driver 535.309.01-0+deb12u1 (R535, proprietary) satisfies it"
 """
 
+import glob
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -646,7 +650,11 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._cuda_compat imp
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_check import DriverCheck
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_packages import DriverPlanError, name_options
 from ansible_collections.gpuhost.provision.plugins.module_utils._driver_plan import Planner, PlanRequest, host_facts
-from ansible_collections.gpuhost.provision.plugins.module_utils._driver_sections import preflight_line, sections
+from ansible_collections.gpuhost.provision.plugins.module_utils._driver_sections import (
+    initramfs_stale,
+    preflight_line,
+    sections,
+)
 from ansible_collections.gpuhost.provision.plugins.module_utils._local_fact import FACT_PATH, LocalFactError, parse_fact
 from ansible_collections.gpuhost.provision.plugins.module_utils._messages import one_line
 from ansible_collections.gpuhost.provision.plugins.module_utils._packages import PackageQueryError
@@ -654,6 +662,25 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._snapshot import
 
 # What RV(report) carries for the caller's report: the plan's own part of it.
 REPORTED = ("msg", "adopted", "existing_driver", "installed", "driver_change", "fabric_manager", "to_install")
+
+
+# The initramfs images update-initramfs (Debian, Ubuntu) and dracut (EL) write; kdump's own images are not booted.
+INITRAMFS_IMAGES = ("/boot/initrd.img-*", "/boot/initramfs-*.img")
+
+
+def modified(path):
+    """A file's modification time, None when it cannot be read."""
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
+def initramfs_images():
+    """The modification times of the host's initramfs images."""
+    found = [modified(path) for pattern in INITRAMFS_IMAGES for path in glob.glob(pattern)
+             if not path.endswith("kdump.img")]
+    return [mtime for mtime in found if mtime is not None]
 
 
 def recorded_driver(path):
@@ -753,8 +780,10 @@ def main():
     result["fabric_manager"]["reason"] = name_options(result["fabric_manager"]["reason"], prefix)
     rendered = params["rendered"]
     result["files"] = dict((path, file_state(path)) for path in params["files"] + sorted(rendered))
+    nouveau = params["nouveau_file"]
+    stale = bool(nouveau and result.get("initramfs_command") and initramfs_stale(modified(nouveau), initramfs_images()))
     result.update(sections(result, result["files"], rendered, params["apt_sources_file"], hold=params["hold"],
-                           nouveau_file=params["nouveau_file"]))
+                           nouveau_file=nouveau, stale_initramfs=stale))
     result["sections_due"] = sections_due(result, params)
     result["summary"] = preflight_line(result) if result["satisfied"] else result["msg"]
     result["report"] = dict((key, result[key]) for key in REPORTED)

@@ -40,8 +40,32 @@ def test_request_from_params_fills_the_release_from_the_host(monkeypatch):
 
 def test_a_converged_host_has_no_section_to_run():
     out = dsec.sections(_plan(), {APT_FILE: None, NOUVEAU: CURRENT}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU)
-    assert out == {"todo": {"sources": False, "install": False, "nouveau": False, "hold": False,
+    assert out == {"todo": {"sources": False, "install": False, "nouveau": False, "initramfs": False, "hold": False,
                             "fabric_manager": False}, "hold_now": [], "would_change": []}
+
+
+@pytest.mark.parametrize("blacklist, images, stale", [
+    (200.0, [100.0], True),             # written after the only image: no rebuild followed it
+    (200.0, [100.0, 300.0], False),     # an image built after it
+    (200.0, [200.0], False),
+    (None, [100.0], False),             # no blacklist
+    (200.0, [], False),                 # no initramfs at all (a container)
+])
+def test_the_initramfs_is_stale_when_no_image_is_newer_than_the_blacklist(blacklist, images, stale):
+    assert dsec.initramfs_stale(blacklist, images) is stale
+
+
+def test_a_stale_initramfs_is_rebuilt_without_writing_the_current_blacklist_again():
+    out = dsec.sections(_plan(), {NOUVEAU: CURRENT}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU,
+                        stale_initramfs=True)
+    assert out["todo"]["initramfs"] and not out["todo"]["nouveau"]
+    assert out["would_change"] == ["rebuild the initramfs (older than %s)" % NOUVEAU]
+    # a blacklist written in this run is followed by the rebuild anyway; no blacklist, or an adopted driver: nothing
+    assert not dsec.sections(_plan(), {}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU,
+                             stale_initramfs=True)["todo"]["initramfs"]
+    assert not dsec.sections(_plan(), {}, {}, APT_FILE, stale_initramfs=True)["todo"]["initramfs"]
+    assert not dsec.sections(_plan(adopted=True), {NOUVEAU: CURRENT}, {NOUVEAU: "abc"}, APT_FILE,
+                             nouveau_file=NOUVEAU, stale_initramfs=True)["todo"]["initramfs"]
 
 
 def test_a_fresh_host_runs_every_section_and_says_what_would_change():

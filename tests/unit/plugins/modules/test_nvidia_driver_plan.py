@@ -612,6 +612,36 @@ def test_files_the_role_manages_are_read_before_any_change(host, run_module, tmp
     assert conf.read_text() == "blacklist nouveau\n"
 
 
+def test_an_initramfs_older_than_the_current_blacklist_is_due_for_a_rebuild(host, run_module, tmp_path, monkeypatch):
+    # the role's blacklist as the template renders it, written after the only initramfs image (a run stopped before
+    # its rebuild); update-initramfs is there
+    conf = tmp_path / "gpuhost-blacklist-nouveau.conf"
+    conf.write_text("blacklist nouveau\n")
+    os.chmod(str(conf), 0o644)
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    image = boot / "initrd.img-6.1.0-18-amd64"
+    image.write_text("")
+    (boot / "initramfs-6.1.0-18-amd64kdump.img").write_text("")      # kdump's image is not booted: not looked at
+    os.utime(str(image), (time.time() - 3600, time.time() - 3600))
+    monkeypatch.setattr(plan, "INITRAMFS_IMAGES", (str(boot / "initrd.img-*"), str(boot / "initramfs-*.img")))
+    host["fake"].bins.add("update-initramfs")
+    args = dict(cuda_version="12.2", build_module=False, nouveau_file=str(conf),
+                rendered={str(conf): hashlib.sha1(b"blacklist nouveau\n").hexdigest()}, **DEBIAN12)
+    failed, result = run_module(plan, args)
+    if result["files"][str(conf)]["owner"] != "root":
+        pytest.skip("the blacklist must be owned by root to be current (run the unit tests as root)")
+    assert not failed and result["todo"]["initramfs"] and not result["todo"]["nouveau"], result["todo"]
+    assert "rebuild the initramfs (older than %s)" % conf in result["would_change"] and result["sections_due"]
+    # an image built after the file: nothing to do; no update-initramfs or dracut: nothing the role could run
+    os.utime(str(image), None)
+    assert not run_module(plan, args)[1]["todo"]["initramfs"]
+    os.utime(str(image), (time.time() - 3600, time.time() - 3600))
+    host["fake"].bins.discard("update-initramfs")
+    assert not run_module(plan, args)[1]["todo"]["initramfs"]
+    assert conf.read_text() == "blacklist nouveau\n" and image.read_text() == ""
+
+
 def test_relative_file_is_refused_before_anything_runs(host, run_module):
     failed, result = run_module(plan, dict(cuda_version="12.2", files=["etc/modprobe.d/x.conf"], **DEBIAN12))
     assert failed and result["msg"] == "files: 'etc/modprobe.d/x.conf' is not an absolute path"
