@@ -512,8 +512,8 @@ todo:
     - What each section of the C(gpuhost.provision.nvidia_driver) role has to do, C(sources) (components file, CUDA
       repository), C(install), C(nouveau), C(initramfs), C(hold) and C(fabric_manager).
     - C(initramfs) is true where the blacklist O(nouveau_file) is current but the newest initramfs image
-      (C(/boot/initrd.img-*), C(/boot/initramfs-*.img)) is older than it, and RV(initramfs_command) exists: an
-      earlier run wrote the file and stopped before the rebuild.
+      (C(/boot/initrd.img-*), C(/boot/initramfs-*.img)) is older than it, and RV(initramfs_command) exists (an
+      earlier run wrote the file and stopped before the rebuild).
   returned: always
   type: dict
   sample: {sources: false, install: true, nouveau: true, initramfs: false, hold: true, fabric_manager: false}
