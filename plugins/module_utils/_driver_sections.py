@@ -56,19 +56,19 @@ def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=
     hold_now = result["to_hold"] if hold else result["release"]
     apt_repo = result.get("apt_repo")
     repo_todo = bool(apt_repo and not (apt_repo["key_current"] and apt_repo["sources_current"]))
+    nouveau = not adopted and nouveau_file is not None and not file_current(files.get(nouveau_file),
+                                                                            rendered.get(nouveau_file))
     todo = {
         "sources": not adopted and (result["cuda_repo"] is not None or repo_todo or bool(result.get("apt_repo_stale"))
                                     or (not el and ((bool(result["apt_sources"]) and not current)
                                                     or (not result["apt_sources"] and result["apt_sources_file_exists"])))),
         "install": not adopted and bool(result["to_install"] or (el and result["satisfied"])),
-        "nouveau": not adopted and nouveau_file is not None and not file_current(files.get(nouveau_file),
-                                                                                 rendered.get(nouveau_file)),
+        "nouveau": nouveau,
         # the file is current but no initramfs was built after it: rebuilt without writing it again
-        "initramfs": False,
+        "initramfs": not adopted and nouveau_file is not None and not nouveau and bool(stale_initramfs),
         "hold": not adopted and bool(hold_now or (el and hold and result["satisfied"])),
         "fabric_manager": bool(result["fabric_manager"]["required"]),
     }
-    todo["initramfs"] = not adopted and nouveau_file is not None and not todo["nouveau"] and bool(stale_initramfs)
     would = []
     if todo["sources"]:
         if result["cuda_repo"] is not None:
