@@ -56,13 +56,19 @@ def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=
     hold_now = result["to_hold"] if hold else result["release"]
     apt_repo = result.get("apt_repo")
     repo_todo = bool(apt_repo and not (apt_repo["key_current"] and apt_repo["sources_current"]))
+    install = not adopted and bool(result["to_install"] or (el and result["satisfied"]))
+    check = result.get("driver_check")
     nouveau = not adopted and nouveau_file is not None and not file_current(files.get(nouveau_file),
                                                                             rendered.get(nouveau_file))
     todo = {
         "sources": not adopted and (result["cuda_repo"] is not None or repo_todo or bool(result.get("apt_repo_stale"))
                                     or (not el and ((bool(result["apt_sources"]) and not current)
                                                     or (not result["apt_sources"] and result["apt_sources_file_exists"])))),
-        "install": not adopted and bool(result["to_install"] or (el and result["satisfied"])),
+        "install": install,
+        # before the install, the GPU clients are waited for and stopped; a host with no driver at all (no module
+        # loaded, no NVML library, no package: a first install) has none
+        "clients": install and (check is None or any(check.get(key) for key in (
+            "kernel_module_version", "userspace_version", "installed_version"))),
         "nouveau": nouveau,
         # the file is current but no initramfs was built after it: rebuilt without writing it again
         "initramfs": not adopted and nouveau_file is not None and not nouveau and bool(stale_initramfs),

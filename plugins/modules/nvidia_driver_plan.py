@@ -510,13 +510,17 @@ index_lists:
 todo:
   description:
     - What each section of the C(gpuhost.provision.nvidia_driver) role has to do, C(sources) (components file, CUDA
-      repository), C(install), C(nouveau), C(initramfs), C(hold) and C(fabric_manager).
+      repository), C(install), C(clients), C(nouveau), C(initramfs), C(hold) and C(fabric_manager).
+    - C(clients) is true where C(install) is and the host has some driver (a loaded module, an NVML library or a
+      package, from RV(driver_check)), so the role first waits for the GPU's compute processes and stops the services
+      that hold it. A host with no driver at all has no such client.
     - C(initramfs) is true where the blacklist O(nouveau_file) is current but the newest initramfs image
       (C(/boot/initrd.img-*), C(/boot/initramfs-*.img)) is older than it, and RV(initramfs_command) exists (an
       earlier run wrote the file and stopped before the rebuild).
   returned: always
   type: dict
-  sample: {sources: false, install: true, nouveau: true, initramfs: false, hold: true, fabric_manager: false}
+  sample: {sources: false, install: true, clients: false, nouveau: true, initramfs: false, hold: true,
+           fabric_manager: false}
 sections_due:
   description:
     - Whether any section of the C(gpuhost.provision.nvidia_driver) role has anything to do or to look at on this run;

@@ -40,8 +40,27 @@ def test_request_from_params_fills_the_release_from_the_host(monkeypatch):
 
 def test_a_converged_host_has_no_section_to_run():
     out = dsec.sections(_plan(), {APT_FILE: None, NOUVEAU: CURRENT}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU)
-    assert out == {"todo": {"sources": False, "install": False, "nouveau": False, "initramfs": False, "hold": False,
-                            "fabric_manager": False}, "hold_now": [], "would_change": []}
+    assert out == {"todo": {"sources": False, "install": False, "clients": False, "nouveau": False, "initramfs": False,
+                            "hold": False, "fabric_manager": False}, "hold_now": [], "would_change": []}
+
+
+NO_DRIVER = {"kernel_module_version": None, "userspace_version": None, "installed_version": None}
+
+
+@pytest.mark.parametrize("check, clients", [
+    (NO_DRIVER, False),                                            # a first install: nothing can hold a GPU
+    (dict(NO_DRIVER, kernel_module_version="535.261.03"), True),   # a module loaded (a container with the host's)
+    (dict(NO_DRIVER, userspace_version="580.159.04"), True),       # an NVML library (a .run install, an image)
+    (dict(NO_DRIVER, installed_version="535.261.03"), True),       # packages (an upgrade)
+    (None, True),                                                  # no check read: look
+])
+def test_the_gpu_clients_are_looked_for_before_an_install_where_a_driver_is(check, clients):
+    plan = _plan(to_install=["nvidia-driver=535.309.01-0+deb12u1"])
+    if check is not None:
+        plan["driver_check"] = check
+    assert dsec.sections(plan, {}, {}, APT_FILE)["todo"]["clients"] is clients
+    # no install, no look
+    assert not dsec.sections(dict(plan, to_install=[]), {}, {}, APT_FILE)["todo"]["clients"]
 
 
 @pytest.mark.parametrize("blacklist, images, stale", [
