@@ -186,3 +186,62 @@ def test_site_prints_each_failure_reason_at_most_twice(tmp_path):
            'can satisfy it: failed, see the fleet table above"}' in last[0], last[0]
     assert 'fatal: [n2]: FAILED! => {"changed": false, "msg": "input: failed, see the fleet table above"}' in last[0], \
         last[0]
+
+
+MODULES_PLAYBOOK = """
+- name: package_lock's follow, module by module
+  hosts: ctl
+  gather_facts: false
+  tasks:
+    - name: Start a job that ends well
+      ansible.builtin.command:
+        argv: [sleep, "1"]
+      async: 60
+      poll: 0
+      register: good_job
+      changed_when: false
+
+    - name: Follow the job that ends well
+      gpuhost.provision.package_lock:
+        jid: "{{ good_job.ansible_job_id }}"
+        poll: 1
+
+    - name: Start a job that fails
+      ansible.builtin.command:
+        argv: [sh, -c, "echo 'E: broken' >&2; exit 100"]
+      async: 60
+      poll: 0
+      register: bad_job
+      changed_when: false
+
+    - name: Follow the job that fails
+      gpuhost.provision.package_lock:
+        jid: "{{ bad_job.ansible_job_id }}"
+        poll: 1
+      ignore_errors: true
+"""
+
+
+def test_follow_takes_a_finished_job_without_async_status(tmp_path):
+    # With -vvv Ansible names every module it executes ("AnsiballZ_<module>.py"): the follow of a job that ended well
+    # gets its result from the wait on the host (package_lock, which removes the results file); only a failed job is
+    # read through async_status (and cleaned up by it), so that Ansible prints its reason once.
+    (tmp_path / "play.yml").write_text(MODULES_PLAYBOOK, encoding="utf-8")
+    inventory = {"all": {"hosts": {"ctl": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}
+    (tmp_path / "inv.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_PIPELINING": "0",
+           "ANSIBLE_KEEP_REMOTE_FILES": "0"}
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i",
+                          str(tmp_path / "inv.yml"), str(tmp_path / "play.yml")],
+                         capture_output=True, text=True, env=env, check=False, cwd=tmp_path)
+    out = run.stdout
+    assert run.returncode == 0 and re.search(r"^ctl +: ok=4 .* failed=0 .* ignored=1", out, re.M), out[-3000:]
+    blocks = dict((block.splitlines()[0], block) for block in output_blocks(out) if block.startswith("TASK ["))
+    good = [block for name, block in blocks.items() if name.startswith("TASK [Follow the job that ends well]")]
+    bad = [block for name, block in blocks.items() if name.startswith("TASK [Follow the job that fails]")]
+    assert len(good) == 1 and len(bad) == 1, list(blocks)
+    modules = [re.findall(r"AnsiballZ_(\w+)\.py", block) for block in (good[0], bad[0])]
+    assert modules[0] and set(modules[0]) == {"package_lock"}, modules[0]
+    assert "async_status" in modules[1] and "package_lock" in modules[1], modules[1]
+    assert "E: broken" in bad[0]
