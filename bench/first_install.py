@@ -7,8 +7,10 @@ The floor is what the package manager itself needs for the same result, on a fre
 apt-get update, apt-get install --no-install-recommends of the packages site.yml asked apt for (read from the first
 site.yml host's /var/log/apt/history.log: the driver's packages, nvidia-persistenced and python3-pynvml, which the
 NVML modules use), apt-mark hold of the driver packages site.yml holds, systemctl enable nvidia-persistenced,
-ldconfig. Each round starts two fresh containers and runs both, in alternating order (site first in even rounds).
-The inventory is bench/lib.sh's (CUDA 12.2, no DKMS build in a container, no reboot).
+ldconfig. The Ansible floor is the same five steps as five Ansible tasks (bench/first_install_floor.yml) over
+site.yml's inventory and transport: what Ansible alone adds to them (its start and a module execution per step). Each
+round starts a fresh container for each of the three and runs them in alternating order (site.yml first in even
+rounds, last in odd ones). The inventory is bench/lib.sh's (CUDA 12.2, no DKMS build in a container, no reboot).
 
 Where the rest goes: every task's wall time (bench_profile callback), grouped into index refreshes, the install
 (the asynchronous apt run and its polling), the driver's pre-flight, the rest of the driver role, the other roles
@@ -79,8 +81,8 @@ def address():
     return sh(["podman", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", HOST]).stdout.strip()
 
 
-def site(tag):
-    """site.yml on the fresh container: wall time, rc, per-task profile, the packages it holds afterwards."""
+def playbook(tag, book, extra=()):
+    """ansible-playbook BOOK on the fresh container, over the transport: wall time, rc, per-task profile."""
     inventory = os.path.join(RESULTS, "first-install-inventory.yml")
     sh(["bash", "-c", '. "%s/lib.sh"; write_inventory "%s" 1' % (BENCH, inventory)])
     profile = os.path.join(RESULTS, "first-install-profile-%s.json" % tag)
@@ -94,16 +96,30 @@ def site(tag):
             "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"})]
     else:
         transport = ["-e", "ansible_connection=podman_pipelining"]
-    argv = ["ansible-playbook", "-i", inventory] + transport + [os.path.join(ROOT, "playbooks", "site.yml")]
+    argv = ["ansible-playbook", "-i", inventory] + transport + list(extra) + [book]
     start = time.perf_counter()
     with open(os.path.join(RESULTS, "first-install-%s.log" % tag), "w") as log:
         rc = subprocess.run(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False).returncode
     wall = time.perf_counter() - start
     with open(profile) as handle:
         tasks = json.load(handle)["tasks"]
-    held = sh(["podman", "exec", HOST, "apt-mark", "showhold"]).stdout.split()
-    history = sh(["podman", "exec", HOST, "cat", "/var/log/apt/history.log"]).stdout
-    return {"wall_s": wall, "rc": rc, "tasks": tasks, "held": held, "asked": asked(history)}
+    return {"wall_s": wall, "rc": rc, "tasks": tasks}
+
+
+def site(tag):
+    """site.yml on the fresh container, and the packages it asked apt for and holds afterwards."""
+    run = playbook(tag, os.path.join(ROOT, "playbooks", "site.yml"))
+    run["held"] = sh(["podman", "exec", HOST, "apt-mark", "showhold"]).stdout.split()
+    run["asked"] = asked(sh(["podman", "exec", HOST, "cat", "/var/log/apt/history.log"]).stdout)
+    return run
+
+
+def ansible_floor(tag, packages, held):
+    """The floor's steps as Ansible tasks (bench/first_install_floor.yml), each task's time from the profile."""
+    run = playbook(tag, os.path.join(BENCH, "first_install_floor.yml"),
+                   ["-e", json.dumps({"floor_packages": packages, "floor_held": held})])
+    run["steps"] = dict(zip(FLOOR_STEPS, [task["seconds"] for task in run["tasks"]]))
+    return run
 
 
 def asked(history):
@@ -168,18 +184,21 @@ def main():
         sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", SSH_KEY])
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     tree = sh(["git", "-C", ROOT, "describe", "--always", "--dirty"]).stdout.strip()
-    runs = {"site": [], "floor": []}
+    runs = {"site": [], "floor": [], "ansible_floor": []}
     packages, held = [], []
     for i in range(ROUNDS):
-        order = ("site", "floor") if i % 2 == 0 or not packages else ("floor", "site")
+        order = ("site", "floor", "ansible_floor")
+        order = order if i % 2 == 0 or not packages else order[::-1]
         for kind in order:
             fresh()
             if kind == "site":
                 run = site("%s-%d" % (stamp, i))
                 packages = packages or run["asked"]
                 held = held or run["held"]
-            else:
+            elif kind == "floor":
                 run = floor(packages, held)
+            else:
+                run = ansible_floor("%s-%d-floor" % (stamp, i), packages, held)
             run["load"] = "%.2f %.2f %.2f" % os.getloadavg()
             runs[kind].append(run)
             print("bench: round %d %s %.1f s (rc %s, load %s)" % (i + 1, kind, run["wall_s"], run["rc"], run["load"]),
@@ -214,13 +233,24 @@ def report(record):
     print("| floor | %.1f | %s |" % (floor_s, ", ".join("%.1f" % r["wall_s"] for r in runs["floor"])))
     pairs = [s["wall_s"] / f["wall_s"] for s, f in zip(runs["site"], runs["floor"])]
     print("| ratio | **%.2f×** | per round: %s |" % (site_s / floor_s, ", ".join("%.2f" % p for p in pairs)))
-    print("| load (1 min) | | %s |" % ", ".join(r["load"].split()[0] for r in runs["site"] + runs["floor"]))
+    # the Ansible floor (records from 2026-12-08 on): the floor's steps as Ansible tasks, what Ansible alone adds
+    ansible = runs.get("ansible_floor", [])
+    if ansible:
+        ansible_s = med([r["wall_s"] for r in ansible])
+        print("| Ansible floor (the floor's steps as tasks) | %.1f (%.2f× the floor) | %s |"
+              % (ansible_s, ansible_s / floor_s, ", ".join("%.1f" % r["wall_s"] for r in ansible)))
+        print("| site.yml / Ansible floor | **%.2f×** | |" % (site_s / ansible_s))
+    print("| load (1 min) | | %s |" % ", ".join(r["load"].split()[0] for r in runs["site"] + runs["floor"] + ansible))
     print("")
     print("| where site.yml's time goes | median s |")
     print("|---|---|")
     for key, seconds in sorted(site_parts.items(), key=lambda kv: -kv[1]):
         print("| %s | %.1f |" % (key, seconds))
     print("| floor: %s | %s |" % (", ".join(FLOOR_STEPS), ", ".join("%.1f" % steps[s] for s in FLOOR_STEPS)))
+    if ansible:
+        tasks = dict((step, med([r["steps"].get(step, float("nan")) for r in ansible])) for step in FLOOR_STEPS)
+        print("| Ansible floor, task by task: %s | %s |"
+              % (", ".join(FLOOR_STEPS), ", ".join("%.1f" % tasks[s] for s in FLOOR_STEPS)))
     # the fixed part, task by task: every task of 0.1 s or more besides the install and the plan is a module run on
     # the host (or a few, for a template); controller-only and skipped tasks take a few hundredths
     fixed = [[t["seconds"] for t in run["tasks"] if t["seconds"] >= 0.1 and group(t) not in (
