@@ -49,7 +49,8 @@ def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=
     plan's ``apt_sources_current``); ``hold``: the role's switch;
     ``nouveau_file``: the blacklist the role writes, None when it does not; ``stale_initramfs``: the newest
     initramfs is older than that file (initramfs_stale). Returns {todo: {section: bool},
-    hold_now: [names to hold after the install], would_change: [one line per change]}."""
+    hold_now: [names to hold after the install], install_holds: [the names the install itself holds],
+    would_change: [one line per change]}."""
     adopted, el = result["adopted"], result["family"] == "el"
     apt_file = apt_sources_file
     current = result.get("apt_sources_current", False)
@@ -57,6 +58,9 @@ def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=
     apt_repo = result.get("apt_repo")
     repo_todo = bool(apt_repo and not (apt_repo["key_current"] and apt_repo["sources_current"]))
     install = not adopted and bool(result["to_install"] or (el and result["satisfied"]))
+    # APT: the install's own job holds them right after apt-get, in the same process on the host, so that no
+    # moment has them installed and not held (a controller that is gone before the next task leaves them held)
+    install_holds = list(hold_now) if install and not el else []
     check = result.get("driver_check")
     nouveau = not adopted and nouveau_file is not None and not file_current(files.get(nouveau_file),
                                                                             rendered.get(nouveau_file))
@@ -72,7 +76,7 @@ def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=
         "nouveau": nouveau,
         # the file is current but no initramfs was built after it: rebuilt without writing it again
         "initramfs": not adopted and nouveau_file is not None and not nouveau and bool(stale_initramfs),
-        "hold": not adopted and bool(hold_now or (el and hold and result["satisfied"])),
+        "hold": not adopted and not install_holds and bool(hold_now or (el and hold and result["satisfied"])),
         "fabric_manager": bool(result["fabric_manager"]["required"]),
     }
     would = []
@@ -98,9 +102,9 @@ def sections(result, files, rendered, apt_sources_file, hold=True, nouveau_file=
         would.append("write %s (blacklist nouveau) and rebuild the initramfs" % nouveau_file)
     if todo["initramfs"]:
         would.append("rebuild the initramfs (older than %s)" % nouveau_file)
-    if todo["hold"] and hold_now:
+    if (todo["hold"] or install_holds) and hold_now:
         would.append("hold %d package(s)" % len(hold_now))
-    return {"todo": todo, "hold_now": hold_now, "would_change": would}
+    return {"todo": todo, "hold_now": hold_now, "install_holds": install_holds, "would_change": would}
 
 
 def summary_line(plan, check, decision=None, check_mode=False):
@@ -147,8 +151,8 @@ def driver_report(plan, check_now, check_after=None, decision=None, install=None
         "existing_driver": plan.get("existing_driver"),
         "installed_before": plan.get("installed"),
         "installed": list(installed),
-        "held": list(plan.get("hold_now") or []) if (plan.get("todo") or {}).get("hold") and package_manager == "apt"
-        else [],
+        "held": list(plan.get("hold_now") or []) if ((plan.get("todo") or {}).get("hold") or plan.get("install_holds"))
+        and package_manager == "apt" else [],
         "kernels_without_module": list((check_now or {}).get("kernels_without_module") or []),
         "fabric_manager": plan.get("fabric_manager"),
         "local_fact": local_fact if local_fact is not None else {},

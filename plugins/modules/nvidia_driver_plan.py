@@ -537,6 +537,15 @@ hold_now:
   type: list
   elements: str
   sample: [nvidia-driver, nvidia-driver-libs]
+install_holds:
+  description:
+    - On APT hosts where C(install) of RV(todo) is due, RV(hold_now), which the install holds itself (C(apt-mark hold)
+      right after C(apt-get install), in the same job on the host); C(hold) of RV(todo) is then false. Empty otherwise.
+    - No moment has the packages installed and not held, also when the controller is gone before the next task.
+  returned: always
+  type: list
+  elements: str
+  sample: [nvidia-driver, nvidia-driver-libs]
 would_change:
   description: What a run would change, one line each (a check-mode run reports these).
   returned: always

@@ -41,7 +41,8 @@ def test_request_from_params_fills_the_release_from_the_host(monkeypatch):
 def test_a_converged_host_has_no_section_to_run():
     out = dsec.sections(_plan(), {APT_FILE: None, NOUVEAU: CURRENT}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU)
     assert out == {"todo": {"sources": False, "install": False, "clients": False, "nouveau": False, "initramfs": False,
-                            "hold": False, "fabric_manager": False}, "hold_now": [], "would_change": []}
+                            "hold": False, "fabric_manager": False}, "hold_now": [], "install_holds": [],
+                   "would_change": []}
 
 
 NO_DRIVER = {"kernel_module_version": None, "userspace_version": None, "installed_version": None}
@@ -91,7 +92,9 @@ def test_a_fresh_host_runs_every_section_and_says_what_would_change():
     plan = _plan(apt_sources=[{"components": ["contrib", "non-free"]}, {"components": ["non-free", "non-free-firmware"]}],
                  to_install=["nvidia-driver=535.309.01-0+deb12u1", "python3-pynvml"], to_hold=["nvidia-driver"])
     out = dsec.sections(plan, {}, {NOUVEAU: "abc"}, APT_FILE, nouveau_file=NOUVEAU)
-    assert all(out["todo"][s] for s in ("sources", "install", "nouveau", "hold"))
+    assert all(out["todo"][s] for s in ("sources", "install", "nouveau"))
+    # APT: the install's own job holds what it installs; the hold section has nothing left to do
+    assert out["install_holds"] == ["nvidia-driver"] and not out["todo"]["hold"]
     assert out["would_change"] == [
         "add components contrib, non-free, non-free-firmware in " + APT_FILE,
         "install 2 package(s), driver 535.309.01",
@@ -105,8 +108,21 @@ def test_an_upgrade_names_from_and_to_and_the_released_holds():
     out = dsec.sections(plan, {}, {}, APT_FILE)
     assert out["would_change"] == ["install 2 package(s), driver 535.261.03 → 535.309.01; release the holds of 2 of "
                                    "them for it", "hold 2 package(s)"]
-    # nvidia_driver_hold false: only the released holds are set again
+    assert out["install_holds"] == ["a", "b"] and not out["todo"]["hold"]
+    # nvidia_driver_hold false: only the released holds are set again (by the install)
+    out = dsec.sections(_plan(to_install=["a=2"], to_hold=["a", "c"], release=["a"]), {}, {}, APT_FILE, hold=False)
+    assert out["hold_now"] == ["a"] and out["install_holds"] == ["a"] and not out["todo"]["hold"]
     assert dsec.sections(_plan(to_hold=["a", "c"], release=["a"]), {}, {}, APT_FILE, hold=False)["hold_now"] == ["a"]
+
+
+def test_holds_without_an_install_are_the_hold_sections():
+    # every package at its version, some not held (an operator's apt-mark unhold): the hold section holds them
+    out = dsec.sections(_plan(to_hold=["libcuda1"]), {}, {}, APT_FILE)
+    assert out["todo"]["hold"] and not out["todo"]["install"] and out["install_holds"] == []
+    assert out["would_change"] == ["hold 1 package(s)"]
+    # EL: the install never holds; the hold section locks the versions after it
+    out = dsec.sections(_plan(family="el", to_install=["x"], to_hold=["x"]), {}, {}, APT_FILE)
+    assert out["todo"]["install"] and out["todo"]["hold"] and out["install_holds"] == []
 
 
 @pytest.mark.parametrize("state", [
@@ -183,6 +199,13 @@ def test_report_of_a_run_that_installed_and_held():
     assert report["check"] is after and report["kernels_without_module"] == ["6.1.0-99-amd64"]
     assert report["would_install"] == [] and report["would_change"] == [] and report["local_fact"] == {"a": 1}
     assert report["summary"] == dsec.summary_line(plan, after, None, False)
+
+
+def test_report_of_an_apt_install_that_held_in_its_job():
+    plan = _plan(to_install=["libcuda1=535.309.01-0+deb12u1"], hold_now=["libcuda1"], install_holds=["libcuda1"],
+                 todo={"hold": False, "install": True})
+    report = dsec.driver_report(plan, CHECK, install={"changed": True})
+    assert report["held"] == ["libcuda1"] and report["installed"] == ["libcuda1=535.309.01-0+deb12u1"]
 
 
 def test_report_of_a_converged_host_and_of_check_mode():
