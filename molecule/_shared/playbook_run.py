@@ -38,7 +38,8 @@ def _diff(name: str) -> set[str]:
     return {"%s %s" % (kind, path) for kind in ("added", "changed", "deleted") for path in data.get(kind) or []}
 
 
-def run_playbook(playbook: str, extra_vars: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+def playbook_command(playbook: str, extra_vars: dict | None = None, check: bool = False) -> tuple[list, dict]:
+    """(argv, environment) of ansible-playbook with the scenario's inventory, as run_playbook runs it."""
     project = os.environ["MOLECULE_PROJECT_DIRECTORY"]
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".cache", "collections"),
                ANSIBLE_CONNECTION_PLUGINS=os.path.join(project, "molecule", "_shared", "connection_plugins"),
@@ -53,6 +54,11 @@ def run_playbook(playbook: str, extra_vars: dict | None = None, check: bool = Fa
         argv += ["-e", json.dumps(extra_vars)]
     if check:
         argv += ["--check", "--diff"]
+    return argv, env
+
+
+def run_playbook(playbook: str, extra_vars: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    argv, env = playbook_command(playbook, extra_vars, check)
     return subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
 
 

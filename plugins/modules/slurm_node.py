@@ -98,6 +98,14 @@ waited:
   description: Seconds waited for jobs to end.
   returned: always
   type: int
+ours:
+  description:
+    - Whether the node is drained (or draining) with a reason that starts with O(reason), as found last; a drain this
+      collection set, which O(state=resumed) undoes. An operator's drain for another cause is not.
+    - C(playbooks/driver_change.yml) reads it to give back a node that a stopped run left drained.
+  returned: always
+  type: bool
+  sample: false
 """
 
 import time
@@ -110,6 +118,7 @@ from ansible_collections.gpuhost.provision.plugins.module_utils._slurm import (
     drain_timeout_message,
     is_drain,
     is_drained,
+    ours,
     parse_sinfo,
     parse_squeue,
     resume_plan,
@@ -183,7 +192,8 @@ def run_module() -> None:
                     current, jobs = node.read()
     except SlurmError as exc:
         module.fail_json(msg=str(exc), states=node.states)
-    result = dict(changed=changed, node=current, jobs=jobs, states=node.states, waited=waited)
+    result = dict(changed=changed, node=current, jobs=jobs, states=node.states, waited=waited,
+                  ours=is_drain(current) and ours(current, params["reason"]))
     if module._diff:
         result["diff"] = dict(before=dict(state=before["state"], reason=before["reason"]),
                               after=dict(state=current["state"], reason=current["reason"]))

@@ -2,14 +2,18 @@
 """Driver changes on Debian 12's real packages and a real Slurm node, one host, in this order:
 converge pinned 535.261.03 (bookworm non-free) on the fresh host while a job ran (drain, wait, change, validate,
 resume); then the upgrade in check mode, the upgrade to 535.309.01 (bookworm-security), a second run, the rollback
-with driver_rollback.yml, a second run; a job that outlasts the drain timeout; a change whose validation fails.
+with driver_rollback.yml, a second run; a job that outlasts the drain timeout; a change whose validation fails; an
+upgrade whose controller is killed while apt runs, and the run after it.
 After each step: dpkg-query versions of the driver's packages, `apt-mark showhold`, the local fact, the node's state.
 """
 from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
+import signal
+import subprocess
 import time
 
 import molecule_hosts
@@ -186,3 +190,33 @@ def test_6_a_failed_validation_puts_the_previous_driver_back_and_the_node_stays_
     state, reason = _node(host)
     assert state.startswith("drain") and reason == REASON, (state, reason)
     print("dpkg.log:", changes, "| sinfo:", state, reason)
+
+
+def test_7_a_change_whose_controller_is_killed_is_held_and_the_next_run_finishes_it(host):
+    # test_6 left the node drained at OLD. The upgrade starts; its controller is killed (SIGKILL, the whole process
+    # group) once apt-get runs on the host. The install's job goes on there and holds what it installed; the local
+    # fact and the node's resume were still to come.
+    argv, env = playbook_run.playbook_command("playbooks/driver_change.yml", {"nvidia_driver_version": NEW})
+    controller = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True)
+    try:
+        _wait_for(host, "pgrep -c -f '^apt-get install .*[D]Pkg::Lock::Timeout' || true", "1", seconds=300)
+    finally:
+        os.killpg(controller.pid, signal.SIGKILL)
+        controller.wait()
+    # the job's shell (apt-get, then apt-mark hold and ldconfig) ends by itself
+    _wait_for(host, "pgrep -c -f '[D]Pkg::Lock::Timeout' || true", "0", seconds=300)
+    versions, held, fact = _state(host)
+    assert {v.split("-")[0] for v in versions.values()} == {NEW}, versions
+    assert DRIVER_SET <= held and set(versions) <= held, (versions, held)
+    assert fact["version"] == OLD, fact   # the run was killed before the fact
+    state, reason = _node(host)
+    assert state.startswith("drain") and reason == REASON, (state, reason)
+    # the next run has nothing to install: it records the driver, validates the host and gives it back
+    _run_out, changed, row = _run("playbooks/driver_change.yml", {"nvidia_driver_version": NEW})
+    assert "| finished | %s | slurm: resumed | a stopped run left the local fact at %s and the node drained" \
+        % (NEW, OLD) in row, row
+    _assert_at(host, NEW, OLD)
+    assert _node(host)[0] == "idle"
+    _run_out, changed, row = _run("playbooks/driver_change.yml", {"nvidia_driver_version": NEW})
+    assert changed == [] and "| ok | %s | - |" % NEW in row, (changed, row)

@@ -126,6 +126,26 @@ def test_resume_of_a_node_in_service_changes_nothing(run_module, slurm):
     assert not failed and not result["changed"] and fake.updates() == []
 
 
+@pytest.mark.parametrize("fake, ours", [
+    (FakeSlurm(drain=True, reason=REASON), True),                       # a drain a stopped run left
+    (FakeSlurm(jobs=[("12", 1000.0)], drain=True, reason=REASON), True),  # draining: a job still runs
+    (FakeSlurm(drain=True, reason="bad DIMM, ticket 4411"), False),      # an operator's drain
+    (FakeSlurm(reason=REASON), False),                                    # in service (a stale reason)
+    (FakeSlurm(), False),
+])
+def test_query_says_whether_the_drain_is_ours_and_changes_nothing(run_module, slurm, fake, ours):
+    slurm(fake)
+    failed, result = run_module(mod, {"name": "node1"})
+    assert not failed and not result["changed"] and fake.updates() == []
+    assert result["ours"] is ours
+
+
+def test_resume_reports_the_node_no_longer_ours(run_module, slurm):
+    slurm(FakeSlurm(drain=True, reason=REASON))
+    failed, result = run_module(mod, {"name": "node1", "state": "resumed"})
+    assert not failed and result["changed"] and result["ours"] is False
+
+
 def test_unknown_node_is_refused_untouched(run_module, slurm):
     fake = slurm(FakeSlurm())
     failed, result = run_module(mod, {"name": "gpu7", "state": "drained"})
