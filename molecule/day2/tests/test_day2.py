@@ -214,7 +214,7 @@ def test_7_a_change_whose_controller_is_killed_is_held_and_the_next_run_finishes
     assert state.startswith("drain") and reason == REASON, (state, reason)
     # the next run has nothing to install: it records the driver, validates the host and gives it back
     _run_out, changed, row = _run("playbooks/driver_change.yml", {"nvidia_driver_version": NEW})
-    assert "| finished | %s | slurm: resumed | a stopped run left the local fact at %s and the node drained" \
+    assert "| finished | %s | slurm: resumed | the local fact recorded %s; the node was left drained" \
         % (NEW, OLD) in row, row
     _assert_at(host, NEW, OLD)
     assert _node(host)[0] == "idle"
