@@ -62,6 +62,55 @@ def driver_change_table(hosts, hostvars):
     return rows
 
 
+def driver_change_step(plan, recorded=None):
+    """What driver_change.yml has to do on a host, from the nvidia_driver role's pre-flight (``plan``) and the driver
+    the host's local fact records (``recorded``, None without one): ``todo`` (packages to install), ``from`` (the
+    installed driver), ``unrecorded`` (nothing to install, but the fact records another driver than the installed one:
+    a run stopped between the install, which goes on on the host, and the fact), ``recorded`` and ``would_install``."""
+    to_install = list(plan.get("to_install") or [])
+    installed = (plan.get("driver_check") or {}).get("installed_version")
+    return {
+        "todo": bool(to_install),
+        "from": installed,
+        "unrecorded": not to_install and not plan.get("adopted") and installed is not None and installed != recorded,
+        "recorded": recorded,
+        "would_install": to_install,
+    }
+
+
+def driver_change_record(step, workload="none", left_out=False, changed=False, after=None, check_mode=False):
+    """The host's row of driver_change.yml's fleet table (``__change_record``, read by driver_change_table) after a
+    run that did not fail. ``step``: driver_change_step's answer; ``workload``: gpuhost_workload_manager;
+    ``left_out``: the node was drained with this collection's reason before the run (gpuhost_workload's ``state``);
+    ``changed``: the role installed packages; ``after``: the installed driver after the change."""
+    todo = step["todo"]
+    finish = not todo and (step["unrecorded"] or left_out)
+    if check_mode and todo:
+        result = "would change"
+    elif changed:
+        result = "changed"
+    elif finish:
+        result = "would finish" if check_mode else "finished"
+    else:
+        result = "ok"
+    if not todo and left_out:
+        manager = workload + (": would resume" if check_mode else ": resumed")
+    elif workload == "none" or not todo:
+        manager = "-"
+    else:
+        manager = workload + (": would drain, then resume" if check_mode else ": drained, then resumed")
+    found = [("the local fact recorded %s" % (step["recorded"] or "no driver")) if step["unrecorded"] else None,
+             "the node was left drained" if left_out else None]
+    return {
+        "result": result,
+        "from": step["from"],
+        "to": None if check_mode and todo else (after if todo else step["from"]),
+        "would_install": step["would_install"] if check_mode else [],
+        "workload": manager,
+        "reason": "; ".join(item for item in found if item) if finish else "-",
+    }
+
+
 @refuses(None, ModuleParamsError)
 def nvidia_module_options(params):
     return options_line(normalise(params))
@@ -76,5 +125,7 @@ class FilterModule(object):
             "reboot_target": reboot_target,
             "driver_summary": summary_line,
             "driver_report": driver_report,
+            "driver_change_step": driver_change_step,
+            "driver_change_record": driver_change_record,
             "driver_change_table": driver_change_table,
         }
